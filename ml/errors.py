@@ -1,0 +1,37 @@
+"""User-facing errors raised by ``ml``: front doors (bot error handler, scripts' main) turn them into messages."""
+
+
+class ToonmatchError(Exception):
+    """Base of every error whose message is fit to show a user as it is."""
+
+
+class CatalogError(ToonmatchError):
+    """A catalogue folder is missing, malformed or inconsistent."""
+
+
+class EmptyCatalogError(CatalogError):
+    """A catalogue holds no usable titles."""
+
+
+class BadImageError(ToonmatchError):
+    """An input is not an image we can read (corrupt, truncated, too big, unsupported)."""
+
+
+class ImageTooLargeError(BadImageError):
+    """An image exceeds the byte or pixel limits (e.g. a decompression bomb)."""
+
+
+class UnknownTitleError(ToonmatchError):
+    """No title matches the given id or text; ``suggestions`` holds the closest matches."""
+
+    def __init__(self, message: str, suggestions: list[str] | None = None):
+        super().__init__(message)
+        self.suggestions = suggestions or []
+
+
+class AmbiguousTitleError(UnknownTitleError):
+    """Several titles fit the text equally well; ``suggestions`` lists them."""
+
+
+class RunFolderError(ToonmatchError):
+    """A run folder is missing, incomplete or from an incompatible version."""
