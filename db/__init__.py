@@ -1,0 +1,20 @@
+"""The taste store: ratings, shown titles, guild settings and discovery bookkeeping (SQLAlchemy 2 async).
+
+Knows nothing of Discord or ML. Open it once at start-up with :func:`open_database` (which migrates), then run
+the functions of :mod:`db.queries` inside ``async with db.begin() as session:`` or via ``db.run(fn, ...)``.
+"""
+
+from db.queries import GuildSettings, RatingEntry, RatingPage, Taste
+from db.session import DEFAULT_URL, Database, create_engine, make_sessionmaker, open_database
+
+__all__ = [
+    "DEFAULT_URL",
+    "Database",
+    "GuildSettings",
+    "RatingEntry",
+    "RatingPage",
+    "Taste",
+    "create_engine",
+    "make_sessionmaker",
+    "open_database",
+]

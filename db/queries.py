@@ -1,0 +1,521 @@
+"""Small query functions of the taste store.
+
+Convention: every function takes an open :class:`~sqlalchemy.ext.asyncio.AsyncSession` as its first argument and
+never commits — the caller owns the transaction, one per unit of work::
+
+    async with db.begin() as session:
+        await rate(session, user_id, title_id, 1, guild_id=guild_id)
+    # or, for a single call (retried if SQLite stays busy):
+    state = await db.run(toggle, user_id, title_id, 1)
+
+Results are plain values or frozen dataclasses, never ORM rows, so they are safe to hand to ``bot``/``ml``.
+Writes are single-statement upserts (``INSERT ... ON CONFLICT``) so concurrent callers cannot create duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import USER_TABLES, BotMeta, DiscoveryPost, GuildConfig, GuildMember, Rating, ShownTitle, utcnow
+
+LIKE = 1
+DISLIKE = -1
+EXPORT_FORMAT_VERSION = 1
+
+
+# --------------------------------------------------------------------------- result types
+
+
+@dataclass(frozen=True)
+class Taste:
+    """A user's ratings as title ids, most recently rated first."""
+
+    liked: list[str]
+    disliked: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return not self.liked and not self.disliked
+
+
+@dataclass(frozen=True)
+class RatingEntry:
+    title_id: str
+    value: int
+    guild_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RatingPage:
+    """One page of a user's ratings (newest first) and the total number matching the filter."""
+
+    items: list[RatingEntry]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """Snapshot of a guild's settings. Discovery runs when a channel is set and no disable reason is recorded."""
+
+    guild_id: int
+    discovery_channel_id: int | None = None
+    discovery_every_hours: int = 24
+    next_post_at: datetime | None = None
+    adult_allowed: bool = False
+    discovery_disabled_reason: str | None = None
+
+    @property
+    def discovery_enabled(self) -> bool:
+        return self.discovery_channel_id is not None and self.discovery_disabled_reason is None
+
+    @classmethod
+    def _from_row(cls, row: GuildConfig) -> GuildSettings:
+        return cls(
+            guild_id=row.guild_id,
+            discovery_channel_id=row.discovery_channel_id,
+            discovery_every_hours=row.discovery_every_hours,
+            next_post_at=row.next_post_at,
+            adult_allowed=row.adult_allowed,
+            discovery_disabled_reason=row.discovery_disabled_reason,
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _dialect_name(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_for(dialect_name: str, table: Any):
+    """The dialect's ``INSERT`` (with ``on_conflict_do_update``/``excluded``): the one place upserts are chosen."""
+    if dialect_name == "sqlite":
+        return sqlite.insert(table)
+    if dialect_name == "postgresql":
+        return postgresql.insert(table)
+    raise NotImplementedError(f"upserts are not implemented for the {dialect_name!r} dialect")
+
+
+def upsert(
+    session: AsyncSession,
+    table: Any,
+    values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    update_set: Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] | None = None,
+):
+    """``INSERT values ON CONFLICT (keys) DO UPDATE SET update_set`` (``DO NOTHING`` if ``update_set`` is empty).
+
+    ``update_set`` values may use ``stmt.excluded``: pass a callable ``excluded -> dict`` for that.
+    """
+    stmt = insert_for(_dialect_name(session), table).values(values)
+    if callable(update_set):
+        update_set = update_set(stmt.excluded)
+    if not update_set:
+        return stmt.on_conflict_do_nothing(index_elements=list(keys))
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=dict(update_set))
+
+
+def _check_value(value: int) -> int:
+    if value not in (LIKE, DISLIKE):
+        raise ValueError(f"rating value must be +1 (like) or -1 (dislike), not {value!r}")
+    return int(value)
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    # A Postgres upsert may not touch the same row twice in one statement.
+    return list(dict.fromkeys(items))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --------------------------------------------------------------------------- ratings
+
+
+async def rate(session: AsyncSession, user_id: int, title_id: str, value: int, guild_id: int | None = None) -> int:
+    """Set the user's rating of a title (+1/-1), replacing any earlier one; returns the new state (the value).
+
+    ``guild_id`` records where it was rated and also marks the user as a member of that guild (guild taste).
+    """
+    value = _check_value(value)
+    now = utcnow()
+    await session.execute(
+        upsert(
+            session,
+            Rating,
+            {
+                "user_id": user_id,
+                "title_id": title_id,
+                "value": value,
+                "guild_id": guild_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+            ["user_id", "title_id"],
+            # created_at stays: when the title was first rated.
+            lambda excluded: {
+                "value": excluded.value,
+                "guild_id": excluded.guild_id,
+                "updated_at": excluded.updated_at,
+            },
+        )
+    )
+    if guild_id is not None:
+        await record_member(session, guild_id, user_id)
+    return value
+
+
+async def unrate(session: AsyncSession, user_id: int, title_id: str) -> int:
+    """Remove the user's rating of a title; returns what it was (1, -1, or 0 if there was none)."""
+    result = await session.execute(
+        delete(Rating).where(Rating.user_id == user_id, Rating.title_id == title_id).returning(Rating.value)
+    )
+    previous = result.scalar_one_or_none()
+    return int(previous) if previous is not None else 0
+
+
+async def toggle(session: AsyncSession, user_id: int, title_id: str, value: int, guild_id: int | None = None) -> int:
+    """Button semantics: rating with the value already set removes it; otherwise set it.
+
+    Returns the resulting state: 1, -1 or 0. Starts with a write (the conditional delete), so on SQLite the
+    transaction holds the write lock before deciding and concurrent toggles cannot interleave.
+    """
+    value = _check_value(value)
+    result = await session.execute(
+        delete(Rating)
+        .where(Rating.user_id == user_id, Rating.title_id == title_id, Rating.value == value)
+        .returning(Rating.value)
+    )
+    if result.first() is not None:
+        return 0
+    return await rate(session, user_id, title_id, value, guild_id=guild_id)
+
+
+async def get_rating(session: AsyncSession, user_id: int, title_id: str) -> int:
+    """The user's rating of a title: 1, -1, or 0 if not rated."""
+    value = await session.scalar(select(Rating.value).where(Rating.user_id == user_id, Rating.title_id == title_id))
+    return int(value) if value is not None else 0
+
+
+async def get_ratings(session: AsyncSession, user_id: int, title_ids: Iterable[str]) -> dict[str, int]:
+    """The user's ratings of several titles (e.g. to draw buttons); unrated titles are absent."""
+    ids = _unique(title_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Rating.title_id, Rating.value).where(Rating.user_id == user_id, Rating.title_id.in_(ids))
+    )
+    return {title_id: int(value) for title_id, value in rows}
+
+
+async def list_ratings(
+    session: AsyncSession, user_id: int, *, value: int | None = None, limit: int = 25, offset: int = 0
+) -> RatingPage:
+    """One page of the user's ratings, newest first; ``value`` filters likes (1) or dislikes (-1)."""
+    if value is not None:
+        value = _check_value(value)
+    if limit < 1 or offset < 0:
+        raise ValueError("limit must be >= 1 and offset >= 0")
+    where = [Rating.user_id == user_id]
+    if value is not None:
+        where.append(Rating.value == value)
+    total = await session.scalar(select(func.count()).select_from(Rating).where(*where))
+    rows = await session.scalars(
+        select(Rating).where(*where).order_by(Rating.updated_at.desc(), Rating.title_id).limit(limit).offset(offset)
+    )
+    items = [RatingEntry(r.title_id, r.value, r.guild_id, r.created_at, r.updated_at) for r in rows]
+    return RatingPage(items=items, total=int(total or 0), limit=limit, offset=offset)
+
+
+async def user_taste(session: AsyncSession, user_id: int) -> Taste:
+    rows = await session.execute(
+        select(Rating.title_id, Rating.value)
+        .where(Rating.user_id == user_id)
+        .order_by(Rating.updated_at.desc(), Rating.title_id)
+    )
+    liked: list[str] = []
+    disliked: list[str] = []
+    for title_id, value in rows:
+        (liked if value > 0 else disliked).append(title_id)
+    return Taste(liked=liked, disliked=disliked)
+
+
+async def guild_taste(session: AsyncSession, guild_id: int) -> dict[str, int]:
+    """Score per title over the guild's known members' ratings (likes minus dislikes, wherever they rated).
+
+    Titles rated by members but netting 0 are included with score 0.
+    """
+    rows = await session.execute(
+        select(Rating.title_id, func.sum(Rating.value))
+        .join(GuildMember, GuildMember.user_id == Rating.user_id)
+        .where(GuildMember.guild_id == guild_id)
+        .group_by(Rating.title_id)
+    )
+    return {title_id: int(score) for title_id, score in rows}
+
+
+async def title_like_counts(session: AsyncSession) -> dict[str, tuple[int, int]]:
+    """``title_id -> (likes, dislikes)`` over all users (titles nobody rated are absent)."""
+    rows = await session.execute(
+        select(
+            Rating.title_id,
+            func.sum(case((Rating.value > 0, 1), else_=0)),
+            func.sum(case((Rating.value < 0, 1), else_=0)),
+        ).group_by(Rating.title_id)
+    )
+    return {title_id: (int(likes), int(dislikes)) for title_id, likes, dislikes in rows}
+
+
+# --------------------------------------------------------------------------- members
+
+
+async def record_member(session: AsyncSession, guild_id: int, user_id: int) -> None:
+    """Note that the user was seen in the guild (their ratings now count towards its taste)."""
+    now = utcnow()
+    await session.execute(
+        upsert(
+            session,
+            GuildMember,
+            {"guild_id": guild_id, "user_id": user_id, "last_seen": now},
+            ["guild_id", "user_id"],
+            lambda excluded: {"last_seen": excluded.last_seen},
+        )
+    )
+
+
+async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> bool:
+    """Drop a membership (e.g. the member left); their ratings stay. Returns whether it existed."""
+    result = await session.execute(
+        delete(GuildMember).where(GuildMember.guild_id == guild_id, GuildMember.user_id == user_id)
+    )
+    return bool(result.rowcount)
+
+
+# --------------------------------------------------------------------------- shown titles
+
+
+async def mark_shown(session: AsyncSession, user_id: int, title_ids: Iterable[str]) -> None:
+    """Remember that these titles were shown to the user (bumps ``count`` and ``shown_at`` if shown before)."""
+    ids = _unique(title_ids)
+    if not ids:
+        return
+    now = utcnow()
+    await session.execute(
+        upsert(
+            session,
+            ShownTitle,
+            [{"user_id": user_id, "title_id": t, "shown_at": now, "count": 1} for t in ids],
+            ["user_id", "title_id"],
+            lambda excluded: {"shown_at": excluded.shown_at, "count": ShownTitle.count + 1},
+        )
+    )
+
+
+async def shown_titles(session: AsyncSession, user_id: int) -> set[str]:
+    return set(await session.scalars(select(ShownTitle.title_id).where(ShownTitle.user_id == user_id)))
+
+
+async def title_shown_counts(session: AsyncSession) -> dict[str, int]:
+    """``title_id -> number of users it was shown to`` (titles never shown are absent): low = lesser known."""
+    rows = await session.execute(select(ShownTitle.title_id, func.count()).group_by(ShownTitle.title_id))
+    return {title_id: int(n) for title_id, n in rows}
+
+
+# --------------------------------------------------------------------------- guild settings & discovery
+
+
+async def get_guild_settings(session: AsyncSession, guild_id: int) -> GuildSettings:
+    """The guild's settings, or the defaults (not stored) for a guild never configured."""
+    row = await session.get(GuildConfig, guild_id)
+    return GuildSettings._from_row(row) if row is not None else GuildSettings(guild_id=guild_id)
+
+
+async def _upsert_guild(session: AsyncSession, guild_id: int, **values: Any) -> GuildSettings:
+    now = utcnow()
+    await session.execute(
+        upsert(
+            session,
+            GuildConfig,
+            {"guild_id": guild_id, "created_at": now, "updated_at": now, **values},
+            ["guild_id"],
+            {**values, "updated_at": now},
+        )
+    )
+    row = await session.get(GuildConfig, guild_id, populate_existing=True)
+    assert row is not None
+    return GuildSettings._from_row(row)
+
+
+async def set_discovery(
+    session: AsyncSession, guild_id: int, channel_id: int | None, every_hours: int, next_post_at: datetime | None
+) -> GuildSettings:
+    """Turn discovery posts on in ``channel_id`` every ``every_hours`` hours, the first at ``next_post_at``.
+
+    Clears any earlier disable reason. ``channel_id=None`` turns discovery off.
+    """
+    if every_hours < 1:
+        raise ValueError("every_hours must be at least 1")
+    return await _upsert_guild(
+        session,
+        guild_id,
+        discovery_channel_id=channel_id,
+        discovery_every_hours=every_hours,
+        next_post_at=next_post_at if channel_id is not None else None,
+        discovery_disabled_reason=None,
+    )
+
+
+async def disable_discovery(session: AsyncSession, guild_id: int, reason: str) -> GuildSettings:
+    """Stop discovery posts, keeping the channel and recording why (e.g. "missing permission in #recs")."""
+    return await _upsert_guild(session, guild_id, next_post_at=None, discovery_disabled_reason=reason)
+
+
+async def set_adult_allowed(session: AsyncSession, guild_id: int, allowed: bool) -> GuildSettings:
+    return await _upsert_guild(session, guild_id, adult_allowed=bool(allowed))
+
+
+async def reschedule(session: AsyncSession, guild_id: int, next_post_at: datetime | None) -> None:
+    """Set when the guild's next discovery post is due (no-op for an unconfigured guild)."""
+    await session.execute(
+        update(GuildConfig)
+        .where(GuildConfig.guild_id == guild_id)
+        .values(next_post_at=next_post_at, updated_at=utcnow())
+    )
+
+
+async def due_discovery_guilds(session: AsyncSession, now: datetime, limit: int | None = None) -> list[GuildSettings]:
+    """Guilds with discovery on whose next post is due at ``now`` (aware UTC), the most overdue first."""
+    stmt = (
+        select(GuildConfig)
+        .where(
+            GuildConfig.discovery_channel_id.is_not(None),
+            GuildConfig.discovery_disabled_reason.is_(None),
+            GuildConfig.next_post_at.is_not(None),
+            GuildConfig.next_post_at <= now,
+        )
+        .order_by(GuildConfig.next_post_at, GuildConfig.guild_id)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [GuildSettings._from_row(row) for row in await session.scalars(stmt)]
+
+
+async def record_discovery_post(
+    session: AsyncSession, guild_id: int, title_id: str, channel_id: int, message_id: int
+) -> None:
+    now = utcnow()
+    await session.execute(
+        upsert(
+            session,
+            DiscoveryPost,
+            {
+                "guild_id": guild_id,
+                "title_id": title_id,
+                "channel_id": channel_id,
+                "message_id": message_id,
+                "posted_at": now,
+            },
+            ["guild_id", "title_id"],
+            lambda excluded: {
+                "channel_id": excluded.channel_id,
+                "message_id": excluded.message_id,
+                "posted_at": excluded.posted_at,
+            },
+        )
+    )
+
+
+async def posted_titles(session: AsyncSession, guild_id: int) -> set[str]:
+    return set(await session.scalars(select(DiscoveryPost.title_id).where(DiscoveryPost.guild_id == guild_id)))
+
+
+async def forget_guild(session: AsyncSession, guild_id: int) -> int:
+    """Drop a guild's settings, discovery posts and memberships (bot removed); users' ratings stay."""
+    deleted = 0
+    for model in (GuildConfig, DiscoveryPost, GuildMember):
+        result = await session.execute(delete(model).where(model.guild_id == guild_id))
+        deleted += result.rowcount or 0
+    return deleted
+
+
+# --------------------------------------------------------------------------- personal data
+
+
+async def forget_user(session: AsyncSession, user_id: int) -> int:
+    """Delete every row about the user (ratings, shown titles, memberships); returns the number deleted."""
+    deleted = 0
+    for model in USER_TABLES:
+        result = await session.execute(delete(model).where(model.user_id == user_id))
+        deleted += result.rowcount or 0
+    return deleted
+
+
+async def export_user(session: AsyncSession, user_id: int) -> dict[str, Any]:
+    """Everything stored about the user, JSON-serialisable.
+
+    Snowflakes are strings (as in Discord's API: JavaScript cannot hold them exactly), datetimes ISO 8601 UTC.
+    """
+    ratings = await session.scalars(
+        select(Rating).where(Rating.user_id == user_id).order_by(Rating.updated_at.desc(), Rating.title_id)
+    )
+    shown = await session.scalars(
+        select(ShownTitle)
+        .where(ShownTitle.user_id == user_id)
+        .order_by(ShownTitle.shown_at.desc(), ShownTitle.title_id)
+    )
+    members = await session.scalars(
+        select(GuildMember).where(GuildMember.user_id == user_id).order_by(GuildMember.guild_id)
+    )
+    return {
+        "format_version": EXPORT_FORMAT_VERSION,
+        "user_id": str(user_id),
+        "exported_at": _iso(utcnow()),
+        "ratings": [
+            {
+                "title_id": r.title_id,
+                "value": r.value,
+                "guild_id": str(r.guild_id) if r.guild_id is not None else None,
+                "created_at": _iso(r.created_at),
+                "updated_at": _iso(r.updated_at),
+            }
+            for r in ratings
+        ],
+        "shown": [{"title_id": s.title_id, "count": s.count, "shown_at": _iso(s.shown_at)} for s in shown],
+        "memberships": [{"guild_id": str(m.guild_id), "last_seen": _iso(m.last_seen)} for m in members],
+    }
+
+
+# --------------------------------------------------------------------------- bot meta
+
+
+async def get_meta(session: AsyncSession, key: str) -> str | None:
+    return await session.scalar(select(BotMeta.value).where(BotMeta.key == key))
+
+
+async def set_meta(session: AsyncSession, key: str, value: str) -> None:
+    now = utcnow()
+    await session.execute(
+        upsert(
+            session,
+            BotMeta,
+            {"key": key, "value": value, "updated_at": now},
+            ["key"],
+            lambda excluded: {"value": excluded.value, "updated_at": excluded.updated_at},
+        )
+    )

@@ -1,0 +1,144 @@
+"""Engine, sessions and the :class:`Database` handle the app opens once at start-up.
+
+Usage::
+
+    db = await open_database(settings.database_url)     # migrates to head first
+    async with db.begin() as session:                    # one transaction per unit of work
+        await queries.rate(session, user_id, "naver:183559", 1)
+    state = await db.run(queries.toggle, user_id, "naver:183559", 1)   # same, as a one-liner (retries if busy)
+    await db.aclose()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from db.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite+aiosqlite:///toonmatch.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:") or parsed.query.get("uri"):
+        return None
+    return Path(database)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    """Per-connection SQLite set-up. busy_timeout comes first so the WAL switch itself may wait for a lock."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")  # persistent in the file; readers no longer block the writer
+        cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, far fewer fsyncs
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
+    """An async engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys, and its folder is created."""
+    path = _sqlite_file(url)
+    if path is not None:
+        path.expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit (no lazy reloads outside a transaction)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """SQLite's "database is locked"/"busy": a concurrent writer outlasted the busy timeout."""
+    if not isinstance(exc, OperationalError):
+        return False
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+class Database:
+    """Engine + sessionmaker of an open, migrated database. Close with :meth:`aclose` or ``async with``."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        *,
+        busy_retries: int = 5,
+    ) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker or make_sessionmaker(engine)
+        self.busy_retries = busy_retries
+
+    @property
+    def dialect_name(self) -> str:
+        return self.engine.dialect.name
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session inside a transaction: commits on normal exit, rolls back on error."""
+        return self.sessionmaker.begin()
+
+    async def run(
+        self, fn: Callable[Concatenate[AsyncSession, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``fn(session, *args, **kwargs)`` as one transaction.
+
+        The whole unit of work is retried a few times if SQLite still reports the database busy after its busy
+        timeout (rare; it keeps a burst of writers from surfacing as user-facing errors).
+        """
+        for attempt in range(self.busy_retries + 1):
+            try:
+                async with self.sessionmaker.begin() as session:
+                    return await fn(session, *args, **kwargs)
+            except OperationalError as exc:
+                if attempt >= self.busy_retries or not is_busy_error(exc):
+                    raise
+                delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
+                log.warning("database busy in %s, retrying in %.2fs", getattr(fn, "__name__", fn), delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+async def open_database(url: str = DEFAULT_URL, **engine_kwargs: Any) -> Database:
+    """Create the engine, migrate the database to the newest revision, and return the :class:`Database`."""
+    engine = create_engine(url, **engine_kwargs)
+    try:
+        await upgrade(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return Database(engine)

@@ -1,0 +1,163 @@
+"""``train`` end to end: catalogue → split → models → genre head → run folder → index → evaluation → report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ml.augment import training_view
+from ml.catalog import load_catalog
+from ml.dataset import build_labels, load_title_images, split_titles
+from ml.embedding import compiled, run_batched, stack_images
+from ml.evaluate import classify, retrieval
+from ml.genre_fit import VARIANTS, feature_model, fit_head, head_layers, select
+from ml.indexing import build_run_index
+from ml.metrics import classification_metrics, confusion
+from ml.models import HorizontalFlip, L2Normalize, embed_graph, paper_embedder
+from ml.preprocess import letterbox
+from ml.report import PAPER, write_report
+from ml.run import FORMAT_VERSION, MODEL_FILES, now_iso, versions, write_json
+from ml.training import TrainConfig, train_backbone, train_paper_cnn
+
+log = logging.getLogger(__name__)
+
+
+def _genre_samples(images, ids, titles, labels, size, views: int, seed: int):
+    """All images of the training titles with a known genre, plus ``views`` augmented copies of each."""
+    rng = np.random.default_rng(seed)
+    imgs, ys = [], []
+    for tid in ids:
+        y = labels.genre_index(titles[tid])
+        if y < 0 or tid not in images:
+            continue
+        for img in images[tid]:
+            imgs.append(letterbox(img, size))
+            ys.append(y)
+            for _ in range(views):
+                imgs.append(letterbox(training_view(img, rng), size))
+                ys.append(y)
+    return np.stack(imgs), np.array(ys)
+
+
+def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig, progress: bool = True) -> dict:
+    started = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    catalog = load_catalog(catalog_dir, require_images=True)
+    titles = catalog.by_id()
+    images = load_title_images(catalog, progress=progress)
+    split = split_titles([titles[t] for t in images], config.seed)
+    write_json(out / "split.json", {"seed": config.seed, "fractions": [0.65, 0.15, 0.20], **split})
+    labels = build_labels([titles[t] for t in split["train"]])
+    if not labels.genres:
+        log.warning("the training titles have no genres: the genre classifier will be trivial")
+    size = config.spec.input_size
+    log.info("%d titles (%d train / %d val / %d test), %d genres, %d authors", len(images), len(split["train"]),
+             len(split["val"]), len(split["test"]), len(labels.genres), len(labels.authors))
+
+    part = {name: {t: images[t] for t in ids} for name, ids in split.items()}
+    trainer, backbone, projection, history = train_backbone(config, part["train"], part["val"], titles, labels, progress)
+
+    # Genre head: each feature family alone and fused, C chosen on validation macro-F1; the best one ships.
+    feats_fn = compiled(feature_model(backbone, size), size)
+    x_train, y_train = _genre_samples(images, split["train"], titles, labels, size, config.genre_views, config.seed)
+    f_train = run_batched(feats_fn, x_train, progress=progress, desc="genre features")
+    evals = {}
+    for name in ("val", "test"):
+        ids = [t for t in split[name] if labels.genre_index(titles[t]) >= 0]
+        x = stack_images([images[t][0] for t in ids], size) if ids else np.zeros((0, size, size, 3), np.uint8)
+        evals[name] = (run_batched(feats_fn, x) if ids else None, np.array([labels.genre_index(titles[t]) for t in ids]))
+    n_genres = max(1, len(labels.genres))
+    heads, genre_parts = {}, {}
+    for variant in VARIANTS:
+        fv, yv = evals["val"]
+        heads[variant] = fit_head(select(f_train, variant), y_train, select(fv, variant) if fv else np.zeros((0, 1)), yv,
+                                  n_genres, variant, config.seed)
+        ft, yt = evals["test"]
+        if ft is not None:
+            pred = heads[variant].predict_proba(select(ft, variant)).argmax(axis=1)
+            genre_parts[variant] = {"val": heads[variant].val, "test": classification_metrics(yt, pred),
+                                    "C": heads[variant].C}
+    best = max(VARIANTS, key=lambda v: (heads[v].val["f1"] or 0.0, v == "fused"))
+    log.info("genre head: %s (val macro-F1 %.3f)", best, heads[best].val["f1"])
+
+    # Assemble and save the models.
+    inputs = keras.Input((size, size, 3), name="image")
+    feats = backbone(inputs)
+    flipped = backbone(HorizontalFlip()(inputs))
+    embedding = L2Normalize(name="embedding")(keras.layers.Add()([projection(feats), projection(flipped)]))
+    genre = head_layers(inputs, backbone, heads[best], cnn_features=feats)
+    keras.Model(inputs, {"embedding": embedding, "genre": genre}, name="serving").save(out / MODEL_FILES["serving"])
+    e_in = keras.Input((size, size, 3), name="image")
+    keras.Model(e_in, embed_graph(e_in, backbone, projection), name="embedder").save(out / MODEL_FILES["embedder"])
+    g_in = keras.Input((size, size, 3), name="image")
+    keras.Model(g_in, head_layers(g_in, backbone, heads[best]), name="genre").save(out / MODEL_FILES["genre"])
+    a_in = keras.Input((size, size, 3), name="image")
+    author_probs = keras.layers.Softmax(name="author")(trainer.get_layer("author_logits")(backbone(a_in)))
+    author_model = keras.Model(a_in, author_probs, name="author")
+    author_model.save(out / MODEL_FILES["author"])
+
+    # The paper's recipe, for the comparison table and the baseline embedding.
+    x_paper, y_paper = _genre_samples(images, split["train"], titles, labels, size, 0, config.seed)
+    paper, paper_history = train_paper_cnn(config, x_paper, y_paper, n_genres, progress)
+    paper.save(out / MODEL_FILES["paper_genre"])
+
+    train_seconds = time.perf_counter() - started
+    run_config = {
+        "format": FORMAT_VERSION,
+        "created_at": now_iso(),
+        "input_size": size,
+        "genres": list(labels.genres),
+        "authors": list(labels.authors),
+        "split_seed": config.seed,
+        "split_file": "split.json",
+        "genre_head": {"variant": best, "C": heads[best].C},
+        "n_trees": config.n_trees,
+        "train": config.to_json(),
+        "models": MODEL_FILES,
+        "catalog": {"path": str(catalog.root), "sha256": catalog.fingerprint(), "n_titles": len(catalog),
+                    "synthetic": all(t.source == "demo" for t in catalog.titles)},
+        "versions": versions(),
+    }
+    write_json(out / "config.json", run_config)
+    index_stats = build_run_index(out, catalog=catalog, title_images=images, progress=progress)
+
+    # Test-split evaluation (genre/author on covers; retrieval of perturbed covers over the whole catalogue).
+    serving = compiled(keras.Model(inputs, {"embedding": embedding, "genre": genre}), size)
+    test_titles = [titles[t] for t in split["test"]]
+    covers = {t: imgs[0] for t, imgs in images.items()}
+    genre_m, y_true, y_pred = classify(lambda x: serving(x)["genre"], test_titles, covers, list(labels.genres),
+                                       lambda t: t.primary_genre, size)
+    author_fn = compiled(author_model, size)
+    author_m, _, _ = classify(author_fn, test_titles, covers, list(labels.authors),
+                              lambda t: t.authors[0] if t.authors else None, size)
+    paper_fn = compiled(paper, size)
+    paper_genre_m, _, _ = classify(paper_fn, test_titles, covers, list(labels.genres), lambda t: t.primary_genre, size)
+    ret_ours, _ = retrieval(lambda x: serving(x)["embedding"], images, titles, size, config.n_trees)
+    ret_paper, _ = retrieval(compiled(paper_embedder(paper), size), images, titles, size, config.n_trees)
+    metrics = {
+        "split": {k: len(v) for k, v in split.items()},
+        "genre": genre_m,
+        "genre_parts": genre_parts,
+        "genre_head": best,
+        "author": author_m,
+        "paper_style_genre_cnn": paper_genre_m,
+        "retrieval": ret_ours,
+        "retrieval_paper_baseline": ret_paper,
+        "index": {"recall@24_vs_exact": index_stats["recall@24_vs_exact"], "n_items": index_stats["n_items"],
+                  "n_trees": index_stats["n_trees"]},
+        "paper": PAPER,
+        "history": history,
+        "paper_history": paper_history,
+        "confusion": {"labels": list(labels.genres),
+                      "matrix": confusion(y_true, y_pred, len(labels.genres)).tolist() if len(y_true) else []},
+        "train_seconds": round(train_seconds, 1),
+        "synthetic_catalog": run_config["catalog"]["synthetic"],
+    }
+    write_json(out / "metrics.json", metrics)
+    write_report(out, metrics, run_config)
+    return metrics

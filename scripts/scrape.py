@@ -1,0 +1,200 @@
+"""Build a catalogue from Naver Webtoon's public JSON API.
+
+    python -m scripts.scrape --out data/naver                # every weekday title + finished titles
+    python -m scripts.scrape --out data/naver --limit 50 --episodes 3
+    python -m scripts.scrape --out data/naver --weekday mon --weekday tue --no-finished
+
+Polite by default (4 connections, 3 requests/s, retries with backoff). Resumable: run the same command again after an
+interruption (even kill -9) and it continues where it stopped. Exit status: 0 when the run completed (even if some
+titles were skipped, see skipped.jsonl), 1 when nothing could be listed or the folder is busy, 2 for bad arguments,
+130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from ml.errors import ToonmatchError
+from ml.scrape.client import DEFAULT_USER_AGENT, RetryPolicy
+from ml.scrape.naver import DEFAULT_API_BASE, WEEKDAYS
+from ml.scrape.run import ScrapeConfig, scrape
+
+PROG = "python -m scripts.scrape"
+
+
+class _TqdmBar:
+    def __init__(self, bar: tqdm):
+        self._bar = bar
+
+    def update(self, n: int = 1) -> None:
+        self._bar.update(n)
+
+    def add_total(self, n: int) -> None:
+        if n:
+            self._bar.total = (self._bar.total or 0) + n
+            self._bar.refresh()
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+class TqdmProgress:
+    """One tqdm bar per phase, on stderr."""
+
+    def __init__(self, disable: bool = False):
+        self.disable = disable
+        self._position = 0
+
+    def bar(self, phase: str, total: int | None, unit: str) -> _TqdmBar:
+        bar = tqdm(
+            total=total, desc=f"{phase:<8}", unit=unit, file=sys.stderr, disable=self.disable, leave=True,
+            dynamic_ncols=True,
+        )
+        return _TqdmBar(bar)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def _weekday(text: str) -> str:
+    lookup = {k.lower(): k for k in WEEKDAYS}
+    key = lookup.get(text.strip().lower())
+    if key is None:
+        raise argparse.ArgumentTypeError(f"unknown weekday {text!r} (choose from {', '.join(WEEKDAYS)})")
+    return key
+
+
+def _api_base(text: str) -> str:
+    text = text.strip()
+    if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1].strip("/")) == 0:
+        raise argparse.ArgumentTypeError(f"expected an http(s) URL, got {text!r}")
+    return text.rstrip("/")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Build a Toonmatch catalogue (catalog.jsonl + images/) from Naver Webtoon's public JSON API.",
+        epilog="Re-run the same command to resume an interrupted scrape; complete titles are never fetched twice.",
+    )
+    parser.add_argument("--out", type=Path, default=Path("data/naver"), help="catalogue folder (default: data/naver)")
+    parser.add_argument("--limit", type=_positive_int, help="at most N titles (most popular weekday titles first)")
+    parser.add_argument(
+        "--weekday", type=_weekday, action="append", metavar="DAY",
+        help=f"only these weekday lists (repeatable: {', '.join(WEEKDAYS)}); default: every day and dailyPlus",
+    )
+    parser.add_argument(
+        "--finished", action=argparse.BooleanOptionalAction, default=True,
+        help="include finished titles (default: yes)",
+    )
+    parser.add_argument(
+        "--episodes", type=_non_negative_int, default=0, metavar="N",
+        help="also keep the first N episode thumbnails of each title (default: 0)",
+    )
+    parser.add_argument("--api-base", type=_api_base, default=DEFAULT_API_BASE, metavar="URL",
+                        help=f"API server (default: {DEFAULT_API_BASE})")
+    polite = parser.add_argument_group("politeness and retries")
+    polite.add_argument("--concurrency", type=_positive_int, default=4, help="parallel requests (default: 4)")
+    polite.add_argument("--rate", type=_non_negative_float, default=3.0,
+                        help="max requests per second, 0 = no cap (default: 3)")
+    polite.add_argument("--attempts", type=_positive_int, default=4,
+                        help="attempts per request before giving up (default: 4)")
+    polite.add_argument("--timeout", type=_positive_float, default=20.0, help="seconds per attempt (default: 20)")
+    polite.add_argument("--retry-base-delay", type=_non_negative_float, default=1.0, metavar="SECONDS",
+                        help="first backoff delay, doubled each retry, with jitter (default: 1)")
+    polite.add_argument("--retry-max-delay", type=_non_negative_float, default=60.0, metavar="SECONDS",
+                        help="cap of a backoff delay (default: 60)")
+    polite.add_argument("--max-retry-after", type=_non_negative_float, default=300.0, metavar="SECONDS",
+                        help="longest Retry-After honoured (default: 300)")
+    polite.add_argument("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header (default: a browser's)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every retry and skipped title")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.verbose:
+        logging.getLogger("aiohttp").setLevel(logging.ERROR)
+    config = ScrapeConfig(
+        out=args.out,
+        api_base=args.api_base,
+        weekdays=tuple(dict.fromkeys(args.weekday)) if args.weekday else None,
+        finished=args.finished,
+        limit=args.limit,
+        episodes=args.episodes,
+        concurrency=args.concurrency,
+        rate=args.rate or None,
+        policy=RetryPolicy(
+            attempts=args.attempts,
+            base_delay=args.retry_base_delay,
+            max_delay=args.retry_max_delay,
+            timeout=args.timeout,
+            max_retry_after=args.max_retry_after,
+        ),
+        user_agent=args.user_agent,
+    )
+    try:
+        with logging_redirect_tqdm():
+            summary = asyncio.run(scrape(config, progress=TqdmProgress(disable=args.quiet)))
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except ToonmatchError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{PROG}: error: {exc.strerror or exc} ({exc.filename or args.out})", file=sys.stderr)
+        return 1
+    print(summary.format())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

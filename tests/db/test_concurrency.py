@@ -1,0 +1,155 @@
+"""Many concurrent units of work on one SQLite file: exact results, no "database is locked", no duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+from collections import Counter, defaultdict
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from db import queries as q
+from db.models import GuildMember, Rating, ShownTitle
+from db.session import Database, create_engine, is_busy_error
+
+BASE = 10**17  # snowflake-sized ids
+GUILD = BASE + 999
+
+
+def _plan(n_tasks: int = 200, seed: int = 7):
+    """Tasks where the final state does not depend on their order.
+
+    Per (user, title) pair only one kind of operation with one value: repeated rates (→ that value), or repeated
+    toggles (→ the value if toggled an odd number of times, else no row). Plus repeated mark_shown (→ count).
+    """
+    rng = random.Random(seed)
+    tasks: list[tuple] = []
+    while len(tasks) < n_tasks:
+        user = BASE + rng.randrange(12)
+        title = f"naver:{rng.randrange(8)}"
+        tasks.append((user, title))
+    plan = []
+    for i, (user, title) in enumerate(tasks):
+        kind = ("rate", "toggle", "shown")[(user + int(title.split(":")[1])) % 3]
+        value = 1 if (user + len(title) + int(title.split(":")[1])) % 2 else -1
+        plan.append((kind, user, title, value, GUILD if i % 2 else None))
+    return plan
+
+
+def _expected(plan):
+    ratings: dict[tuple[int, str], int] = {}
+    toggles: Counter = Counter()
+    shown: Counter = Counter()
+    members = set()
+    for kind, user, title, value, guild in plan:
+        if kind == "rate":
+            ratings[user, title] = value
+        elif kind == "toggle":
+            toggles[user, title, value] += 1
+        else:
+            shown[user, title] += 1
+        if guild is not None and kind != "shown":
+            members.add((guild, user))
+    for (user, title, value), n in toggles.items():
+        if n % 2:
+            ratings[user, title] = value
+    return ratings, dict(shown), members
+
+
+async def _run_plan(db: Database, plan) -> None:
+    async def one(kind, user, title, value, guild):
+        # Deliberately the plain transaction (no db.run retry): busy_timeout + WAL must be enough.
+        async with db.begin() as session:
+            if kind == "rate":
+                await q.rate(session, user, title, value, guild_id=guild)
+            elif kind == "toggle":
+                await q.toggle(session, user, title, value, guild_id=guild)
+            else:
+                await q.mark_shown(session, user, [title])
+
+    results = await asyncio.gather(*(one(*task) for task in plan), return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert errors == []
+
+
+async def test_200_concurrent_rating_tasks(database):
+    plan = _plan()
+    assert len(plan) == 200
+    kinds = Counter(kind for kind, *_ in plan)
+    assert min(kinds.values()) > 30  # a real mix
+    assert max(Counter((u, t) for _, u, t, *_ in plan).values()) > 3  # same pairs hit concurrently
+
+    await _run_plan(database, plan)
+    ratings, shown, members = _expected(plan)
+
+    async with database.begin() as s:
+        got_ratings = {(r.user_id, r.title_id): r.value for r in await s.scalars(select(Rating))}
+        got_shown = {(r.user_id, r.title_id): r.count for r in await s.scalars(select(ShownTitle))}
+        got_members = {tuple(row) for row in await s.execute(select(GuildMember.guild_id, GuildMember.user_id))}
+        n_ratings = await s.scalar(select(func.count()).select_from(Rating))
+        n_shown = await s.scalar(select(func.count()).select_from(ShownTitle))
+    assert got_ratings == ratings and n_ratings == len(ratings)
+    assert got_shown == shown and n_shown == len(shown)
+    assert got_members == members
+
+    per_user: dict[int, dict[str, int]] = defaultdict(dict)
+    for (user, title), value in ratings.items():
+        per_user[user][title] = value
+    for user, titles in per_user.items():
+        taste = await database.run(q.user_taste, user)
+        assert set(taste.liked) == {t for t, v in titles.items() if v == 1}
+        assert set(taste.disliked) == {t for t, v in titles.items() if v == -1}
+
+
+async def test_writer_waits_for_another_connection(database, database_url):
+    """A second engine (think: a second process) holding the write lock makes writers wait, not fail."""
+    other = Database(create_engine(database_url))
+    try:
+        holding = asyncio.Event()
+
+        async def hold_lock():
+            async with other.begin() as s:
+                await q.rate(s, 1, "naver:1", 1)
+                holding.set()
+                await asyncio.sleep(0.4)
+
+        async def write_meanwhile():
+            await holding.wait()
+            async with database.begin() as s:  # no retry: relies on busy_timeout
+                await q.rate(s, 2, "naver:1", -1)
+
+        await asyncio.gather(hold_lock(), write_meanwhile())
+        assert await database.run(q.title_like_counts) == {"naver:1": (1, 1)}
+    finally:
+        await other.aclose()
+
+
+async def test_run_retries_busy_errors(database):
+    calls = 0
+
+    async def flaky(session, value):
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
+        return await q.rate(session, 1, "naver:1", value)
+
+    assert await database.run(flaky, -1) == -1
+    assert calls == 3
+
+
+async def test_run_does_not_retry_other_errors(database):
+    calls = 0
+
+    async def broken(session):
+        nonlocal calls
+        calls += 1
+        raise OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: nope"))
+
+    with pytest.raises(OperationalError):
+        await database.run(broken)
+    assert calls == 1
+    assert not is_busy_error(ValueError("database is locked"))

@@ -1,0 +1,115 @@
+"""Migrations on an empty database, from the previous revision, and against the models; SQLite set-up."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert, inspect, text
+
+from db import queries as q
+from db.migrate import alembic_config, current_revision, downgrade, head_revision, upgrade
+from db.models import Base, Rating
+from db.session import SQLITE_BUSY_TIMEOUT_MS, create_engine, open_database
+from tests.db.conftest import sqlite_url_for
+
+ALL_TABLES = {"ratings", "guild_settings", "bot_meta", "shown_titles", "discovery_posts", "guild_members"}
+
+
+async def _tables(engine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names())) - {"alembic_version"}
+
+
+async def test_empty_database_is_migrated_to_head(database_url):
+    async with await open_database(database_url) as db:
+        assert await current_revision(db.engine) == head_revision()
+        assert await _tables(db.engine) == ALL_TABLES
+
+
+async def test_open_twice_is_a_no_op(database_url):
+    async with await open_database(database_url) as db:
+        await db.run(q.rate, 1, "naver:1", 1)
+    async with await open_database(database_url) as db:
+        assert await db.run(q.get_rating, 1, "naver:1") == 1
+
+
+async def test_there_are_at_least_two_revisions():
+    assert head_revision() != "0001"
+
+
+async def test_upgrade_from_previous_revision_keeps_rows(database_url):
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0001")
+        assert await current_revision(engine) == "0001"
+        assert await _tables(engine) == {"ratings", "guild_settings", "bot_meta"}
+        now = datetime.now(UTC)
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(Rating).values(user_id=2**62, title_id="naver:183559", value=-1, created_at=now, updated_at=now)
+            )
+    finally:
+        await engine.dispose()
+
+    async with await open_database(database_url) as db:
+        assert await current_revision(db.engine) == head_revision()
+        assert await _tables(db.engine) == ALL_TABLES
+        async with db.begin() as session:
+            assert await q.get_rating(session, 2**62, "naver:183559") == -1
+            page = await q.list_ratings(session, 2**62)
+            assert page.items[0].created_at == now  # tz-aware UTC survives the round trip
+            await q.mark_shown(session, 2**62, ["naver:183559"])  # new tables usable
+        assert await db.run(q.shown_titles, 2**62) == {"naver:183559"}
+
+
+async def test_downgrade_to_base_and_up_again(database_url):
+    await upgrade(database_url)
+    await downgrade(database_url, "base")
+    assert await current_revision(database_url) is None
+    await upgrade(database_url)
+    assert await current_revision(database_url) == head_revision()
+
+
+async def test_migrated_schema_matches_models(database):
+    def diff(connection):
+        return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+
+    async with database.engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+
+
+def test_postgresql_ddl_renders_offline():
+    """The revisions render for PostgreSQL: snowflakes are BIGINT (never serial), booleans default to false."""
+    buffer = io.StringIO()
+    config = alembic_config()
+    config.output_buffer = buffer
+    config.set_main_option("sqlalchemy.url", "postgresql://offline/toonmatch")
+    command.upgrade(config, "head", sql=True)
+    sql = buffer.getvalue()
+    assert "CREATE TABLE ratings" in sql and "CREATE TABLE guild_members" in sql
+    assert "user_id BIGINT NOT NULL" in sql
+    assert "SERIAL" not in sql.upper()
+    assert "TIMESTAMP WITH TIME ZONE" in sql
+    assert "DEFAULT false" in sql
+
+
+async def test_sqlite_pragmas(database, database_url):
+    await database.run(q.rate, 1, "naver:1", 1)
+    async with database.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == SQLITE_BUSY_TIMEOUT_MS
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    path = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+    assert path.with_name(path.name + "-wal").exists()
+
+
+async def test_missing_parent_folder_is_created(tmp_path):
+    path = tmp_path / "deep" / "er" / "toonmatch.db"
+    async with await open_database(sqlite_url_for(path)):
+        pass
+    assert path.exists()
