@@ -57,12 +57,15 @@ def build_labels(train: list[Title]) -> Labels:
     """Vocabularies from the training titles only: primary genres and first authors, most frequent first."""
     genres = Counter(t.primary_genre for t in train if t.primary_genre)
     authors = Counter(t.authors[0] for t in train if t.authors)
-    return Labels(genres=tuple(sorted(genres, key=lambda g: (-genres[g], g))),
-                  authors=tuple(sorted(authors, key=lambda a: (-authors[a], a))))
+    return Labels(
+        genres=tuple(sorted(genres, key=lambda g: (-genres[g], g))),
+        authors=tuple(sorted(authors, key=lambda a: (-authors[a], a))),
+    )
 
 
-def load_title_images(catalog: Catalog, titles: list[Title] | None = None, *, progress: bool = True,
-                      desc: str = "decoding images") -> dict[str, list[Image.Image]]:
+def load_title_images(
+    catalog: Catalog, titles: list[Title] | None = None, *, progress: bool = True, desc: str = "decoding images"
+) -> dict[str, list[Image.Image]]:
     """Decode every image of every title (tall strips become several panels). Unreadable files are skipped with a
     warning; titles left without any image are dropped."""
     titles = list(catalog.titles if titles is None else titles)

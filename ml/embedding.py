@@ -15,8 +15,11 @@ from ml.preprocess import load_panels
 
 def compiled(model: keras.Model, input_size: int) -> Callable[[np.ndarray], object]:
     """One traced graph for any batch size: ``fn(uint8 or float batch) → model outputs`` (numpy)."""
-    fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
-                     input_signature=[tf.TensorSpec([None, input_size, input_size, 3], tf.float32)])
+    fn = tf.function(
+        lambda x: model(x, training=False),
+        reduce_retracing=True,
+        input_signature=[tf.TensorSpec([None, input_size, input_size, 3], tf.float32)],
+    )
 
     def run(batch: np.ndarray):
         out = fn(tf.convert_to_tensor(np.asarray(batch, dtype=np.float32)))
@@ -25,8 +28,13 @@ def compiled(model: keras.Model, input_size: int) -> Callable[[np.ndarray], obje
     return run
 
 
-def run_batched(fn: Callable[[np.ndarray], object], arrays: np.ndarray, batch_size: int = 64,
-                progress: bool = False, desc: str = "embedding"):
+def run_batched(
+    fn: Callable[[np.ndarray], object],
+    arrays: np.ndarray,
+    batch_size: int = 64,
+    progress: bool = False,
+    desc: str = "embedding",
+):
     """Apply ``fn`` over ``arrays`` in batches, concatenating (dict or array) outputs."""
     outs = []
     for start in tqdm(range(0, len(arrays), batch_size), desc=desc, disable=not progress, leave=False, unit="batch"):

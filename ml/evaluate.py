@@ -23,8 +23,14 @@ log = logging.getLogger(__name__)
 K = 24
 
 
-def classify(probs_fn: Callable[[np.ndarray], np.ndarray], titles: list[Title], covers: dict[str, Image.Image],
-             vocab: list[str], label_of: Callable[[Title], str | None], size: int) -> tuple[dict, np.ndarray, np.ndarray]:
+def classify(
+    probs_fn: Callable[[np.ndarray], np.ndarray],
+    titles: list[Title],
+    covers: dict[str, Image.Image],
+    vocab: list[str],
+    label_of: Callable[[Title], str | None],
+    size: int,
+) -> tuple[dict, np.ndarray, np.ndarray]:
     """Macro P/R/F1 of ``probs_fn`` on each title's cover, over titles whose label the model knows.
 
     Returns (metrics incl. ``skipped``, y_true, y_pred)."""
@@ -38,8 +44,14 @@ def classify(probs_fn: Callable[[np.ndarray], np.ndarray], titles: list[Title], 
     return {**classification_metrics(y_true, y_pred), "skipped": skipped}, y_true, y_pred
 
 
-def retrieval(embed_fn: Callable[[np.ndarray], np.ndarray], title_images: dict[str, list[Image.Image]],
-              titles: dict[str, Title], size: int, n_trees: int = 50, seed: int = 0) -> tuple[dict, TitleIndex]:
+def retrieval(
+    embed_fn: Callable[[np.ndarray], np.ndarray],
+    title_images: dict[str, list[Image.Image]],
+    titles: dict[str, Title],
+    size: int,
+    n_trees: int = 50,
+    seed: int = 0,
+) -> tuple[dict, TitleIndex]:
     """Index every image of the titles, query with a perturbed copy of each cover (seeded), count hits."""
     arrays, owners = item_arrays(title_images, size)
     emb = run_batched(embed_fn, arrays)
@@ -71,7 +83,9 @@ def retrieval(embed_fn: Callable[[np.ndarray], np.ndarray], title_images: dict[s
     return metrics, index
 
 
-def evaluate_catalog(run_dir: str | Path, catalog_dir: str | Path, *, baseline: bool = False, progress: bool = True) -> dict:
+def evaluate_catalog(
+    run_dir: str | Path, catalog_dir: str | Path, *, baseline: bool = False, progress: bool = True
+) -> dict:
     """The ``scripts.evaluate`` contract; reads the run, never writes into it."""
     config = read_config(run_dir)
     size = int(config["input_size"])
@@ -82,15 +96,21 @@ def evaluate_catalog(run_dir: str | Path, catalog_dir: str | Path, *, baseline: 
     serving = compiled(load_model(run_dir, "serving"), size)
     author_fn = compiled(load_model(run_dir, "author"), size)
     listed = list(catalog.titles)
-    genre, _, _ = classify(lambda x: serving(x)["genre"], listed, covers, config["genres"],
-                           lambda t: t.primary_genre, size)
-    author, _, _ = classify(author_fn, listed, covers, config["authors"],
-                            lambda t: t.authors[0] if t.authors else None, size)
+    genre, _, _ = classify(
+        lambda x: serving(x)["genre"], listed, covers, config["genres"], lambda t: t.primary_genre, size
+    )
+    author, _, _ = classify(
+        author_fn, listed, covers, config["authors"], lambda t: t.authors[0] if t.authors else None, size
+    )
     ret, index = retrieval(lambda x: serving(x)["embedding"], images, titles, size, int(config.get("n_trees", 50)))
     arrays, _ = item_arrays(images, size)
     emb = run_batched(lambda x: serving(x)["embedding"], arrays)
-    result = {"genre": genre, "author": author, "retrieval": ret,
-              "index": {"recall@24_vs_exact": recall_vs_exact(index, emb, K)}}
+    result = {
+        "genre": genre,
+        "author": author,
+        "retrieval": ret,
+        "index": {"recall@24_vs_exact": recall_vs_exact(index, emb, K)},
+    }
     if baseline:
         paper = load_model(run_dir, "paper_genre")
         from ml.models import paper_embedder

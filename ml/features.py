@@ -28,7 +28,9 @@ class ColourHistogram(keras.layers.Layer):
         def bins(x, n):
             return tf.minimum(tf.cast(x * n, tf.int32), n - 1)
 
-        joint = (bins(h, self.hue_bins) * self.sat_bins + bins(s, self.sat_bins)) * self.val_bins + bins(v, self.val_bins)
+        joint = (bins(h, self.hue_bins) * self.sat_bins + bins(s, self.sat_bins)) * self.val_bins + bins(
+            v, self.val_bins
+        )
         size = self.hue_bins * self.sat_bins * self.val_bins
         hist = tf.reduce_mean(tf.one_hot(tf.reshape(joint, [tf.shape(images)[0], -1]), size), axis=1)
         grey = tf.reduce_mean(tf.one_hot(tf.reshape(bins(v, 16), [tf.shape(images)[0], -1]), 16), axis=1)
@@ -76,5 +78,6 @@ class GradientHistogram(keras.layers.Layer):
 
 def handcrafted_features(images):
     """Colour + texture feature vector for a batch of images (a Keras functional-API tensor or a real tensor)."""
-    return keras.layers.Concatenate(name="handcrafted")([ColourHistogram(name="colour_hist")(images),
-                                                         GradientHistogram(name="gradient_hist")(images)])
+    return keras.layers.Concatenate(name="handcrafted")(
+        [ColourHistogram(name="colour_hist")(images), GradientHistogram(name="gradient_hist")(images)]
+    )

@@ -49,8 +49,9 @@ class FittedHead:
         return p / p.sum(axis=1, keepdims=True)
 
 
-def fit_head(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, n_classes: int, variant: str,
-             seed: int = 0) -> FittedHead:
+def fit_head(
+    x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, n_classes: int, variant: str, seed: int = 0
+) -> FittedHead:
     """Grid-search C on validation macro-F1 (falls back to training data when there is no validation data)."""
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 1e-8, scaler.scale_, 1.0)

@@ -61,8 +61,9 @@ class TitleIndex:
         tmp = folder / (INDEX_FILE + ".tmp")
         self.ann.save(str(tmp))
         tmp.replace(folder / INDEX_FILE)
-        (folder / IDS_FILE).write_text(json.dumps({"dim": self.dim, "metric": "angular", "items": self.item_titles},
-                                                  ensure_ascii=False))
+        (folder / IDS_FILE).write_text(
+            json.dumps({"dim": self.dim, "metric": "angular", "items": self.item_titles}, ensure_ascii=False)
+        )
 
     @classmethod
     def load(cls, folder: Path) -> TitleIndex:
@@ -70,7 +71,9 @@ class TitleIndex:
         try:
             meta = json.loads((folder / IDS_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise RunFolderError(f"{folder}: no {IDS_FILE}; build the index with `python -m scripts.build_index`") from None
+            raise RunFolderError(
+                f"{folder}: no {IDS_FILE}; build the index with `python -m scripts.build_index`"
+            ) from None
         ann = AnnoyIndex(int(meta["dim"]), "angular")
         if not (folder / INDEX_FILE).is_file():
             raise RunFolderError(f"{folder}: no {INDEX_FILE}; build it with `python -m scripts.build_index`")
@@ -83,8 +86,15 @@ class TitleIndex:
         mean = vecs.mean(axis=0)
         return mean / (np.linalg.norm(mean) + 1e-12)
 
-    def query(self, vector: np.ndarray, k: int, *, exclude: Iterable[str] = (),
-              keep: Callable[[str], bool] | None = None, search_k: int = -1) -> list[Hit]:
+    def query(
+        self,
+        vector: np.ndarray,
+        k: int,
+        *,
+        exclude: Iterable[str] = (),
+        keep: Callable[[str], bool] | None = None,
+        search_k: int = -1,
+    ) -> list[Hit]:
         """The ``k`` most similar titles, each once at its best item score, skipping ``exclude`` and titles
         ``keep`` rejects. Returns fewer only when the index has fewer eligible titles."""
         exclude = set(exclude)
@@ -119,7 +129,9 @@ def exact_title_neighbours(embeddings: np.ndarray, item_titles: list[str], query
     return out
 
 
-def recall_vs_exact(index: TitleIndex, embeddings: np.ndarray, k: int = 24, n_queries: int = 200, seed: int = 0) -> float:
+def recall_vs_exact(
+    index: TitleIndex, embeddings: np.ndarray, k: int = 24, n_queries: int = 200, seed: int = 0
+) -> float:
     """Mean overlap of Annoy's title top-k with the exact top-k, over items used as queries."""
     rng = np.random.default_rng(seed)
     normed = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)

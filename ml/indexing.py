@@ -21,8 +21,9 @@ COVERS_DIR = "covers"
 COVER_MAX_SIDE = 192
 
 
-def write_snapshot(run_dir: Path, catalog: Catalog, title_images: dict[str, list[Image.Image]],
-                   progress: bool = True) -> None:
+def write_snapshot(
+    run_dir: Path, catalog: Catalog, title_images: dict[str, list[Image.Image]], progress: bool = True
+) -> None:
     """RUN/catalog.jsonl + RUN/covers/: the indexed titles' metadata with a small cover each, so serving (titles,
     links, contact sheets) needs nothing outside the run folder. The snapshot is itself a valid catalogue."""
     covers = run_dir / COVERS_DIR
@@ -30,8 +31,9 @@ def write_snapshot(run_dir: Path, catalog: Catalog, title_images: dict[str, list
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     rows = []
-    for n, title in enumerate(tqdm(catalog.titles, desc="writing cover thumbnails", unit="title", disable=not progress,
-                                   leave=False)):
+    for n, title in enumerate(
+        tqdm(catalog.titles, desc="writing cover thumbnails", unit="title", disable=not progress, leave=False)
+    ):
         if title.id not in title_images:
             continue
         img = title_images[title.id][0].copy()
@@ -46,9 +48,15 @@ def write_snapshot(run_dir: Path, catalog: Catalog, title_images: dict[str, list
     write_catalog(run_dir, rows)
 
 
-def build_run_index(run_dir: str | Path, catalog_dir: str | Path | None = None, *, n_trees: int | None = None,
-                    catalog: Catalog | None = None, title_images: dict[str, list[Image.Image]] | None = None,
-                    progress: bool = True) -> dict:
+def build_run_index(
+    run_dir: str | Path,
+    catalog_dir: str | Path | None = None,
+    *,
+    n_trees: int | None = None,
+    catalog: Catalog | None = None,
+    title_images: dict[str, list[Image.Image]] | None = None,
+    progress: bool = True,
+) -> dict:
     """(Re)build RUN's index from a catalogue (default: the one recorded in config.json). Returns index stats."""
     run = Path(run_dir)
     config = read_config(run)
@@ -68,9 +76,16 @@ def build_run_index(run_dir: str | Path, catalog_dir: str | Path | None = None, 
     recall = recall_vs_exact(index, embeddings, k=24)
     index.save(run)
     write_snapshot(run, catalog, title_images, progress=progress)
-    stats = {"n_titles": index.n_titles, "n_items": len(owners), "n_trees": n_trees, "dim": index.dim,
-             "recall@24_vs_exact": recall, "embed_seconds": round(embed_s, 2), "built_at": now_iso(),
-             "catalog": {"path": str(catalog.root), "sha256": catalog.fingerprint(), "n_titles": len(catalog)}}
+    stats = {
+        "n_titles": index.n_titles,
+        "n_items": len(owners),
+        "n_trees": n_trees,
+        "dim": index.dim,
+        "recall@24_vs_exact": recall,
+        "embed_seconds": round(embed_s, 2),
+        "built_at": now_iso(),
+        "catalog": {"path": str(catalog.root), "sha256": catalog.fingerprint(), "n_titles": len(catalog)},
+    }
     config["index"] = stats
     config["n_trees"] = n_trees
     write_json(run / "config.json", config)

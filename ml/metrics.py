@@ -13,8 +13,13 @@ def classification_metrics(y_true: list[int] | np.ndarray, y_pred: list[int] | n
         return {"precision": None, "recall": None, "f1": None, "accuracy": None, "n": 0}
     labels = np.unique(y_true)
     p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-    return {"precision": float(p), "recall": float(r), "f1": float(f),
-            "accuracy": float(np.mean(y_true == y_pred)), "n": int(len(y_true))}
+    return {
+        "precision": float(p),
+        "recall": float(r),
+        "f1": float(f),
+        "accuracy": float(np.mean(y_true == y_pred)),
+        "n": int(len(y_true)),
+    }
 
 
 def confusion(y_true, y_pred, n_classes: int) -> np.ndarray:

@@ -15,7 +15,6 @@ import keras
 import tensorflow as tf
 
 
-
 @dataclass(frozen=True)
 class ModelSpec:
     input_size: int = 96
@@ -47,7 +46,9 @@ def build_backbone(spec: ModelSpec, name: str = "backbone") -> keras.Model:
         x = keras.layers.ReLU()(x)
         if i < len(spec.widths) - 1:
             x = keras.layers.MaxPooling2D()(x)
-    pooled = keras.layers.Concatenate()([keras.layers.GlobalAveragePooling2D()(x), keras.layers.GlobalMaxPooling2D()(x)])
+    pooled = keras.layers.Concatenate()(
+        [keras.layers.GlobalAveragePooling2D()(x), keras.layers.GlobalMaxPooling2D()(x)]
+    )
     return keras.Model(inputs, pooled, name=name)
 
 
@@ -96,7 +97,9 @@ def build_paper_cnn(spec: ModelSpec, n_classes: int) -> keras.Model:
 
 def paper_embedder(paper_model: keras.Model) -> keras.Model:
     """Baseline embedding: the paper-style classifier's penultimate layer, L2-normalised."""
-    return keras.Model(paper_model.input, L2Normalize()(paper_model.get_layer("penultimate").output), name="paper_embed")
+    return keras.Model(
+        paper_model.input, L2Normalize()(paper_model.get_layer("penultimate").output), name="paper_embed"
+    )
 
 
 def supcon_loss(embeddings, labels, temperature: float = 0.1):

@@ -56,11 +56,20 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
     if not labels.genres:
         log.warning("the training titles have no genres: the genre classifier will be trivial")
     size = config.spec.input_size
-    log.info("%d titles (%d train / %d val / %d test), %d genres, %d authors", len(images), len(split["train"]),
-             len(split["val"]), len(split["test"]), len(labels.genres), len(labels.authors))
+    log.info(
+        "%d titles (%d train / %d val / %d test), %d genres, %d authors",
+        len(images),
+        len(split["train"]),
+        len(split["val"]),
+        len(split["test"]),
+        len(labels.genres),
+        len(labels.authors),
+    )
 
     part = {name: {t: images[t] for t in ids} for name, ids in split.items()}
-    trainer, backbone, projection, history = train_backbone(config, part["train"], part["val"], titles, labels, progress)
+    trainer, backbone, projection, history = train_backbone(
+        config, part["train"], part["val"], titles, labels, progress
+    )
 
     # Genre head: each feature family alone and fused, C chosen on validation macro-F1; the best one ships.
     feats_fn = compiled(feature_model(backbone, size), size)
@@ -70,18 +79,31 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
     for name in ("val", "test"):
         ids = [t for t in split[name] if labels.genre_index(titles[t]) >= 0]
         x = stack_images([images[t][0] for t in ids], size) if ids else np.zeros((0, size, size, 3), np.uint8)
-        evals[name] = (run_batched(feats_fn, x) if ids else None, np.array([labels.genre_index(titles[t]) for t in ids]))
+        evals[name] = (
+            run_batched(feats_fn, x) if ids else None,
+            np.array([labels.genre_index(titles[t]) for t in ids]),
+        )
     n_genres = max(1, len(labels.genres))
     heads, genre_parts = {}, {}
     for variant in VARIANTS:
         fv, yv = evals["val"]
-        heads[variant] = fit_head(select(f_train, variant), y_train, select(fv, variant) if fv else np.zeros((0, 1)), yv,
-                                  n_genres, variant, config.seed)
+        heads[variant] = fit_head(
+            select(f_train, variant),
+            y_train,
+            select(fv, variant) if fv else np.zeros((0, 1)),
+            yv,
+            n_genres,
+            variant,
+            config.seed,
+        )
         ft, yt = evals["test"]
         if ft is not None:
             pred = heads[variant].predict_proba(select(ft, variant)).argmax(axis=1)
-            genre_parts[variant] = {"val": heads[variant].val, "test": classification_metrics(yt, pred),
-                                    "C": heads[variant].C}
+            genre_parts[variant] = {
+                "val": heads[variant].val,
+                "test": classification_metrics(yt, pred),
+                "C": heads[variant].C,
+            }
     best = max(VARIANTS, key=lambda v: (heads[v].val["f1"] or 0.0, v == "fused"))
     log.info("genre head: %s (val macro-F1 %.3f)", best, heads[best].val["f1"])
 
@@ -119,8 +141,12 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
         "n_trees": config.n_trees,
         "train": config.to_json(),
         "models": MODEL_FILES,
-        "catalog": {"path": str(catalog.root), "sha256": catalog.fingerprint(), "n_titles": len(catalog),
-                    "synthetic": all(t.source == "demo" for t in catalog.titles)},
+        "catalog": {
+            "path": str(catalog.root),
+            "sha256": catalog.fingerprint(),
+            "n_titles": len(catalog),
+            "synthetic": all(t.source == "demo" for t in catalog.titles),
+        },
         "versions": versions(),
     }
     write_json(out / "config.json", run_config)
@@ -130,11 +156,13 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
     serving = compiled(keras.Model(inputs, {"embedding": embedding, "genre": genre}), size)
     test_titles = [titles[t] for t in split["test"]]
     covers = {t: imgs[0] for t, imgs in images.items()}
-    genre_m, y_true, y_pred = classify(lambda x: serving(x)["genre"], test_titles, covers, list(labels.genres),
-                                       lambda t: t.primary_genre, size)
+    genre_m, y_true, y_pred = classify(
+        lambda x: serving(x)["genre"], test_titles, covers, list(labels.genres), lambda t: t.primary_genre, size
+    )
     author_fn = compiled(author_model, size)
-    author_m, _, _ = classify(author_fn, test_titles, covers, list(labels.authors),
-                              lambda t: t.authors[0] if t.authors else None, size)
+    author_m, _, _ = classify(
+        author_fn, test_titles, covers, list(labels.authors), lambda t: t.authors[0] if t.authors else None, size
+    )
     paper_fn = compiled(paper, size)
     paper_genre_m, _, _ = classify(paper_fn, test_titles, covers, list(labels.genres), lambda t: t.primary_genre, size)
     ret_ours, _ = retrieval(lambda x: serving(x)["embedding"], images, titles, size, config.n_trees)
@@ -148,13 +176,18 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
         "paper_style_genre_cnn": paper_genre_m,
         "retrieval": ret_ours,
         "retrieval_paper_baseline": ret_paper,
-        "index": {"recall@24_vs_exact": index_stats["recall@24_vs_exact"], "n_items": index_stats["n_items"],
-                  "n_trees": index_stats["n_trees"]},
+        "index": {
+            "recall@24_vs_exact": index_stats["recall@24_vs_exact"],
+            "n_items": index_stats["n_items"],
+            "n_trees": index_stats["n_trees"],
+        },
         "paper": PAPER,
         "history": history,
         "paper_history": paper_history,
-        "confusion": {"labels": list(labels.genres),
-                      "matrix": confusion(y_true, y_pred, len(labels.genres)).tolist() if len(y_true) else []},
+        "confusion": {
+            "labels": list(labels.genres),
+            "matrix": confusion(y_true, y_pred, len(labels.genres)).tolist() if len(y_true) else [],
+        },
         "train_seconds": round(train_seconds, 1),
         "synthetic_catalog": run_config["catalog"]["synthetic"],
     }

@@ -49,7 +49,9 @@ def _read_source(source: Source, limits: ImageLimits) -> tuple[bytes, str]:
         except OSError as exc:
             raise BadImageError(f"{name}: cannot read file ({exc.strerror or exc})") from None
         if size > limits.max_bytes:
-            raise ImageTooLargeError(f"{name}: file is {size / 2**20:.1f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB")
+            raise ImageTooLargeError(
+                f"{name}: file is {size / 2**20:.1f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB"
+            )
         data = path.read_bytes()
     if len(data) > limits.max_bytes:
         raise ImageTooLargeError(
@@ -68,9 +70,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         top = 65535.0 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
         arr = np.clip(arr / top * 255.0, 0, 255).astype(np.uint8)
         return Image.fromarray(arr, "L").convert("RGB")
-    if mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-    elif mode in ("LA", "PA", "La", "RGBa"):
+    if mode == "P" and "transparency" in img.info or mode in ("LA", "PA", "La", "RGBa"):
         img = img.convert("RGBA")
     if img.mode == "RGBA":
         canvas = Image.new("RGB", img.size, BACKGROUND)

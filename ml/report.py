@@ -22,8 +22,10 @@ def _fmt(value) -> str:
 
 
 def _row(name: str, m: dict) -> str:
-    return f"| {name} | {_fmt(m.get('precision'))} | {_fmt(m.get('recall'))} | {_fmt(m.get('f1'))} | " \
-           f"{_fmt(m.get('accuracy'))} | {_fmt(m.get('n'))} |"
+    return (
+        f"| {name} | {_fmt(m.get('precision'))} | {_fmt(m.get('recall'))} | {_fmt(m.get('f1'))} | "
+        f"{_fmt(m.get('accuracy'))} | {_fmt(m.get('n'))} |"
+    )
 
 
 def plot_history(metrics: dict, path: Path) -> None:
@@ -33,8 +35,12 @@ def plot_history(metrics: dict, path: Path) -> None:
     for key in ("loss", "contrastive", "genre_ce", "author_ce"):
         axes[0].plot(epochs, [h[key] for h in hist], label=key)
     if metrics.get("paper_history"):
-        axes[0].plot([h["epoch"] for h in metrics["paper_history"]], [h["loss"] for h in metrics["paper_history"]],
-                     "--", label="paper-style CNN loss")
+        axes[0].plot(
+            [h["epoch"] for h in metrics["paper_history"]],
+            [h["loss"] for h in metrics["paper_history"]],
+            "--",
+            label="paper-style CNN loss",
+        )
     axes[0].set_xlabel("epoch")
     axes[0].set_title("training losses")
     axes[0].legend(fontsize=7)
@@ -63,8 +69,15 @@ def plot_confusion(metrics: dict, path: Path) -> None:
     for i in range(len(labels)):
         for j in range(len(labels)):
             if matrix[i, j]:
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if norm[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if norm[i, j] > 0.5 else "black",
+                )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true (primary genre)")
     ax.set_title("genre confusion (test split)")
@@ -81,8 +94,10 @@ def write_report(run_dir: Path, metrics: dict, config: dict) -> Path:
     synthetic = config["catalog"].get("synthetic")
     lines = ["# Toonmatch training report", ""]
     if synthetic:
-        lines += ["> **Synthetic demo catalogue**: these numbers describe procedurally drawn demo covers, not real "
-                  "webtoons.", ""]
+        lines += [
+            "> **Synthetic demo catalogue**: these numbers describe procedurally drawn demo covers, not real webtoons.",
+            "",
+        ]
     split = metrics["split"]
     lines += [
         f"Catalogue: `{config['catalog']['path']}` ({config['catalog']['n_titles']} titles, sha256 "
@@ -111,8 +126,10 @@ def write_report(run_dir: Path, metrics: dict, config: dict) -> Path:
     ]
     for name, part in metrics["genre_parts"].items():
         t = part["test"]
-        lines.append(f"| {name} | {part['C']} | {_fmt(part['val']['f1'])} | {_fmt(t['precision'])} | "
-                     f"{_fmt(t['recall'])} | {_fmt(t['f1'])} |")
+        lines.append(
+            f"| {name} | {part['C']} | {_fmt(part['val']['f1'])} | {_fmt(t['precision'])} | "
+            f"{_fmt(t['recall'])} | {_fmt(t['f1'])} |"
+        )
     ours, base = metrics["retrieval"], metrics["retrieval_paper_baseline"]
     lines += [
         "",

@@ -64,7 +64,9 @@ def read_config(run_dir: str | Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise RunFolderError(f"{path}: invalid JSON ({exc.msg})") from None
     if config.get("format") != FORMAT_VERSION:
-        raise RunFolderError(f"{path}: run format {config.get('format')!r} is not supported (expected {FORMAT_VERSION})")
+        raise RunFolderError(
+            f"{path}: run format {config.get('format')!r} is not supported (expected {FORMAT_VERSION})"
+        )
     return config
 
 

@@ -44,10 +44,21 @@ class TrainConfig:
     def preset_named(cls, name: str, **overrides) -> TrainConfig:
         presets = {
             "default": {},
-            "quick": {"epochs": 8, "paper_epochs": 6, "genre_views": 1, "n_trees": 20,
-                      "spec": ModelSpec(input_size=80, widths=(24, 48, 64, 96, 128), embed_dim=64)},
-            "tiny": {"epochs": 2, "paper_epochs": 1, "genre_views": 0, "n_trees": 5, "batch_titles": 16,
-                     "spec": ModelSpec(input_size=32, widths=(8, 16, 16), embed_dim=16)},
+            "quick": {
+                "epochs": 8,
+                "paper_epochs": 6,
+                "genre_views": 1,
+                "n_trees": 20,
+                "spec": ModelSpec(input_size=80, widths=(24, 48, 64, 96, 128), embed_dim=64),
+            },
+            "tiny": {
+                "epochs": 2,
+                "paper_epochs": 1,
+                "genre_views": 0,
+                "n_trees": 5,
+                "batch_titles": 16,
+                "spec": ModelSpec(input_size=32, widths=(8, 16, 16), embed_dim=16),
+            },
         }
         values = {**presets[name], **{k: v for k, v in overrides.items() if v is not None}, "preset": name}
         return cls(**values)
@@ -64,8 +75,9 @@ def _view_batch(items: list[tuple[Image.Image, int]], size: int, seed: int) -> n
 class BatchMaker:
     """Batches of two augmented views of ``batch_titles`` distinct titles, built ahead in a worker thread."""
 
-    def __init__(self, title_images: dict[str, list[Image.Image]], titles: dict[str, Title], labels: Labels,
-                 config: TrainConfig):
+    def __init__(
+        self, title_images: dict[str, list[Image.Image]], titles: dict[str, Title], labels: Labels, config: TrainConfig
+    ):
         self.ids = sorted(title_images)
         self.title_images = title_images
         self.config = config
@@ -109,15 +121,22 @@ def class_weights(indices: np.ndarray, n: int) -> np.ndarray:
     return np.sqrt(weights).astype(np.float32)  # softened: full inverse frequency over-fits the rare genres
 
 
-def train_backbone(config: TrainConfig, train_images: dict[str, list[Image.Image]], val_images: dict[str, list[Image.Image]],
-                   titles: dict[str, Title], labels: Labels, progress: bool = True):
+def train_backbone(
+    config: TrainConfig,
+    train_images: dict[str, list[Image.Image]],
+    val_images: dict[str, list[Image.Image]],
+    titles: dict[str, Title],
+    labels: Labels,
+    progress: bool = True,
+):
     """Multi-task training; returns (trainer, backbone, projection, history: list of per-epoch dicts)."""
     keras.utils.set_random_seed(config.seed)
     trainer, backbone, projection = build_trainer(config.spec, len(labels.genres), len(labels.authors))
     maker = BatchMaker(train_images, titles, labels, config)
     total = config.epochs * maker.steps_per_epoch()
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(1, total), alpha=0.05,
-                                                      warmup_target=None)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, decay_steps=max(1, total), alpha=0.05, warmup_target=None
+    )
     optimizer = keras.optimizers.Adam(schedule)
     genre_w = tf.constant(class_weights(maker.genre, max(1, len(labels.genres))))
 
@@ -142,7 +161,13 @@ def train_backbone(config: TrainConfig, train_images: dict[str, list[Image.Image
             for batch in maker.epoch(epoch, pool):
                 sums += [float(v) for v in step(*batch)]
             sums /= maker.steps_per_epoch()
-            row = {"epoch": epoch + 1, "loss": sums[0], "contrastive": sums[1], "genre_ce": sums[2], "author_ce": sums[3]}
+            row = {
+                "epoch": epoch + 1,
+                "loss": sums[0],
+                "contrastive": sums[1],
+                "genre_ce": sums[2],
+                "author_ce": sums[3],
+            }
             row.update(val_probe(epoch))
             history.append(row)
             bar.set_postfix(loss=f"{sums[0]:.3f}", val_hit1=f"{row.get('val_hit@1', float('nan')):.2f}")
@@ -175,7 +200,11 @@ class _ValProbe:
         pert = run_batched(self.fn, self.x_pert)
         hit1 = float(np.mean(np.argmax(pert["embedding"] @ clean["embedding"].T, axis=1) == np.arange(len(self.ids))))
         known = self.genre >= 0
-        f1 = classification_metrics(self.genre[known], np.argmax(clean["genre"][known], axis=1))["f1"] if known.any() else None
+        f1 = (
+            classification_metrics(self.genre[known], np.argmax(clean["genre"][known], axis=1))["f1"]
+            if known.any()
+            else None
+        )
         return {"val_hit@1": hit1, "val_genre_f1_head": f1}
 
 
@@ -191,7 +220,8 @@ def train_paper_cnn(config: TrainConfig, x: np.ndarray, y: np.ndarray, n_classes
             bar.update(1)
             bar.set_postfix(loss=f"{(logs or {}).get('loss', math.nan):.3f}")
 
-    hist = model.fit(x.astype("float32"), y, epochs=config.paper_epochs, batch_size=32, verbose=0, shuffle=True,
-                     callbacks=[_Bar()])
+    hist = model.fit(
+        x.astype("float32"), y, epochs=config.paper_epochs, batch_size=32, verbose=0, shuffle=True, callbacks=[_Bar()]
+    )
     bar.close()
     return model, [{"epoch": i + 1, "loss": float(v)} for i, v in enumerate(hist.history["loss"])]

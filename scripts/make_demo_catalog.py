@@ -65,15 +65,27 @@ def _size(text: str) -> tuple[int, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Write a synthetic demo catalogue (procedurally drawn covers, all fictional).")
-    p.add_argument("--out", required=True, help="output folder (new, empty, or an earlier demo catalogue)")
     p.add_argument(
-        "--titles", type=_int_in(2, MAX_TITLES), default=DEFAULT_TITLES, help=f"titles (default {DEFAULT_TITLES})"
+        "--out", required=True, metavar="DIR", help="output folder (new, empty, or an earlier demo catalogue)"
     )
-    p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0, help="random seed (default 0)")
     p.add_argument(
-        "--images-per-title", type=_images_range, default=(1, 3), help="N or LOW-HIGH images per title (default 1-3)"
+        "--titles",
+        type=_int_in(2, MAX_TITLES),
+        default=DEFAULT_TITLES,
+        metavar="N",
+        help=f"titles (default {DEFAULT_TITLES})",
     )
-    p.add_argument("--size", type=_size, default=None, help="WxH for every image (default: a mix of real sizes)")
+    p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument(
+        "--images-per-title",
+        type=_images_range,
+        default=(1, 3),
+        metavar="N|LOW-HIGH",
+        help="N or LOW-HIGH images per title (default 1-3)",
+    )
+    p.add_argument(
+        "--size", type=_size, default=None, metavar="WxH", help="WxH for every image (default: a mix of real sizes)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 

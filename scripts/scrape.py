@@ -54,7 +54,12 @@ class TqdmProgress:
 
     def bar(self, phase: str, total: int | None, unit: str) -> _TqdmBar:
         bar = tqdm(
-            total=total, desc=f"{phase:<8}", unit=unit, file=sys.stderr, disable=self.disable, leave=True,
+            total=total,
+            desc=f"{phase:<8}",
+            unit=unit,
+            file=sys.stderr,
+            disable=self.disable,
+            leave=True,
             dynamic_ncols=True,
         )
         return _TqdmBar(bar)
@@ -121,32 +126,62 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("data/naver"), help="catalogue folder (default: data/naver)")
     parser.add_argument("--limit", type=_positive_int, help="at most N titles (most popular weekday titles first)")
     parser.add_argument(
-        "--weekday", type=_weekday, action="append", metavar="DAY",
+        "--weekday",
+        type=_weekday,
+        action="append",
+        metavar="DAY",
         help=f"only these weekday lists (repeatable: {', '.join(WEEKDAYS)}); default: every day and dailyPlus",
     )
     parser.add_argument(
-        "--finished", action=argparse.BooleanOptionalAction, default=True,
+        "--finished",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="include finished titles (default: yes)",
     )
     parser.add_argument(
-        "--episodes", type=_non_negative_int, default=0, metavar="N",
+        "--episodes",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
         help="also keep the first N episode thumbnails of each title (default: 0)",
     )
-    parser.add_argument("--api-base", type=_api_base, default=DEFAULT_API_BASE, metavar="URL",
-                        help=f"API server (default: {DEFAULT_API_BASE})")
+    parser.add_argument(
+        "--api-base",
+        type=_api_base,
+        default=DEFAULT_API_BASE,
+        metavar="URL",
+        help=f"API server (default: {DEFAULT_API_BASE})",
+    )
     polite = parser.add_argument_group("politeness and retries")
     polite.add_argument("--concurrency", type=_positive_int, default=4, help="parallel requests (default: 4)")
-    polite.add_argument("--rate", type=_non_negative_float, default=3.0,
-                        help="max requests per second, 0 = no cap (default: 3)")
-    polite.add_argument("--attempts", type=_positive_int, default=4,
-                        help="attempts per request before giving up (default: 4)")
+    polite.add_argument(
+        "--rate", type=_non_negative_float, default=3.0, help="max requests per second, 0 = no cap (default: 3)"
+    )
+    polite.add_argument(
+        "--attempts", type=_positive_int, default=4, help="attempts per request before giving up (default: 4)"
+    )
     polite.add_argument("--timeout", type=_positive_float, default=20.0, help="seconds per attempt (default: 20)")
-    polite.add_argument("--retry-base-delay", type=_non_negative_float, default=1.0, metavar="SECONDS",
-                        help="first backoff delay, doubled each retry, with jitter (default: 1)")
-    polite.add_argument("--retry-max-delay", type=_non_negative_float, default=60.0, metavar="SECONDS",
-                        help="cap of a backoff delay (default: 60)")
-    polite.add_argument("--max-retry-after", type=_non_negative_float, default=300.0, metavar="SECONDS",
-                        help="longest Retry-After honoured (default: 300)")
+    polite.add_argument(
+        "--retry-base-delay",
+        type=_non_negative_float,
+        default=1.0,
+        metavar="SECONDS",
+        help="first backoff delay, doubled each retry, with jitter (default: 1)",
+    )
+    polite.add_argument(
+        "--retry-max-delay",
+        type=_non_negative_float,
+        default=60.0,
+        metavar="SECONDS",
+        help="cap of a backoff delay (default: 60)",
+    )
+    polite.add_argument(
+        "--max-retry-after",
+        type=_non_negative_float,
+        default=300.0,
+        metavar="SECONDS",
+        help="longest Retry-After honoured (default: 300)",
+    )
     polite.add_argument("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header (default: a browser's)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every retry and skipped title")

@@ -1,6 +1,6 @@
 """Train the models on a catalogue and write a complete run folder (models, index, metrics, report).
 
-    python -m scripts.train --catalog DIR --out RUN [--epochs N] [--seed N] [--quick]
+python -m scripts.train --catalog DIR --out RUN [--epochs N] [--seed N] [--quick]
 """
 
 from __future__ import annotations
@@ -40,9 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainConfig.preset_named(preset, epochs=args.epochs, seed=args.seed, n_trees=args.n_trees)
     metrics = train_run(args.catalog, args.out, config, progress=not args.no_progress)
     g, r = metrics["genre"], metrics["retrieval"]
-    print(f"run written to {args.out}: genre macro-F1 {g['f1'] or 0:.3f} (test), perturbed hit@1 "
-          f"{r['perturbed_hit@1']:.3f}, index recall@24 {metrics['index']['recall@24_vs_exact']:.3f}, "
-          f"{metrics['train_seconds']:.0f} s; see {args.out}/report.md", file=sys.stderr)
+    print(
+        f"run written to {args.out}: genre macro-F1 {g['f1'] or 0:.3f} (test), perturbed hit@1 "
+        f"{r['perturbed_hit@1']:.3f}, index recall@24 {metrics['index']['recall@24_vs_exact']:.3f}, "
+        f"{metrics['train_seconds']:.0f} s; see {args.out}/report.md",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -114,14 +114,19 @@ class ScrapeSummary:
 
         lines = [
             f"listed      {self.listed} titles (weekday {self.listed_weekday}, finished {self.listed_finished}; "
-            f"{self.duplicates} duplicates dropped" + (f", {self.limited_out} over --limit" if self.limited_out else "")
-            + (f", {self.bad_list_entries} bad entries" if self.bad_list_entries else "") + ")",
+            f"{self.duplicates} duplicates dropped"
+            + (f", {self.limited_out} over --limit" if self.limited_out else "")
+            + (f", {self.bad_list_entries} bad entries" if self.bad_list_entries else "")
+            + ")",
             f"detailed    {self.detailed} titles in the catalogue ({self.fetched} fetched now, "
             f"{self.reused} already complete); {self.adult} adult",
             f"with images {self.with_images} titles; images downloaded {self.images_downloaded}, "
             f"reused {self.images_reused}"
-            + (f", failed {sum(self.image_failures.values())} ({counts(self.image_failures)})"
-               if self.image_failures else ""),
+            + (
+                f", failed {sum(self.image_failures.values())} ({counts(self.image_failures)})"
+                if self.image_failures
+                else ""
+            ),
             f"skipped     {len(self.skipped)} titles" + (f": {counts(self.skipped_by_reason)}" if self.skipped else ""),
             f"requests    {self.requests}, retries {sum(self.retries.values())}"
             + (f" ({counts(self.retries)})" if self.retries else ""),
@@ -171,9 +176,9 @@ class Listing:
     ranks: dict[int, int]
 
 
-async def _list_weekdays(client: PoliteClient, config: ScrapeConfig, summary: ScrapeSummary, bar: Bar) -> list[
-    list[ListItem]
-]:
+async def _list_weekdays(
+    client: PoliteClient, config: ScrapeConfig, summary: ScrapeSummary, bar: Bar
+) -> list[list[ListItem]]:
     url = config.api(naver.WEEKDAY_PATH)
     day_lists: list[list[ListItem]] = []
     if config.weekdays is None:
@@ -239,7 +244,9 @@ async def _list_finished(
     return items
 
 
-async def list_titles(client: PoliteClient, config: ScrapeConfig, summary: ScrapeSummary, progress: Progress) -> Listing:
+async def list_titles(
+    client: PoliteClient, config: ScrapeConfig, summary: ScrapeSummary, progress: Progress
+) -> Listing:
     bar = progress.bar("listing", 0, "req")
     try:
         day_lists = await _list_weekdays(client, config, summary, bar)
@@ -267,7 +274,10 @@ async def list_titles(client: PoliteClient, config: ScrapeConfig, summary: Scrap
     summary.listed_weekday = sum(1 for tid in ranks if tid in kept)
     summary.listed_finished = summary.listed - summary.listed_weekday
     if not items:
-        why = "; ".join(summary.list_warnings) or "the lists were empty"
+        warnings = summary.list_warnings
+        why = warnings[0] if warnings else "the lists were empty"
+        if len(warnings) > 1:
+            why += f" (and {len(warnings) - 1} more failed list request(s))"
         raise NothingListedError(f"nothing could be listed from {config.api_base}: {why}")
     return Listing(items=items, ranks={tid: r for tid, r in ranks.items() if tid in kept})
 

@@ -27,8 +27,15 @@ from PIL import Image
 SAMPLES_DIR = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "naver-api"
 IMAGE_HOSTS = {"https://image-comic.pstatic.net/": "ic/", "https://shared-comic.pstatic.net/": "sc/"}
 DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
-WEEK_PARAM = {"mon": "MONDAY", "tue": "TUESDAY", "wed": "WEDNESDAY", "thu": "THURSDAY", "fri": "FRIDAY",
-              "sat": "SATURDAY", "sun": "SUNDAY"}
+WEEK_PARAM = {
+    "mon": "MONDAY",
+    "tue": "TUESDAY",
+    "wed": "WEDNESDAY",
+    "thu": "THURSDAY",
+    "fri": "FRIDAY",
+    "sat": "SATURDAY",
+    "sun": "SUNDAY",
+}
 HTML_BODY = "<!DOCTYPE html><html><head><title>네이버 웹툰</title></head><body>서비스 점검 중입니다</body></html>"
 
 
@@ -53,24 +60,58 @@ def thumb_url(title_id: int, tag: str = "IMAG21") -> str:
     return f"https://image-comic.pstatic.net/webtoon/{title_id}/thumbnail/thumbnail_{tag}_{uuid}.jpg"
 
 
-def list_item(title_id: int, name: str, author: str, *, adult: bool = False, finish: bool = False,
-              star: float = 9.5) -> dict[str, Any]:
+def list_item(
+    title_id: int, name: str, author: str, *, adult: bool = False, finish: bool = False, star: float = 9.5
+) -> dict[str, Any]:
     """An ``Item`` of the list endpoints, with the keys of the reconstructed samples."""
     return {
-        "titleId": title_id, "titleName": name, "author": author, "thumbnailUrl": thumb_url(title_id, "IMAG19"),
-        "up": False, "rest": False, "bm": False, "adult": adult, "starScore": star, "viewCount": 0,
-        "openToday": False, "potenUp": False, "bestChallengeLevelUp": False, "finish": finish, "new": False,
+        "titleId": title_id,
+        "titleName": name,
+        "author": author,
+        "thumbnailUrl": thumb_url(title_id, "IMAG19"),
+        "up": False,
+        "rest": False,
+        "bm": False,
+        "adult": adult,
+        "starScore": star,
+        "viewCount": 0,
+        "openToday": False,
+        "potenUp": False,
+        "bestChallengeLevelUp": False,
+        "finish": finish,
+        "new": False,
     }
 
 
-GENRE_LABELS = {"PURE": "로맨스", "FANTASY": "판타지", "ACTION": "액션", "DAILY": "일상", "COMIC": "개그",
-                "THRILL": "스릴러", "HISTORICAL": "무협/사극", "DRAMA": "드라마", "SENSIBILITY": "감성",
-                "SPORTS": "스포츠"}
+GENRE_LABELS = {
+    "PURE": "로맨스",
+    "FANTASY": "판타지",
+    "ACTION": "액션",
+    "DAILY": "일상",
+    "COMIC": "개그",
+    "THRILL": "스릴러",
+    "HISTORICAL": "무협/사극",
+    "DRAMA": "드라마",
+    "SENSIBILITY": "감성",
+    "SPORTS": "스포츠",
+}
 
 
-def detail(title_id: int, name: str, *, writers=(), painters=(), origin=(), genres=("DRAMA",), age: str = "RATE_ALL",
-           style: str = "curation", tags=("성장물",), finished: bool = False, community: bool = False,
-           synopsis: str = "줄거리") -> dict[str, Any]:
+def detail(
+    title_id: int,
+    name: str,
+    *,
+    writers=(),
+    painters=(),
+    origin=(),
+    genres=("DRAMA",),
+    age: str = "RATE_ALL",
+    style: str = "curation",
+    tags=("성장물",),
+    finished: bool = False,
+    community: bool = False,
+    synopsis: str = "줄거리",
+) -> dict[str, Any]:
     """A title detail in the real shape of ``article-list-info.titleId-805671.REAL.json``.
 
     ``style``: where genres are: ``curation`` (``curationTagList`` ``GENRE_*``), ``gfp``
@@ -79,10 +120,24 @@ def detail(title_id: int, name: str, *, writers=(), painters=(), origin=(), genr
     person = iter(range(1000 * title_id, 1000 * title_id + 100))
     curation = []
     if style in ("curation", "both"):
-        curation += [{"id": title_id, "tagName": GENRE_LABELS.get(g, g), "urlPath": f"/webtoon?tab=genre&genre={g}",
-                      "curationType": f"GENRE_{g}"} for g in genres]
-    curation += [{"id": 40 + i, "tagName": t, "urlPath": f"/curation/list?type=CUSTOM_TAG&id={40 + i}",
-                  "curationType": "CUSTOM_TAG"} for i, t in enumerate(tags)]
+        curation += [
+            {
+                "id": title_id,
+                "tagName": GENRE_LABELS.get(g, g),
+                "urlPath": f"/webtoon?tab=genre&genre={g}",
+                "curationType": f"GENRE_{g}",
+            }
+            for g in genres
+        ]
+    curation += [
+        {
+            "id": 40 + i,
+            "tagName": t,
+            "urlPath": f"/curation/list?type=CUSTOM_TAG&id={40 + i}",
+            "curationType": "CUSTOM_TAG",
+        }
+        for i, t in enumerate(tags)
+    ]
     payload: dict[str, Any] = {
         "titleId": title_id,
         "thumbnailUrl": thumb_url(title_id),
@@ -113,12 +168,17 @@ def detail(title_id: int, name: str, *, writers=(), painters=(), origin=(), genr
     if community:
         del payload["author"]
         kinds = [("ARTIST_WRITER", writers), ("ARTIST_PAINTER", painters), ("ARTIST_NOVEL_ORIGIN", origin)]
-        payload["communityArtists"] = [{"artistId": next(person), "name": n, "artistTypeList": [k]}
-                                       for k, names in kinds for n in names]
+        payload["communityArtists"] = [
+            {"artistId": next(person), "name": n, "artistTypeList": [k]} for k, names in kinds for n in names
+        ]
     if style in ("gfp", "both"):
         payload["gfpAdCustomParam"] = {
-            "titleId": title_id, "titleName": name, "adultYn": "Y" if age == "RATE_18" else "N",
-            "finishedYn": "Y" if finished else "N", "genreTypes": list(genres), "rankGenreTypes": list(genres[:1]),
+            "titleId": title_id,
+            "titleName": name,
+            "adultYn": "Y" if age == "RATE_18" else "N",
+            "finishedYn": "Y" if finished else "N",
+            "genreTypes": list(genres),
+            "rankGenreTypes": list(genres[:1]),
             "tags": list(tags),
         }
     return payload
@@ -127,19 +187,41 @@ def detail(title_id: int, name: str, *, writers=(), painters=(), origin=(), genr
 def episodes(title_id: int, count: int) -> list[dict[str, Any]]:
     """Article entries (ascending by ``no``) in the shape of the reconstructed ``article-list`` sample."""
     return [
-        {"no": no, "subtitle": f"{no}화", "starScore": 9.9, "bgm": False, "up": False, "charge": False,
-         "serviceDateDescription": "24.01.02", "volumeNo": no, "hasReadLog": False, "recentlyReadLog": False,
-         "thumbnailClock": False, "thumbnailLock": False,
-         "thumbnailUrl": f"https://image-comic.pstatic.net/webtoon/{title_id}/{no}/thumbnail_202x120_{no:04d}.jpg"}
+        {
+            "no": no,
+            "subtitle": f"{no}화",
+            "starScore": 9.9,
+            "bgm": False,
+            "up": False,
+            "charge": False,
+            "serviceDateDescription": "24.01.02",
+            "volumeNo": no,
+            "hasReadLog": False,
+            "recentlyReadLog": False,
+            "thumbnailClock": False,
+            "thumbnailLock": False,
+            "thumbnailUrl": f"https://image-comic.pstatic.net/webtoon/{title_id}/{no}/thumbnail_202x120_{no:04d}.jpg",
+        }
         for no in range(1, count + 1)
     ]
 
 
 def page_info(page: int, total_rows: int, size: int) -> dict[str, int]:
     pages = max(1, math.ceil(total_rows / size))
-    return {"totalRows": total_rows, "pageSize": size, "indexSize": 10, "page": page, "endRowNum": min(page * size,
-            total_rows), "rawPage": page, "lastPage": pages, "totalPages": pages, "startRowNum": (page - 1) * size + 1,
-            "firstPage": 1, "prevPage": max(0, page - 1), "nextPage": page + 1 if page < pages else 0}
+    return {
+        "totalRows": total_rows,
+        "pageSize": size,
+        "indexSize": 10,
+        "page": page,
+        "endRowNum": min(page * size, total_rows),
+        "rawPage": page,
+        "lastPage": pages,
+        "totalPages": pages,
+        "startRowNum": (page - 1) * size + 1,
+        "firstPage": 1,
+        "prevPage": max(0, page - 1),
+        "nextPage": page + 1 if page < pages else 0,
+    }
 
 
 # --------------------------------------------------------------------------------------------------- datasets
@@ -159,9 +241,10 @@ class Dataset:
         return [it for day in self.weekday.values() for it in day] + self.daily_plus + self.finished
 
     def adult_ids(self) -> set[int]:
-        ids = {it["titleId"] for it in self.all_items() if it.get("adult")}
-        ids |= {tid for tid, d in self.details.items() if isinstance(d, dict) and d.get("age", {}).get("type") ==
-                "RATE_18"}
+        ids = {it["titleId"] for it in self.all_items() if isinstance(it, dict) and it.get("adult")}
+        ids |= {
+            tid for tid, d in self.details.items() if isinstance(d, dict) and d.get("age", {}).get("type") == "RATE_18"
+        }
         return ids
 
 
@@ -182,8 +265,11 @@ SYNTHETIC = {
 def synthetic_dataset() -> Dataset:
     """Fifteen titles in the real shapes: duplicates across weekdays and lists, an adult title, a 404, a malformed
     detail, every genre code (and the COMEDY/THRILLER spellings), all three places genres and authors can be."""
-    mon = [list_item(101, "탑의 신", "SIU", star=9.84), list_item(102, "붉은 밤", "H.C / 타샤토토 / 유세라"),
-           list_item(103, "참교육", "채용택 / 한가람")]
+    mon = [
+        list_item(101, "탑의 신", "SIU", star=9.84),
+        list_item(102, "붉은 밤", "H.C / 타샤토토 / 유세라"),
+        list_item(103, "참교육", "채용택 / 한가람"),
+    ]
     tue = [list_item(104, "일상툰", "작가D"), copy.deepcopy(mon[1])]
     wed = [list_item(105, "(adult title)", "작가A / 작가B", adult=True)]
     thu = [list_item(106, "사극 스포츠", "작가E, 작가F")]
@@ -195,13 +281,23 @@ def synthetic_dataset() -> Dataset:
     finished += [list_item(tid, f"완결 {tid}", f"작가{tid}", finish=True) for tid in (203, 204, 205)]
     details = {
         101: detail(101, "탑의 신", writers=["SIU"], painters=["SIU"], genres=("FANTASY",), tags=("명작", "배틀")),
-        102: detail(102, "붉은 밤", writers=["H.C"], painters=["타샤토토"], origin=["유세라"], genres=("PURE",),
-                    style="gfp", age="RATE_15", tags=("로판",)),
+        102: detail(
+            102,
+            "붉은 밤",
+            writers=["H.C"],
+            painters=["타샤토토"],
+            origin=["유세라"],
+            genres=("PURE",),
+            style="gfp",
+            age="RATE_15",
+            tags=("로판",),
+        ),
         103: detail(103, "참교육", writers=["채용택"], painters=["한가람"], genres=("ACTION", "COMIC"), style="both"),
         104: detail(104, "일상툰", writers=["작가D"], genres=("DAILY",)),
         105: detail(105, "(adult title)", writers=["작가A"], painters=["작가B"], genres=("THRILL",), age="RATE_18"),
-        106: detail(106, "사극 스포츠", writers=["작가E"], painters=["작가F"], genres=("HISTORICAL", "SPORTS"),
-                    community=True),
+        106: detail(
+            106, "사극 스포츠", writers=["작가E"], painters=["작가F"], genres=("HISTORICAL", "SPORTS"), community=True
+        ),
         108: {"titleId": "108", "titleName": None, "author": "작가H"},
         109: detail(109, "감성 드라마", writers=["작가I"], genres=("SENSIBILITY", "DRAMA")),
         110: detail(110, "매일 개그", writers=["작가J"], genres=("COMEDY",), style="gfp"),
@@ -214,8 +310,15 @@ def synthetic_dataset() -> Dataset:
     eps = {tid: episodes(tid, 3) for tid in details if tid not in (105, 108)}
     eps[201] = episodes(201, 1)
     return Dataset(
-        weekday={"MONDAY": mon, "TUESDAY": tue, "WEDNESDAY": wed, "THURSDAY": thu, "FRIDAY": fri, "SATURDAY": sat,
-                 "SUNDAY": sun},
+        weekday={
+            "MONDAY": mon,
+            "TUESDAY": tue,
+            "WEDNESDAY": wed,
+            "THURSDAY": thu,
+            "FRIDAY": fri,
+            "SATURDAY": sat,
+            "SUNDAY": sun,
+        },
         daily_plus=[list_item(110, "매일 개그", "작가J")],
         finished=finished,
         finished_page_size=2,
@@ -229,10 +332,15 @@ def big_dataset(n: int = 40) -> Dataset:
     """``n`` plain titles spread over the week (no faults of its own): for kill/resume runs that need some length."""
     items = [list_item(1000 + i, f"제목 {i}", f"작가{i} / 그림{i}") for i in range(n)]
     weekday = {day: items[i::7] for i, day in enumerate(DAYS)}
-    details = {1000 + i: detail(1000 + i, f"제목 {i}", writers=[f"작가{i}"], painters=[f"그림{i}"],
-                                genres=(list(GENRE_LABELS)[i % 10],)) for i in range(n)}
-    return Dataset(weekday=weekday, details=details, episodes={tid: episodes(tid, 2) for tid in details},
-                   episode_page_size=2)
+    details = {
+        1000 + i: detail(
+            1000 + i, f"제목 {i}", writers=[f"작가{i}"], painters=[f"그림{i}"], genres=(list(GENRE_LABELS)[i % 10],)
+        )
+        for i in range(n)
+    }
+    return Dataset(
+        weekday=weekday, details=details, episodes={tid: episodes(tid, 2) for tid in details}, episode_page_size=2
+    )
 
 
 def sample_dataset() -> Dataset:
@@ -249,14 +357,21 @@ def sample_dataset() -> Dataset:
         if tid in details:
             continue
         names = [p.strip() for p in re.split(r"[/,]", it["author"]) if p.strip()]
-        details[tid] = detail(tid, it["titleName"], writers=names[:1], painters=names[1:],
-                              age="RATE_18" if it["adult"] else "RATE_ALL", finished=it["finish"])
+        details[tid] = detail(
+            tid,
+            it["titleName"],
+            writers=names[:1],
+            painters=names[1:],
+            age="RATE_18" if it["adult"] else "RATE_ALL",
+            finished=it["finish"],
+        )
         details[tid]["thumbnailUrl"] = it["thumbnailUrl"]
     details[183559]["curationTagList"] = curated["tagList"]
     details[805671] = load_sample("reconstructed-article-list-info.titleId-805671.current-shape.json")
     eps = {tid: episodes(tid, 2) for tid in details}
-    eps[805671] = sorted(load_sample("reconstructed-article-list.titleId-805671.page-1.json")["articleList"],
-                         key=lambda a: a["no"])
+    eps[805671] = sorted(
+        load_sample("reconstructed-article-list.titleId-805671.page-1.json")["articleList"], key=lambda a: a["no"]
+    )
     return Dataset(weekday=weekday, daily_plus=daily, finished=finished, details=details, episodes=eps)
 
 
@@ -342,7 +457,7 @@ class ReplayServer:
     def image_url(self, url: str) -> str:
         for host, prefix in IMAGE_HOSTS.items():
             if url.startswith(host):
-                return f"{self.base}/img/{prefix}{url[len(host):]}"
+                return f"{self.base}/img/{prefix}{url[len(host) :]}"
         return url
 
     def image_bytes(self, path: str) -> bytes:
@@ -357,7 +472,7 @@ class ReplayServer:
                 im = Image.new("RGB", size, tuple(digest[:3]))
                 for i in range(6):
                     x, y = digest[3 + i] % size[0], digest[9 + i] % size[1]
-                    im.paste(tuple(digest[15 + i:18 + i]), (x, y, min(size[0], x + 30), min(size[1], y + 20)))
+                    im.paste(tuple(digest[15 + i : 18 + i]), (x, y, min(size[0], x + 30), min(size[1], y + 20)))
             buf = io.BytesIO()
             im.save(buf, "JPEG", quality=90)
             self._images[path] = buf.getvalue()
@@ -386,8 +501,15 @@ class ReplayServer:
             return response
         finally:
             self.in_flight -= 1
-            self.log.append(Hit(path_qs, outcome, request.headers.get("User-Agent", ""),
-                                request.headers.get("Referer", ""), asyncio.get_running_loop().time()))
+            self.log.append(
+                Hit(
+                    path_qs,
+                    outcome,
+                    request.headers.get("User-Agent", ""),
+                    request.headers.get("Referer", ""),
+                    asyncio.get_running_loop().time(),
+                )
+            )
 
     async def _fault(self, request: web.Request, fault: Fault, handler) -> web.StreamResponse:
         kind = fault.kind
@@ -444,8 +566,9 @@ class ReplayServer:
         page = max(1, self._int(request, "page", 1))
         size = self.dataset.finished_page_size
         rows = self.dataset.finished
-        return self._json({"titleList": rows[(page - 1) * size: page * size],
-                           "pageInfo": page_info(page, len(rows), size)})
+        return self._json(
+            {"titleList": rows[(page - 1) * size : page * size], "pageInfo": page_info(page, len(rows), size)}
+        )
 
     async def _detail(self, request: web.Request) -> web.Response:
         tid = self._int(request, "titleId")
@@ -465,9 +588,18 @@ class ReplayServer:
         size = self.dataset.episode_page_size
         pages = max(1, math.ceil(len(rows) / size))
         page = min(max(1, self._int(request, "page", 1)), pages)  # past the end: the last page again
-        return self._json({"titleId": tid, "webtoonLevelCode": "WEBTOON", "totalCount": len(rows), "finished": False,
-                           "dailyPass": False, "articleList": rows[(page - 1) * size: page * size],
-                           "chargeFolderArticleList": [], "pageInfo": page_info(page, len(rows), size)})
+        return self._json(
+            {
+                "titleId": tid,
+                "webtoonLevelCode": "WEBTOON",
+                "totalCount": len(rows),
+                "finished": False,
+                "dailyPass": False,
+                "articleList": rows[(page - 1) * size : page * size],
+                "chargeFolderArticleList": [],
+                "pageInfo": page_info(page, len(rows), size),
+            }
+        )
 
     async def _image(self, request: web.Request) -> web.Response:
         return web.Response(body=self.image_bytes(request.match_info["tail"]), content_type="image/jpeg")

@@ -8,17 +8,46 @@ from ml.scrape import naver
 from ml.scrape.errors import BadResponseError
 from tests.ml.scrape import replay_server as rs
 
-CANONICAL = {"romance", "fantasy", "action", "slice_of_life", "comedy", "thriller", "historical", "martial_arts",
-             "drama", "sensibility", "sports", "school", "horror", "mystery", "romance_fantasy", "bl", "gl"}
+CANONICAL = {
+    "romance",
+    "fantasy",
+    "action",
+    "slice_of_life",
+    "comedy",
+    "thriller",
+    "historical",
+    "martial_arts",
+    "drama",
+    "sensibility",
+    "sports",
+    "school",
+    "horror",
+    "mystery",
+    "romance_fantasy",
+    "bl",
+    "gl",
+}
 needs_samples = pytest.mark.skipif(not rs.samples_available(), reason="../shared/data/naver-api samples not present")
 
 
 @pytest.mark.parametrize(
     ("code", "name"),
-    [("PURE", "romance"), ("FANTASY", "fantasy"), ("ACTION", "action"), ("DAILY", "slice_of_life"),
-     ("COMIC", "comedy"), ("COMEDY", "comedy"), ("THRILL", "thriller"), ("THRILLER", "thriller"),
-     ("HISTORICAL", "historical"), ("DRAMA", "drama"), ("SENSIBILITY", "sensibility"), ("SPORTS", "sports"),
-     ("pure", "romance"), ("BL", "bl")],
+    [
+        ("PURE", "romance"),
+        ("FANTASY", "fantasy"),
+        ("ACTION", "action"),
+        ("DAILY", "slice_of_life"),
+        ("COMIC", "comedy"),
+        ("COMEDY", "comedy"),
+        ("THRILL", "thriller"),
+        ("THRILLER", "thriller"),
+        ("HISTORICAL", "historical"),
+        ("DRAMA", "drama"),
+        ("SENSIBILITY", "sensibility"),
+        ("SPORTS", "sports"),
+        ("pure", "romance"),
+        ("BL", "bl"),
+    ],
 )
 def test_genre_codes_map_to_canonical_names(code, name):
     assert naver.genre_name(code) == name
@@ -37,8 +66,9 @@ def test_split_authors():
 
 
 def test_detail_with_curation_genres_and_custom_tags():
-    payload = rs.detail(7, "제목", writers=["A"], painters=["B", "A"], origin=["C"], genres=("ACTION", "COMIC"),
-                        tags=("배틀", "먼치킨"))
+    payload = rs.detail(
+        7, "제목", writers=["A"], painters=["B", "A"], origin=["C"], genres=("ACTION", "COMIC"), tags=("배틀", "먼치킨")
+    )
     d = naver.parse_detail(payload, 7)
     assert d.title == "제목"
     assert d.authors == ("A", "B", "C")
@@ -198,7 +228,9 @@ def test_list_samples_parse():
 
 @needs_samples
 def test_episode_samples_parse():
-    eps, pages = naver.parse_episode_page(rs.load_sample("reconstructed-article-list.titleId-805671.page-1.json"), 805671)
+    eps, pages = naver.parse_episode_page(
+        rs.load_sample("reconstructed-article-list.titleId-805671.page-1.json"), 805671
+    )
     assert sorted(e.no for e in eps) == [1, 2, 3, 4, 5] and pages == 1
     trimmed, pages = naver.parse_episode_page(rs.load_sample("article-list.titleId-183559.TRIMMED-REAL.json"), 183559)
     assert [e.no for e in trimmed] == [654, 653] and pages is None

@@ -1,0 +1,30 @@
+"""pytest fixtures for the fake Discord.
+
+Use them from a test module or conftest with::
+
+    from tests.helpers.fake_discord.fixtures import fake_discord  # noqa: F401
+
+or register the module once in the root ``tests/conftest.py``::
+
+    pytest_plugins = ["tests.helpers.fake_discord.fixtures"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+from .server import FakeDiscord
+
+
+@pytest_asyncio.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    """A started :class:`FakeDiscord` with discord.py patched to use it; stopped afterwards."""
+    fake = FakeDiscord()
+    await fake.start()
+    try:
+        with fake.patch_discord():
+            yield fake
+    finally:
+        await fake.stop()
