@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
-from ml.catalog import CATALOG_FILE, write_catalog
+from ml.catalog import write_catalog
 from ml.errors import CatalogError
 
 RGB = tuple[int, int, int]
@@ -347,14 +347,30 @@ class _Layout:
     zoom: float
 
 
-def _title_layout(gs: GenreStyle, author: AuthorStyle, rng: np.random.Generator) -> _Layout:
-    order = list(range(len(gs.hues))) if gs.fixed_hue_order else list(rng.permutation(len(gs.hues)))
+def _title_layout(
+    gs: GenreStyle, author: AuthorStyle, rng: np.random.Generator, second: GenreStyle | None = None
+) -> _Layout:
+    # Genre is a strong cue but not a perfect one, as on real covers: a title with a second genre often borrows its
+    # colours for the foreground and one of its motifs, and now and then a title is coloured like a related genre.
+    if rng.random() < 0.08:
+        related = _RELATED[gs.name]
+        colours: list[GenreStyle] = [_STYLE_BY_GENRE[related[int(rng.integers(len(related)))]]] * 6
+    elif second is not None and rng.random() < 0.5:
+        colours = [gs, gs, second, gs, second, second]
+    else:
+        colours = [gs] * 6
+    order = {
+        c.name: list(range(len(c.hues))) if c.fixed_hue_order else list(rng.permutation(len(c.hues)))
+        for c in dict.fromkeys(colours)
+    }
     palette = []
-    for i in range(6):
-        hue = gs.hues[order[i % len(order)]] + rng.normal(0.0, gs.hue_spread) + author.hue_shift
-        sat = min(1.0, rng.uniform(*gs.sat) * author.sat_mult)
-        palette.append(_hsv(hue, sat, rng.uniform(*gs.val)))
+    for i, cs in enumerate(colours):
+        hue = cs.hues[order[cs.name][i % len(cs.hues)]] + rng.normal(0.0, cs.hue_spread) + author.hue_shift
+        sat = min(1.0, rng.uniform(*cs.sat) * author.sat_mult)
+        palette.append(_hsv(hue, sat, rng.uniform(*cs.val)))
     motifs = [m for m in gs.motifs if rng.random() < 0.8] or [gs.motifs[int(rng.integers(len(gs.motifs)))]]
+    if second is not None and rng.random() < 0.6:
+        motifs.append(second.motifs[int(rng.integers(len(second.motifs)))])
     heads = []
     if rng.random() < 0.85:
         heads.append((rng.uniform(0.3, 0.7), rng.uniform(0.3, 0.5), rng.uniform(0.16, 0.28)))
@@ -921,11 +937,22 @@ def _border(img: Image.Image, author: AuthorStyle) -> Image.Image:
 
 
 def render_cover(
-    genre: str, author: AuthorStyle, size: tuple[int, int], *, title_seed: Sequence[int], image_index: int = 0
+    genre: str,
+    author: AuthorStyle,
+    size: tuple[int, int],
+    *,
+    title_seed: Sequence[int],
+    image_index: int = 0,
+    secondary: str | None = None,
 ) -> Image.Image:
-    """Draw image ``image_index`` of a title (0 = the cover) as an RGB PIL image of ``size`` (width, height)."""
+    """Draw image ``image_index`` of a title (0 = the cover) as an RGB PIL image of ``size`` (width, height).
+
+    ``genre`` drives the look; a ``secondary`` genre may lend it colours and a motif. ``title_seed`` fixes the
+    title's layout, so the same arguments always give the same pixels.
+    """
     gs = _STYLE_BY_GENRE[genre]
-    lay = _title_layout(gs, author, np.random.default_rng([*title_seed, 1]))
+    second = _STYLE_BY_GENRE[secondary] if secondary and secondary != genre else None
+    lay = _title_layout(gs, author, np.random.default_rng([*title_seed, 1]), second)
     rng = np.random.default_rng([*title_seed, 2, image_index])
     if image_index > 0:
         lay = _episode_layout(lay, rng)
@@ -1180,7 +1207,14 @@ def generate_demo_catalog(
         for index, p in enumerate(plans):
             rel_paths = []
             for k, img_size in enumerate(p.sizes):
-                img = render_cover(p.genres[0], p.artist, img_size, title_seed=(seed, 1, index), image_index=k)
+                img = render_cover(
+                    p.genres[0],
+                    p.artist,
+                    img_size,
+                    title_seed=(seed, 1, index),
+                    image_index=k,
+                    secondary=p.genres[1] if len(p.genres) > 1 else None,
+                )
                 rel = f"images/demo_{p.slug}_{k + 1:02d}.png"
                 img.save(out / rel, format="PNG")
                 rel_paths.append(rel)
@@ -1217,11 +1251,11 @@ def generate_demo_catalog(
 
 
 __all__ = [
-    "CATALOG_FILE",
     "GENRES",
     "GENRE_STYLES",
     "AuthorStyle",
     "GenreStyle",
+    "README_MARKER",
     "generate_demo_catalog",
     "number_of_authors",
     "render_cover",

@@ -226,15 +226,34 @@ class Engine:
         return self.answer_vectors(emb, probs, k=k, taste=taste, allow_adult=allow_adult)
 
     def recommend(
-        self, title_id: str, *, k: int = 24, taste: TasteProfile | None = None, allow_adult: bool = False
+        self,
+        title_id: str,
+        *,
+        k: int = 24,
+        taste: TasteProfile | None = None,
+        allow_adult: bool = False,
+        genre_probs: np.ndarray | None = None,
     ) -> Answer:
+        """The ``k`` titles nearest to a title (itself excluded); genre guesses come from the model on its cover
+        when ``genre_probs`` is given, else from the catalogue."""
         source = self.title(title_id)
         answer = self.answer_vectors(
-            self._vectors[self._row[source.id]], None, k=k, taste=taste, allow_adult=allow_adult, exclude={source.id}
+            self._vectors[self._row[source.id]],
+            genre_probs,
+            k=k,
+            taste=taste,
+            allow_adult=allow_adult,
+            exclude={source.id},
         )
-        answer.genres = [GenreGuess(g, 1.0) for g in source.genres[:3]]
+        if genre_probs is None:
+            answer.genres = [GenreGuess(g, 1.0) for g in source.genres[:3]]
         answer.source = source
         return answer
+
+    def cover_panels(self, title_id: str) -> np.ndarray | None:
+        """Model input for a title's cover thumbnail (None when the snapshot has no readable cover)."""
+        cover = self.cover(title_id)
+        return None if cover is None else load_panels(cover, self.input_size, self.limits)
 
     def search(self, text: str, limit: int = 25) -> list[Match]:
         return self.searcher.search(text, limit)

@@ -124,7 +124,14 @@ class AsyncEngine:
     async def recommend(
         self, title_id: str, *, k: int = 24, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> Answer:
-        return await self._cpu(self.engine.recommend, title_id, k=k, taste=taste, allow_adult=allow_adult)
+        self.engine.title(title_id)  # unknown id → UnknownTitleError before any work
+        panels = await self._cpu(self.engine.cover_panels, title_id)
+        probs = None
+        if panels is not None and self.engine.genres:
+            _, probs = await self.batcher.submit(panels)
+        return await self._cpu(
+            self.engine.recommend, title_id, k=k, taste=taste, allow_adult=allow_adult, genre_probs=probs
+        )
 
     async def discovery_picks(self, taste: dict[str, int], **kwargs):
         return await self._cpu(self.engine.discovery_picks, taste, **kwargs)

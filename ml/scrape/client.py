@@ -283,8 +283,8 @@ class PoliteClient:
                 raise FetchError(cause, f"{note}; gave up after {attempt} attempts", attempts=attempt, status=status)
             self.stats.retries[cause] += 1
             delay = policy.backoff(attempt, self._rng)
-            if status == 429 and retry_after is not None:
-                delay = max(delay, min(retry_after, policy.max_retry_after))
+            if status == 429:  # slow everyone down, at least for as long as the server asked
+                delay = max(delay, min(retry_after or 0.0, policy.max_retry_after))
                 self.limiter.pause(delay)
             log.debug("retrying %s in %.2f s after %s (attempt %d)", url, delay, note, attempt)
             await self._sleep(delay)

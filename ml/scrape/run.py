@@ -331,7 +331,11 @@ class _Runner:
         return chosen[:want], len(chosen) < want
 
     async def image(self, title_id: int, index: int, url: str) -> str | None:
-        """An image slot: reused if on disk, else downloaded, verified and saved. None if it is gone for good (4xx)."""
+        """An image slot: reused if on disk, else downloaded, verified and saved.
+
+        An episode image that is gone for good (4xx) is left out (None). Any failure of the cover, and transient
+        failures of episode images, make the whole title fail: it is tried again, images kept, on the next run.
+        """
         existing = self.store.find_image(title_id, index)
         if existing:
             self.summary.images_reused += 1
@@ -341,7 +345,8 @@ class _Runner:
             data, fmt = await self.client.get_image(url)
         except FetchError as exc:
             self.images_bar.update()
-            if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 425, 429):
+            gone = exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 425, 429)
+            if gone and index > 1:
                 self.summary.image_failures[exc.reason] += 1
                 log.warning("title %d: image %d (%s) left out: %s", title_id, index, url, exc)
                 return None

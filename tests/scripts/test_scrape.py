@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from scripts.scrape import build_parser
+from scripts.scrape import build_parser, main
 from tests.ml.scrape.conftest import standard_faults
 from tests.ml.scrape.helpers import assert_complete_and_valid, snapshot
 from tests.ml.scrape.replay_server import ReplayServer
 
 REPO = Path(__file__).resolve().parents[2]
-FAST_FLAGS = ["--rate", "0", "--retry-base-delay", "0.005", "--retry-max-delay", "0.02", "--timeout", "0.4", "-q"]
+FAST_FLAGS = ["--rate", "0", "--retry-base-delay", "0.005", "--retry-max-delay", "0.02", "--timeout", "1", "-q"]
 
 
 async def run_cli(*args: str, on_start=None) -> tuple[int, str, str]:
@@ -83,12 +83,21 @@ def test_defaults_are_polite():
         ["--bogus"],
     ],
 )
-def test_bad_arguments_exit_2_with_one_line(argv):
+def test_bad_arguments_exit_2_with_one_line(argv, capsys, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--out", str(tmp_path / "never")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("python -m scripts.scrape: error:")
+    assert not (tmp_path / "never").exists()
+
+
+def test_bad_arguments_in_a_real_process():
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.scrape", *argv], cwd=REPO, capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "scripts.scrape", "--limit", "0"], cwd=REPO, capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 2
-    assert "error:" in result.stderr.splitlines()[-1] and "Traceback" not in result.stderr
+    assert "--limit: must be at least 1" in result.stderr and "Traceback" not in result.stderr
 
 
 async def test_nothing_listed_exits_1_without_traceback(tmp_path):

@@ -153,7 +153,7 @@ class _Connection:
                 self._zstd = (zstandard.ZstdCompressor().compressobj(), zstandard.COMPRESSOBJ_FLUSH_BLOCK)
             except ImportError:  # discord.py also reads plain text frames
                 self._zstd = None
-        self._queue: asyncio.Queue[dict[str, Any] | tuple[str, int]] = asyncio.Queue()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._writer = asyncio.create_task(self._write_loop(), name="fake-discord-gateway-writer")
 
     @property
@@ -165,14 +165,14 @@ class _Connection:
 
     def close_later(self, code: int, reason: str = "") -> None:
         """Close after everything queued before has been sent."""
-        self._queue.put_nowait(("close", code, reason))  # type: ignore[arg-type]
+        self._queue.put_nowait(("close", code, reason))
 
     async def _write_loop(self) -> None:
         while True:
             item = await self._queue.get()
             try:
                 if isinstance(item, tuple):
-                    _, code, reason = item  # type: ignore[misc]
+                    _, code, reason = item
                     await self.ws.close(code=code, message=reason.encode())
                     return
                 raw = json.dumps(item, separators=(",", ":")).encode()
@@ -279,6 +279,9 @@ class FakeDiscord:
         self.identify_payloads: list[dict[str, Any]] = []
         self.resume_payloads: list[dict[str, Any]] = []
         self.presence_updates: list[dict[str, Any]] = []
+        #: query string of every gateway websocket connection, e.g. ``{"v": "10", "encoding": "json",
+        #: "compress": "zlib-stream"}`` (zlib-stream frames are honoured: binary, Z_SYNC_FLUSH-terminated)
+        self.gateway_connects: list[dict[str, str]] = []
         self._global_commands: list[dict[str, Any]] = []
         self._guild_commands: dict[int, list[dict[str, Any]]] = {}
         self._channel_messages: dict[int, list[StoredMessage]] = {}
@@ -397,15 +400,15 @@ class FakeDiscord:
                     await self._wait_client_ready(client, task, timeout)
                 yield client
             finally:
-                with contextlib.suppress(asyncio.TimeoutError):
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(client.close(), timeout)
                 try:
                     await asyncio.wait_for(task, timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     task.cancel()
                     with contextlib.suppress(BaseException):
                         await task
-                except (discord.ConnectionClosed, asyncio.CancelledError):
+                except discord.ConnectionClosed:
                     pass
 
     async def _wait_client_ready(self, client: discord.Client, task: asyncio.Task[Any], timeout: float) -> None:
@@ -443,7 +446,7 @@ class FakeDiscord:
                 raise TimeoutError(f"fake discord: timed out after {timeout}s waiting for {what}")
             event = self._changed
             assert event is not None, "fake not started"
-            with contextlib.suppress(asyncio.TimeoutError):
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), min(remaining, 0.25))
 
     def _active_session(self) -> _Session | None:
@@ -483,7 +486,10 @@ class FakeDiscord:
         self.users.setdefault(owner.id, owner)
         guild = FakeGuild(id=gid, name=name, owner_id=owner.id, preferred_locale=locale, features=features or [])
         guild.roles[gid] = FakeRole(
-            id=gid, guild_id=gid, name="@everyone", permissions=perm_value(everyone_permissions, DEFAULT_EVERYONE_PERMISSIONS)
+            id=gid,
+            guild_id=gid,
+            name="@everyone",
+            permissions=perm_value(everyone_permissions, DEFAULT_EVERYONE_PERMISSIONS),
         )
         bot_role = FakeRole(
             id=self.new_id(),
@@ -725,9 +731,11 @@ class FakeDiscord:
         include_interaction_responses: bool = False,
         include_user_messages: bool = False,
         include_deleted: bool = False,
+        include_ephemeral: bool = False,
     ) -> list[StoredMessage]:
         """Messages in a channel, oldest first. By default only what the bot posted through
-        ``POST /channels/{id}/messages`` (e.g. ``channel.send``; discovery posts)."""
+        ``POST /channels/{id}/messages`` (e.g. ``channel.send``; discovery posts). Ephemeral
+        interaction messages are only listed with ``include_ephemeral=True``."""
         kinds = {"channel"}
         if include_interaction_responses:
             kinds |= {"interaction_response", "followup"}
@@ -736,7 +744,7 @@ class FakeDiscord:
         return [
             m
             for m in self._channel_messages.get(snowflake_of(channel), [])
-            if m.kind in kinds and (include_deleted or not m.deleted)
+            if m.kind in kinds and (include_deleted or not m.deleted) and (include_ephemeral or not m.ephemeral)
         ]
 
     async def wait_channel_message(
@@ -876,7 +884,7 @@ class FakeDiscord:
         g = self.guilds.get(ch.guild_id) if ch.guild_id else None
         if user is None and msg.ephemeral and msg.interaction_metadata:
             user = int(msg.interaction_metadata["user"]["id"])
-        g2, ch2, u, member = self._context(user, g, ch, g is None)
+        g2, ch2, u, member = self._context(user, g, ch, False)
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": ctype, "id": comp.get("id")}
         if ctype in _SELECT_TYPES:
             if values is None:
@@ -913,7 +921,7 @@ class FakeDiscord:
         ch = self._channel(int(p["channel_id"]))
         g = self.guilds.get(int(p["guild_id"])) if p.get("guild_id") else None
         invoker = int((p.get("member") or {}).get("user", p.get("user", {})).get("id"))
-        g2, ch2, u, member = self._context(user if user is not None else invoker, g, ch, g is None)
+        g2, ch2, u, member = self._context(user if user is not None else invoker, g, ch, False)
         comps, resolved = self._modal_components(rec.modal["components"], values, g2, ch2, u)
         data: dict[str, Any] = {"custom_id": rec.modal["custom_id"], "components": comps}
         if resolved:
@@ -1198,7 +1206,9 @@ class FakeDiscord:
             if spec.get("max_value") is not None and out > spec["max_value"]:
                 raise FakeDiscordError(f"{where}: {out} > max_value {spec['max_value']}")
         if spec and spec.get("choices") and out not in [c["value"] for c in spec["choices"]]:
-            raise FakeDiscordError(f"{where}: {out!r} is not one of the choices {[c['value'] for c in spec['choices']]}")
+            raise FakeDiscordError(
+                f"{where}: {out!r} is not one of the choices {[c['value'] for c in spec['choices']]}"
+            )
         return out
 
     @staticmethod
@@ -1436,7 +1446,12 @@ class FakeDiscord:
             ),
             ("POST", f"/interactions/{s.format('iid')}/(?P<token>[^/]+)/callback", self._r_callback, False),
             ("POST", f"/webhooks/{s.format('app')}/(?P<token>[^/]+)", self._r_followup, False),
-            ("GET", f"/webhooks/{s.format('app')}/(?P<token>[^/]+)/messages/(?P<mid>@original|\\d+)", self._r_wh_get, False),
+            (
+                "GET",
+                f"/webhooks/{s.format('app')}/(?P<token>[^/]+)/messages/(?P<mid>@original|\\d+)",
+                self._r_wh_get,
+                False,
+            ),
             (
                 "PATCH",
                 f"/webhooks/{s.format('app')}/(?P<token>[^/]+)/messages/(?P<mid>@original|\\d+)",
@@ -1456,7 +1471,12 @@ class FakeDiscord:
             ("PATCH", f"/channels/{s.format('cid')}/messages/{s.format('mid')}", self._r_edit_message, True),
             ("DELETE", f"/channels/{s.format('cid')}/messages/{s.format('mid')}", self._r_delete_message, True),
             ("POST", f"/channels/{s.format('cid')}/typing", self._r_no_content, True),
-            ("PUT", f"/channels/{s.format('cid')}/messages/{s.format('mid')}/reactions/.+/@me", self._r_no_content, True),
+            (
+                "PUT",
+                f"/channels/{s.format('cid')}/messages/{s.format('mid')}/reactions/.+/@me",
+                self._r_no_content,
+                True,
+            ),
             (
                 "DELETE",
                 f"/channels/{s.format('cid')}/messages/{s.format('mid')}/reactions/.+/@me",
@@ -1537,7 +1557,8 @@ class FakeDiscord:
         rec.status, rec.response = status, out
         if out is None:
             return web.Response(status=204)
-        return web.json_response(out, status=status)
+        # exactly "application/json" (no charset): discord.py's json_or_text compares the header verbatim
+        return web.Response(body=json.dumps(out).encode(), status=status, headers={"Content-Type": "application/json"})
 
     async def _handle_cdn(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["tail"]
@@ -1552,10 +1573,16 @@ class FakeDiscord:
         ws = web.WebSocketResponse(max_msg_size=0, compress=True, autoping=True)
         await ws.prepare(request)
         compress = request.query.get("compress")
+        self.gateway_connects.append(dict(request.query))
         conn = _Connection(ws, compress)
         self._connections.add(conn)
         conn.enqueue(
-            {"op": OP_HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms, "_trace": ["fake"]}, "s": None, "t": None}
+            {
+                "op": OP_HELLO,
+                "d": {"heartbeat_interval": self.heartbeat_interval_ms, "_trace": ["fake"]},
+                "s": None,
+                "t": None,
+            }
         )
         try:
             async for msg in ws:
@@ -1575,8 +1602,6 @@ class FakeDiscord:
             self._connections.discard(conn)
             if conn.session is not None and conn.session.conn is conn:
                 conn.session.conn = None
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn._writer, 1.0) if conn._writer.done() else None
             if not conn._writer.done():
                 conn._writer.cancel()
             self._touch()
@@ -1870,7 +1895,7 @@ class FakeDiscord:
         self._touch()
 
     def _gateway_message_event(self, event: str, msg: StoredMessage) -> None:
-        if msg.ephemeral or msg.loading and event == "MESSAGE_CREATE":
+        if msg.ephemeral:
             return
         intent = INTENT_GUILD_MESSAGES if msg.guild_id else INTENT_DIRECT_MESSAGES
         for session in self._live_sessions():
@@ -2099,7 +2124,9 @@ class FakeDiscord:
         if ctype not in _ALLOWED_CALLBACKS.get(rec.type, set()) or (
             ctype in (DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE) and rec.source_message is None
         ):
-            raise _form_error([("type", f"Interaction callback type {ctype} is invalid for interaction type {rec.type}")])
+            raise _form_error(
+                [("type", f"Interaction callback type {ctype} is invalid for interaction type {rec.type}")]
+            )
         message: StoredMessage | None = None
         if ctype == CHANNEL_MESSAGE:
             flags = int(data.get("flags") or 0)
@@ -2191,7 +2218,7 @@ class FakeDiscord:
             self._apply_body(original, {**body, "flags": body.get("flags") or 0}, req.files, creating=False)
             original.edited_timestamp = None
             original.snapshot()
-            self._gateway_message_event("MESSAGE_CREATE", original)
+            self._gateway_message_event("MESSAGE_UPDATE", original)
             msg = original
         else:
             flags = int(body.get("flags") or 0) & (FLAG_EPHEMERAL | _SETTABLE_FLAGS)
@@ -2219,7 +2246,7 @@ class FakeDiscord:
                 msg.flags |= FLAG_LOADING
             raise
         msg.snapshot()
-        self._gateway_message_event("MESSAGE_CREATE" if was_loading else "MESSAGE_UPDATE", msg)
+        self._gateway_message_event("MESSAGE_UPDATE", msg)
         return 200, msg.to_payload()
 
     async def _r_wh_delete(self, req: _Request, app: str, token: str, mid: str) -> tuple[int, Any]:
@@ -2297,7 +2324,7 @@ class FakeDiscord:
 
     async def _r_edit_message(self, req: _Request, cid: str, mid: str) -> tuple[int, Any]:
         msg = self._channel_message(cid, mid)
-        if msg.author.id != self.bot_user.id or msg.webhook_id is not None:
+        if msg.author.id != self.bot_user.id:  # the bot's own interaction responses are editable too
             raise _ApiError(403, 50005, "Cannot edit a message authored by another user")
         self._apply_body(msg, req.json or {}, req.files, creating=False)
         msg.snapshot()

@@ -4,7 +4,9 @@ from ml.scrape.client import RetryPolicy
 from tests.ml.scrape.replay_server import Fault, ReplayServer
 
 #: Tiny delays so retries cost milliseconds; 4 attempts like the default.
-FAST = RetryPolicy(attempts=4, base_delay=0.005, max_delay=0.02, timeout=0.3, max_retry_after=5.0)
+#: The timeout is generous enough that a loaded machine does not cause spurious retries; timeout faults sleep 1.5 s.
+FAST = RetryPolicy(attempts=4, base_delay=0.005, max_delay=0.02, timeout=1.0, max_retry_after=5.0)
+TIMEOUT_FAULT_DELAY = 1.5
 
 
 def standard_faults() -> list[Fault]:
@@ -12,7 +14,7 @@ def standard_faults() -> list[Fault]:
     return [
         Fault("429", "/api/webtoon/titlelist/weekday?order=user", retry_after="0"),
         Fault("500", "info?titleId=101", times=2),
-        Fault("timeout", "info?titleId=102", delay=0.6),
+        Fault("timeout", "info?titleId=102", delay=TIMEOUT_FAULT_DELAY),
         Fault("html", "info?titleId=104"),
         Fault("html", "info?titleId=109", times=None),
         Fault("503", "finished?page=2"),

@@ -483,6 +483,7 @@ class ReplayServer:
     async def _middleware(self, request: web.Request, handler):
         path_qs = request.path_qs
         outcome = "ok"
+        arrived = asyncio.get_running_loop().time()
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -507,7 +508,7 @@ class ReplayServer:
                     outcome,
                     request.headers.get("User-Agent", ""),
                     request.headers.get("Referer", ""),
-                    asyncio.get_running_loop().time(),
+                    arrived,
                 )
             )
 

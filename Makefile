@@ -1,0 +1,47 @@
+# The one place that knows how to set up, test, lint, run the demo and run the bot.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := demo
+
+.PHONY: setup test lint format demo bot sync train-real bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+format: setup
+	$(BIN)/ruff format .
+
+## demo: offline demo (synthetic catalogue → quick model → index → sample query + contact sheet);
+## starts the bot instead when DISCORD_TOKEN is configured.
+demo: setup
+	$(BIN)/python -m scripts.demo --dir $(DEMO)
+
+bot: setup
+	$(BIN)/python -m bot
+
+sync: setup
+	$(BIN)/python -m bot sync
+
+## train-real: the full pipeline on the shared development data (../shared/data/webtoons)
+train-real: setup
+	$(BIN)/python -m scripts.train --catalog ../shared/data/webtoons --out runs/webtoons
+
+bench: setup
+	$(BIN)/python bench/embed.py
+	$(BIN)/python bench/serve.py
+
+clean:
+	rm -rf $(DEMO) .pytest_cache .ruff_cache

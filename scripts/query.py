@@ -1,0 +1,112 @@
+"""Ask a run for similar titles: by image(s) or by title, optionally reranked by a stored user's taste.
+
+python -m scripts.query --run RUN (--image PATH… | --title TEXT) [--k 24] [--json] [--sheet OUT.png]
+                        [--user ID --db URL] [--allow-adult]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from scripts.cli import quiet_tensorflow, run_main, setup_logging
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m scripts.query", description=__doc__.split("\n\n")[0])
+    p.add_argument("--run", help="run folder (default: TOONMATCH_RUN_DIR)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--image", action="append", metavar="PATH", help="query image (repeat for several)")
+    what.add_argument("--title", help="a title id, title (Korean or English) or part of one")
+    p.add_argument("--k", type=int, default=24, help="how many titles (default 24)")
+    p.add_argument("--json", action="store_true", help="one JSON object per query on stdout")
+    p.add_argument("--sheet", type=Path, metavar="OUT.png", help="write the 5×5 contact sheet here")
+    p.add_argument("--user", type=int, help="apply this user's stored likes and dislikes")
+    p.add_argument("--db", help="database URL for --user (default: DATABASE_URL)")
+    p.add_argument("--allow-adult", action="store_true", help="include titles flagged adult")
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    if not 1 <= args.k <= 100:
+        p.error("--k must be between 1 and 100")
+    return args
+
+
+async def stored_taste(url: str, user_id: int):
+    from db import open_database
+    from db.queries import user_taste
+    from ml.engine import TasteProfile
+
+    async with await open_database(url) as database:
+        taste = await database.run(user_taste, user_id)
+    return TasteProfile(liked=tuple(taste.liked), disliked=tuple(taste.disliked))
+
+
+def sheet_path(base: Path, n: int, total: int, fmt: str) -> Path:
+    path = base if total == 1 else base.with_name(f"{base.stem}-{n}{base.suffix or '.png'}")
+    return path.with_suffix(".webp") if fmt == "webp" else path
+
+
+def print_answer(label: str, answer) -> None:
+    print(f"== {label}")
+    if answer.genres:
+        print("genres: " + ", ".join(f"{g.genre} {g.probability:.0%}" for g in answer.genres))
+    if answer.low_confidence:
+        print(f"note: {answer.message}")
+    for n, r in enumerate(answer.results, start=1):
+        alt = f" / {r.title.title_en}" if r.title.title_en else ""
+        why = f"  ({r.reason})" if r.reason else ""
+        print(
+            f"{n:2d}. {r.similarity:6.1%}  {r.title.title}{alt} — {', '.join(r.title.authors)} "
+            f"[{', '.join(r.title.genres)}]{why}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    quiet_tensorflow()
+    setup_logging(args.verbose)
+    from ml.engine import Engine
+    from ml.errors import RunFolderError
+    from ml.settings import load_settings
+
+    settings = load_settings()
+    run = args.run or settings.run_dir
+    if run is None:
+        raise RunFolderError("no run folder: pass --run RUN or set TOONMATCH_RUN_DIR")
+    engine = Engine.load(
+        run, taste_weight=settings.taste_weight, low_confidence_threshold=settings.low_confidence_threshold
+    )
+    taste = asyncio.run(stored_taste(args.db or settings.database_url, args.user)) if args.user is not None else None
+    answers = []
+    if args.title:
+        source = engine.resolve(args.title)
+        panels = engine.cover_panels(source.id)
+        probs = engine.infer(panels)[1] if panels is not None else None
+        answer = engine.recommend(source.id, k=args.k, taste=taste, allow_adult=args.allow_adult, genre_probs=probs)
+        answers.append((f"titles like {source.title} ({source.id})", answer, None))
+    else:
+        for path in args.image:
+            panels, img = engine.prepare(path)
+            emb, probs = engine.infer(panels)
+            answer = engine.answer_vectors(emb, probs, k=args.k, taste=taste, allow_adult=args.allow_adult)
+            answers.append((path, answer, img))
+    for n, (label, answer, img) in enumerate(answers, start=1):
+        if args.sheet:
+            data, fmt = engine.contact_sheet(answer, img)
+            out = sheet_path(args.sheet, n, len(answers), fmt)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data)
+            print(f"contact sheet: {out} ({len(data) / 1024:.0f} kB)", file=sys.stderr)
+        if not args.json:
+            print_answer(label, answer)
+    if args.json:
+        for _, answer, _ in answers:
+            print(json.dumps(answer.to_json(), ensure_ascii=False, allow_nan=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
