@@ -207,7 +207,7 @@ class Engine:
         per_panel = [self.index.query(e, pool, exclude=banned, keep=keep) for e in embeddings]
         hits = _merge_panels(per_panel)
         results = self._rerank(hits, taste, k)
-        best = results[0].similarity if results else 0.0
+        best = max((r.similarity for r in results), default=0.0)  # a taste may rerank a weaker match first
         low = best < self.low_confidence_threshold
         return Answer(
             genres=self.genre_guesses(probs) if probs is not None and self.genres else [],

@@ -38,6 +38,15 @@ class ImageLimits:
 DEFAULT_LIMITS = ImageLimits()
 
 
+def _human(n: int) -> str:
+    """A byte count for people: "512 bytes", "1.5 kB", "30.2 MB" (small limits no longer read "0 MB")."""
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 2**20:
+        return f"{n / 1024:.1f} kB"
+    return f"{n / 2**20:.1f} MB"
+
+
 def _read_source(source: Source, limits: ImageLimits) -> tuple[bytes, str]:
     if isinstance(source, bytes | bytearray | memoryview):
         data, name = bytes(source), "upload"
@@ -49,14 +58,13 @@ def _read_source(source: Source, limits: ImageLimits) -> tuple[bytes, str]:
         except OSError as exc:
             raise BadImageError(f"{name}: cannot read file ({exc.strerror or exc})") from None
         if size > limits.max_bytes:
-            raise ImageTooLargeError(
-                f"{name}: file is {size / 2**20:.1f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB"
-            )
-        data = path.read_bytes()
+            raise ImageTooLargeError(f"{name}: file is {_human(size)}; the limit is {_human(limits.max_bytes)}")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:  # a folder, no permission, vanished since stat: still a clear message
+            raise BadImageError(f"{name}: cannot read file ({exc.strerror or exc})") from None
     if len(data) > limits.max_bytes:
-        raise ImageTooLargeError(
-            f"{name}: file is {len(data) / 2**20:.1f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB"
-        )
+        raise ImageTooLargeError(f"{name}: file is {_human(len(data))}; the limit is {_human(limits.max_bytes)}")
     if not data:
         raise BadImageError(f"{name}: the file is empty")
     return data, name

@@ -81,7 +81,8 @@ def load_model(run_dir: str | Path, name: str):
     """Load one of the run's Keras models (custom layers are registered by importing ``ml.models``)."""
     import keras
 
-    import ml.models  # noqa: F401  (registers custom layers)
+    import ml.features  # noqa: F401  (registers the custom layers)
+    import ml.models  # noqa: F401
 
     path = model_path(run_dir, name)
     try:

@@ -27,16 +27,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 45
+    epochs: int = 30
     seed: int = 0
-    spec: ModelSpec = field(default_factory=ModelSpec)
+    spec: ModelSpec = field(default_factory=lambda: ModelSpec(input_size=80, widths=(32, 48, 96, 128, 192)))
     batch_titles: int = 48
     learning_rate: float = 2e-3
     temperature: float = 0.1
     genre_weight: float = 0.5
     author_weight: float = 0.25
-    paper_epochs: int = 25
-    genre_views: int = 3  # augmented views per training image when fitting the genre head
+    paper_epochs: int = 15
+    genre_views: int = 2  # augmented views per training image when fitting the genre head
     n_trees: int = 50
     preset: str = "default"
 

@@ -123,8 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build a Toonmatch catalogue (catalog.jsonl + images/) from Naver Webtoon's public JSON API.",
         epilog="Re-run the same command to resume an interrupted scrape; complete titles are never fetched twice.",
     )
-    parser.add_argument("--out", type=Path, default=Path("data/naver"), help="catalogue folder (default: data/naver)")
-    parser.add_argument("--limit", type=_positive_int, help="at most N titles (most popular weekday titles first)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("data/naver"), metavar="DIR", help="catalogue folder (default: data/naver)"
+    )
+    parser.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="at most N titles (most popular weekday titles first)"
+    )
     parser.add_argument(
         "--weekday",
         type=_weekday,
@@ -153,14 +157,26 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"API server (default: {DEFAULT_API_BASE})",
     )
     polite = parser.add_argument_group("politeness and retries")
-    polite.add_argument("--concurrency", type=_positive_int, default=4, help="parallel requests (default: 4)")
     polite.add_argument(
-        "--rate", type=_non_negative_float, default=3.0, help="max requests per second, 0 = no cap (default: 3)"
+        "--concurrency", type=_positive_int, default=4, metavar="N", help="parallel requests (default: 4)"
     )
     polite.add_argument(
-        "--attempts", type=_positive_int, default=4, help="attempts per request before giving up (default: 4)"
+        "--rate",
+        type=_non_negative_float,
+        default=3.0,
+        metavar="PER_SECOND",
+        help="max requests per second, 0 = no cap (default: 3)",
     )
-    polite.add_argument("--timeout", type=_positive_float, default=20.0, help="seconds per attempt (default: 20)")
+    polite.add_argument(
+        "--attempts",
+        type=_positive_int,
+        default=4,
+        metavar="N",
+        help="attempts per request before giving up (default: 4)",
+    )
+    polite.add_argument(
+        "--timeout", type=_positive_float, default=20.0, metavar="SECONDS", help="seconds per attempt (default: 20)"
+    )
     polite.add_argument(
         "--retry-base-delay",
         type=_non_negative_float,
@@ -184,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     polite.add_argument("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header (default: a browser's)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every retry and skipped title")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (every retry)")
     return parser
 
 

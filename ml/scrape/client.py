@@ -15,7 +15,6 @@ import json
 import logging
 import random
 import time
-import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -145,16 +144,14 @@ def decode_image(body: bytes) -> str:
     if not body:
         raise RetryableBody("bad_image", "empty body")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(body)) as im:
-                if im.width * im.height > MAX_IMAGE_PIXELS:
-                    raise FetchError("too_large", f"{im.width}×{im.height} pixels")
-                im.load()
-                fmt = im.format or "JPEG"
-                if im.width < 1 or im.height < 1:
-                    raise RetryableBody("bad_image", "empty image")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        with Image.open(io.BytesIO(body)) as im:  # the size is checked from the header, before decoding
+            if im.width * im.height > MAX_IMAGE_PIXELS:
+                raise FetchError("too_large", f"{im.width}×{im.height} pixels")
+            im.load()
+            fmt = im.format or "JPEG"
+            if im.width < 1 or im.height < 1:
+                raise RetryableBody("bad_image", "empty image")
+    except Image.DecompressionBombError as exc:
         raise FetchError("too_large", str(exc)) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise RetryableBody("bad_image", f"cannot decode image ({exc})") from None

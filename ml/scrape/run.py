@@ -96,6 +96,7 @@ class ScrapeSummary:
     images_reused: int = 0
     image_failures: Counter = field(default_factory=Counter)
     skipped: list[Skip] = field(default_factory=list)
+    kept_previous: list[Skip] = field(default_factory=list)  # failed now, but complete from an earlier run
     requests: int = 0
     retries: Counter = field(default_factory=Counter)
     elapsed: float = 0.0
@@ -135,6 +136,8 @@ class ScrapeSummary:
             lines.append(f"  skipped {naver.catalog_id(skip.title_id)} {skip.title!r}: {skip.reason} — {skip.detail}")
         if len(self.skipped) > 20:
             lines.append(f"  … {len(self.skipped) - 20} more in {self.out / 'skipped.jsonl'}")
+        for keep in self.kept_previous[:20]:
+            lines.append(f"  not updated {naver.catalog_id(keep.title_id)} (earlier record kept): {keep.reason}")
         for warning in self.list_warnings[:10]:
             lines.append(f"  warning: {warning}")
         lines.append(f"catalogue   {self.out / CATALOG_FILE} ({self.in_catalog} titles) in {self.elapsed:.1f} s")
@@ -207,8 +210,14 @@ async def _list_weekdays(
 
 
 async def _list_finished(
-    client: PoliteClient, config: ScrapeConfig, summary: ScrapeSummary, bar: Bar, enough: int | None
+    client: PoliteClient,
+    config: ScrapeConfig,
+    summary: ScrapeSummary,
+    bar: Bar,
+    enough: int | None,
+    known: set[int],
 ) -> list[ListItem]:
+    """Finished titles, page by page; stops early once ``enough`` titles not in ``known`` are found (``--limit``)."""
     url = config.api(naver.FINISHED_PATH)
     items: list[ListItem] = []
     seen: set[int] = set()
@@ -236,7 +245,8 @@ async def _list_finished(
             pages = naver.total_pages(payload)
             if pages and pages > 1:
                 bar.add_total(min(pages, MAX_FINISHED_PAGES) - 1)
-        if (pages is not None and page >= pages) or (enough is not None and len(items) >= enough):
+        fresh = sum(1 for it in items if it.title_id not in known)
+        if (pages is not None and page >= pages) or (enough is not None and fresh >= enough):
             break
         if pages is None:
             bar.add_total(1)
@@ -256,7 +266,8 @@ async def list_titles(
         if config.finished:
             enough = None if config.limit is None else max(0, config.limit - len(ranked))
             if enough != 0:
-                finished = await _list_finished(client, config, summary, bar, enough)
+                known = {it.title_id for it in ranked}
+                finished = await _list_finished(client, config, summary, bar, enough, known)
     finally:
         bar.close()
     merged: dict[int, ListItem] = {it.title_id: it for it in ranked}
@@ -296,12 +307,21 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _entry_satisfies(store: Store, entry: dict[str, Any], episodes: int) -> bool:
-    """A journal entry is enough for this run if it covers the episodes asked for and its images are on disk."""
-    if entry.get("episodes_requested", 0) < episodes and not entry.get("episodes_exhausted", False):
+def _entry_usable(store: Store, entry: dict[str, Any] | None, episodes: int) -> bool:
+    """A journal entry can go into the catalogue: the images it lists (up to ``episodes``) are on disk."""
+    if entry is None:
         return False
     paths = [entry.get("cover")] + list(entry.get("episodes") or [])[:episodes]
     return all(store.has(p) for p in paths if p is not None)
+
+
+def _entry_satisfies(store: Store, entry: dict[str, Any] | None, episodes: int) -> bool:
+    """A journal entry is enough for this run: usable, and it covers the episodes asked for."""
+    if entry is None:
+        return False
+    if entry.get("episodes_requested", 0) < episodes and not entry.get("episodes_exhausted", False):
+        return False
+    return _entry_usable(store, entry, episodes)
 
 
 class _Runner:
@@ -450,7 +470,7 @@ async def scrape(config: ScrapeConfig, progress: Progress | None = None) -> Scra
                 pending = []
                 for item in listing.items:
                     entry = store.entries.get(item.title_id)
-                    if entry is not None and _entry_satisfies(store, entry, config.episodes):
+                    if _entry_satisfies(store, entry, config.episodes):
                         summary.reused += 1
                     else:
                         pending.append(item)
@@ -461,11 +481,12 @@ async def scrape(config: ScrapeConfig, progress: Progress | None = None) -> Scra
         rows = []
         for item in listing.items:
             entry = store.entries.get(item.title_id)
-            if entry is None or not _entry_satisfies(store, entry, config.episodes):
+            if not _entry_usable(store, entry, config.episodes):
                 continue
             rows.append(catalog_row(entry, item, listing.ranks.get(item.title_id), config.episodes))
         rows.sort(key=lambda r: int(r["id"].split(":", 1)[1]))
         summary.skipped.sort(key=lambda s: s.title_id)
+        summary.kept_previous.sort(key=lambda s: s.title_id)
         store.write_catalog(rows)
         store.write_skipped([s.to_json() for s in summary.skipped])
     summary.in_catalog = len(rows)
@@ -500,11 +521,22 @@ async def _process(
                 await runner.title(item)
                 summary.fetched += 1
             except _TitleFailed as exc:
-                summary.skipped.append(Skip(item.title_id, item.title, exc.reason, exc.detail))
-                log.warning("title %d (%s) skipped: %s — %s", item.title_id, item.title, exc.reason, exc.detail)
+                failure = Skip(item.title_id, item.title, exc.reason, exc.detail)
+                if _entry_usable(store, store.entries.get(item.title_id), config.episodes):
+                    summary.kept_previous.append(failure)  # e.g. more --episodes asked for, and that failed
+                    log.warning(
+                        "title %d %r not updated, previous record kept: %s — %s",
+                        item.title_id,
+                        item.title,
+                        exc.reason,
+                        exc.detail,
+                    )
+                else:
+                    summary.skipped.append(failure)
+                    log.warning("title %d %r skipped: %s — %s", item.title_id, item.title, exc.reason, exc.detail)
             except Exception as exc:  # a bug or an unforeseen shape: never let one title crash the run
                 summary.skipped.append(Skip(item.title_id, item.title, "error", f"{type(exc).__name__}: {exc}"))
-                log.exception("title %d (%s) failed unexpectedly", item.title_id, item.title)
+                log.exception("title %d %r failed unexpectedly", item.title_id, item.title)
             finally:
                 details.update()
 

@@ -36,7 +36,7 @@ class ShowButton(discord.ui.DynamicItem[discord.ui.Button], template=r"show:(?P<
         self.n = n
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match, /):  # noqa: ANN001
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match, /):
         return cls(int(match["n"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -80,7 +80,9 @@ def make_bot(events: list[str] | None = None) -> commands.Bot:
     async def secret(interaction: discord.Interaction) -> None:
         perms = interaction.permissions
         await interaction.response.send_message(
-            f"psst {interaction.user.name} manage_guild={perms.manage_guild}", ephemeral=True
+            f"psst {interaction.user.name} manage_guild={perms.manage_guild}",
+            ephemeral=True,
+            file=discord.File(io.BytesIO(b"top secret"), filename="secret note.txt"),
         )
 
     @bot.tree.command(name="search", description="Search titles")
@@ -133,6 +135,17 @@ def make_bot(events: list[str] | None = None) -> commands.Bot:
             await interaction.response.send_message("late")
         except discord.NotFound as exc:
             events.append(f"late:{exc.code}")
+
+    @bot.tree.command(name="progress", description="Edits, followups, deletion")
+    async def progress(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.edit_original_response(content="step 1")
+        await interaction.edit_original_response(content="step 2")
+        extra = await interaction.followup.send("public note", wait=True)
+        await extra.edit(content="public note (edited)")
+        original = await interaction.original_response()
+        await interaction.followup.send(f"original said {original.content}", ephemeral=True)
+        await interaction.delete_original_response()
 
     @bot.tree.command(name="feedback", description="Opens a modal")
     async def feedback(interaction: discord.Interaction) -> None:
@@ -202,6 +215,7 @@ async def test_login_connect_and_sync(world: SimpleNamespace) -> None:
             "too-long",
             "slow",
             "feedback",
+            "progress",
             "pick",
             "Profile",
             "Find similar",
@@ -210,9 +224,11 @@ async def test_login_connect_and_sync(world: SimpleNamespace) -> None:
         assert discovery["default_member_permissions"] == str(discord.Permissions(manage_guild=True).value)
         assert [o["name"] for o in discovery["options"]] == ["set"]
         assert fake.identify_payloads[0]["intents"] == discord.Intents.default().value
-        assert fake.gateway_connects == [{"v": "10", "encoding": "json", "compress": "zlib-stream"}]
+        # zlib-stream unless the zstandard package is installed (then discord.py asks for zstd-stream)
+        compression = discord.utils._ActiveDecompressionContext.COMPRESSION_TYPE
+        assert fake.gateway_connects == [{"v": "10", "encoding": "json", "compress": compression}]
         assert fake.find_requests("PUT", r"/applications/\d+/commands$")
-        assert not fake.unhandled_requests
+        fake.assert_healthy()
 
 
 async def test_defer_then_followup_with_file_and_button(world: SimpleNamespace) -> None:
@@ -241,6 +257,11 @@ async def test_ephemeral_reply_and_member_permissions(world: SimpleNamespace) ->
         msg = await rec.wait_response()
         assert msg.ephemeral and msg.flags & 64
         assert msg.content == "psst alice manage_guild=False"
+        assert msg.files == {"secret_note.txt": b"top secret"}  # Discord sanitises file names
+        assert msg.attachments[0].to_payload()["ephemeral"] is True
+        assert rec.payload["member"]["permissions"] == str(
+            world.guild.channel_permissions(world.alice.id, world.general)
+        )
         assert fake.channel_messages(world.general, include_interaction_responses=True) == []
         rec = await fake.slash_command("secret", user=world.mod)
         assert (await rec.wait_response()).content == "psst mod manage_guild=True"
@@ -458,3 +479,18 @@ async def test_message_events_respect_message_content_intent(world: SimpleNamesp
         await fake.wait_until(lambda: "message:alice:''" in events, timeout=2)  # no message_content intent
         await bot.get_channel(world.general.id).send("own message")
         await fake.wait_until(lambda: "message:Toonmatch:'own message'" in events, timeout=2)
+
+
+async def test_edits_followups_and_deletion(world: SimpleNamespace) -> None:
+    fake: FakeDiscord = world.fake
+    async with fake.run_client(make_bot()):
+        rec = await fake.slash_command("progress")
+        first = await rec.wait_response()
+        assert first.ephemeral  # resolved by the first edit
+        public, private = await rec.wait_followups(2)
+        await rec.wait_deleted()
+        assert [v["content"] for v in first.versions] == ["", "step 1", "step 2"]
+        assert not public.ephemeral and public.content == "public note (edited)" and public.edited_timestamp
+        assert private.ephemeral and private.content == "original said step 2"
+        assert rec.original_deleted and rec.messages == [first, public, private]
+        assert fake.channel_messages(world.general, include_interaction_responses=True) == [public]

@@ -20,7 +20,11 @@ from .server import FakeDiscord
 
 @pytest_asyncio.fixture
 async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    """A started :class:`FakeDiscord` with discord.py patched to use it; stopped afterwards."""
+    """A started :class:`FakeDiscord` with discord.py patched to use it; stopped afterwards.
+
+    At teardown it fails the test if the bot called a REST endpoint the fake does not implement
+    (``fake.unhandled_requests``) or the fake errored internally -- see ``FakeDiscord.assert_healthy``.
+    """
     fake = FakeDiscord()
     await fake.start()
     try:
@@ -28,3 +32,4 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
             yield fake
     finally:
         await fake.stop()
+    fake.assert_healthy()

@@ -275,7 +275,10 @@ class FakeDiscord:
         self.attachments: dict[int, StoredAttachment] = {}
         self.interactions: list[InteractionRecord] = []
         self.requests: list[RecordedRequest] = []
+        #: REST requests no route matched (answered 404 like Discord): usually a missing fake feature
         self.unhandled_requests: list[RecordedRequest] = []
+        #: internal errors of the fake itself (should stay empty)
+        self.errors: list[str] = []
         self.identify_payloads: list[dict[str, Any]] = []
         self.resume_payloads: list[dict[str, Any]] = []
         self.presence_updates: list[dict[str, Any]] = []
@@ -770,6 +773,12 @@ class FakeDiscord:
             for r in self.requests
             if (method is None or r.method == method.upper()) and (path is None or re.search(path, r.path))
         ]
+
+    def assert_healthy(self) -> None:
+        """Fail if the bot hit an endpoint the fake doesn't implement or the fake itself errored."""
+        problems = [f"unhandled {r.method} {r.path}" for r in self.unhandled_requests] + self.errors
+        if problems:
+            raise AssertionError("fake discord: " + "; ".join(problems))
 
     def message(self, message_id: Target) -> StoredMessage:
         return self.messages[snowflake_of(message_id)]
@@ -1552,6 +1561,10 @@ class FakeDiscord:
                 log.warning("fake discord: unhandled %s %s", request.method, path)
         except _ApiError as exc:
             status, out = exc.status, exc.body
+        except Exception as exc:  # a bug in the fake: fail fast (a 5xx would make discord.py retry for ~25 s)
+            log.exception("fake discord: error handling %s %s", request.method, path)
+            self.errors.append(f"{request.method} {path}: {exc!r}")
+            status, out = 400, {"message": f"fake discord internal error: {exc!r}", "code": 0}
         finally:
             self._touch()
         rec.status, rec.response = status, out
@@ -1597,7 +1610,11 @@ class FakeDiscord:
                 except ValueError:
                     conn.close_later(4002, "Error while decoding payload.")
                     break
-                await self._gateway_op(conn, payload)
+                try:
+                    await self._gateway_op(conn, payload)
+                except Exception as exc:  # a bug in the fake
+                    log.exception("fake discord: error handling gateway op %s", payload.get("op"))
+                    self.errors.append(f"gateway op {payload.get('op')}: {exc!r}")
         finally:
             self._connections.discard(conn)
             if conn.session is not None and conn.session.conn is conn:

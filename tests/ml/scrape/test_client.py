@@ -193,3 +193,15 @@ async def test_connection_refused_gives_up_with_reason():
             await c.get_json(f"http://127.0.0.1:{port}{DETAIL}", {"titleId": 1})
     assert info.value.reason == "connection" and info.value.attempts == 4
     assert c.stats.retries["connection"] == 3
+
+
+def test_decode_image_refuses_huge_images_before_decoding():
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (8000, 6000)).save(buf, "PNG")
+    with pytest.raises(FetchError) as info:
+        decode_image(buf.getvalue())
+    assert info.value.reason == "too_large"

@@ -154,6 +154,18 @@ async def test_a_missing_episode_image_is_left_out_but_a_broken_cover_skips_the_
     ], "only the cover is fetched again"
 
 
+async def test_a_failed_update_keeps_the_earlier_record(replay, tmp_path):
+    server = await replay()
+    await scrape(config(server, tmp_path, episodes=1))
+    server.faults.append(Fault("500", "/api/article/list?titleId=101", times=None))
+    summary = await scrape(config(server, tmp_path, episodes=2))
+    rows = {int(r["id"].split(":")[1]): r for r in assert_complete_and_valid(tmp_path)}
+    assert rows[101]["images"] == ["images/naver_101_01.jpg", "images/naver_101_02.jpg"], "the 1-episode record"
+    assert len(rows[102]["images"]) == 3
+    assert [k.title_id for k in summary.kept_previous] == [101] and 101 not in skipped(tmp_path)
+    assert "not updated naver:101" in summary.format()
+
+
 async def test_limit_takes_the_most_popular_and_skips_finished_pages(replay, tmp_path):
     server = await replay()
     summary = await scrape(config(server, tmp_path, limit=3))
@@ -170,6 +182,15 @@ async def test_limit_reaching_into_finished_stops_paging(replay, tmp_path):
     await scrape(config(server, tmp_path, limit=11))
     assert [h.path_qs for h in server.hits("finished")] == ["/api/webtoon/titlelist/finished?page=1&order=UPDATE"]
     assert ids(catalog_lines(tmp_path)) == [101, 102, 103, 104, 105, 106, 109, 110, 201]
+
+
+async def test_limit_counts_only_new_finished_titles(replay, tmp_path):
+    dataset = rs.synthetic_dataset()
+    dataset.finished.insert(0, dataset.finished.pop(2))  # page 1 = [103 (also on Monday), 201]
+    server = await replay(dataset=dataset)
+    await scrape(config(server, tmp_path, limit=12))
+    assert len(server.hits("finished")) == 2
+    assert ids(catalog_lines(tmp_path)) == [101, 102, 103, 104, 105, 106, 109, 110, 201, 202]
 
 
 async def test_weekday_selection_without_finished(replay, tmp_path):

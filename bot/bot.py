@@ -1,0 +1,276 @@
+"""The Bot subclass and the start-up sequence.
+
+Resources (database, engine) are opened once in :func:`run_bot` (called by ``python -m bot``) and handed to
+:class:`Toonmatch`; ``setup_hook`` loads every cog in :mod:`bot.exts`, registers the persistent buttons and syncs
+the application commands only when their definitions changed since the last sync (a hash stored in the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import pkgutil
+import signal
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+import bot.exts
+from bot import views
+from db import Database, open_database, queries
+from ml.engine import TasteProfile
+from ml.errors import ToonmatchError
+from ml.serving import AsyncEngine
+from ml.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SYNC_HASH_KEY = "app_commands_hash"
+
+
+@dataclass
+class BotOptions:
+    """Knobs of the bot itself (not of the engine); tests shorten the timings."""
+
+    cooldown_rate: int = 3  # heavy commands (/similar, /genre, /recommend, context menus) per user ...
+    cooldown_per: float = 30.0  # ... per this many seconds; 0 turns cooldowns off
+    discovery_tick: float = 60.0  # how often the discovery loop looks for due guilds (seconds)
+    discovery_picks: int = 3  # titles per discovery post
+    auto_sync: bool = True  # sync commands at start when their definitions changed
+    force_sync: bool = False  # sync even if unchanged (``python -m bot sync``)
+    start_discovery_loop: bool = True
+
+
+def build_intents(settings: Settings) -> discord.Intents:
+    """Guilds (channels, permissions) and guild messages; message content only if configured (privileged)."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.message_content = bool(settings.message_content_intent)
+    return intents
+
+
+def extension_names() -> list[str]:
+    return sorted(f"{bot.exts.__name__}.{m.name}" for m in pkgutil.iter_modules(bot.exts.__path__) if not m.ispkg)
+
+
+class Toonmatch(commands.Bot):
+    """The bot: holds the settings, the database and the engine (``None`` when no run folder could be loaded)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Database,
+        engine: AsyncEngine | None,
+        engine_error: str | None = None,
+        options: BotOptions | None = None,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # no text commands; application commands only
+            help_command=None,
+            intents=build_intents(settings),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.db = db
+        self.engine = engine
+        self.engine_error = engine_error
+        self.options = options or BotOptions()
+        self.http_session: aiohttp.ClientSession | None = None
+        self.heavy_cooldowns: dict[int, app_commands.Cooldown] = {}  # user id → bucket (see bot.checks)
+        self.ready_event: Any = None
+        self.synced: bool = False
+
+    # ---- start-up -----------------------------------------------------------------------------------------
+    async def setup_hook(self) -> None:
+        self.http_session = aiohttp.ClientSession()
+        self.add_dynamic_items(*views.DYNAMIC_ITEMS)
+        for name in extension_names():
+            await self.load_extension(name)
+        log.info("loaded %d extensions: %s", len(self.extensions), ", ".join(sorted(self.extensions)))
+        if self.options.force_sync or self.options.auto_sync:
+            await self.sync_commands(force=self.options.force_sync)
+
+    def commands_hash(self) -> str:
+        """A stable hash of the global command definitions, as Discord would receive them."""
+        payload = sorted(
+            (c.to_dict(self.tree) for c in self.tree.get_commands()),
+            key=lambda d: (d.get("type", 1), d["name"]),
+        )
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    async def sync_commands(self, *, force: bool = False) -> bool:
+        """Sync the global commands if they changed since the last sync (or ``force``); returns whether it did."""
+        digest = self.commands_hash()
+        key = f"{SYNC_HASH_KEY}:{self.application_id}"
+        stored = await self.db.run(queries.get_meta, key)
+        if stored == digest and not force:
+            log.info("application commands unchanged since the last sync; not syncing")
+            return False
+        try:
+            synced = await self.tree.sync()
+        except discord.HTTPException:
+            log.exception("syncing application commands failed; they will be retried at the next start")
+            return False
+        await self.db.run(queries.set_meta, key, digest)
+        self.synced = True
+        log.info("synced %d application commands (%s)", len(synced), "forced" if force else "definitions changed")
+        return True
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s (id %s) to %d servers", self.user, self.user.id if self.user else "?", len(self.guilds))
+        if self.ready_event is not None:
+            self.ready_event.set()
+
+    async def close(self) -> None:
+        await super().close()
+        if self.http_session is not None:
+            await self.http_session.close()
+            self.http_session = None
+
+    # ---- helpers the cogs share -------------------------------------------------------------------------
+    def require_engine(self) -> AsyncEngine:
+        from bot.errors import EngineUnavailableError
+
+        if self.engine is None:
+            why = f" ({self.engine_error})" if self.engine_error else ""
+            raise EngineUnavailableError(
+                f"The recommendation engine isn't loaded{why}. Ask the bot's admin to set TOONMATCH_RUN_DIR to a "
+                "trained run folder (`python -m scripts.train`) and restart the bot."
+            )
+        return self.engine
+
+    async def taste_of(self, user_id: int) -> TasteProfile:
+        """The user's taste as the engine wants it (liked and disliked title ids, newest first)."""
+        taste = await self.db.run(queries.user_taste, user_id)
+        return TasteProfile(liked=tuple(taste.liked), disliked=tuple(taste.disliked))
+
+    async def remember_shown(self, user_id: int, title_ids: list[str], guild_id: int | None) -> None:
+        async with self.db.begin() as session:
+            await queries.mark_shown(session, user_id, title_ids)
+            if guild_id is not None:
+                await queries.record_member(session, guild_id, user_id)
+
+
+# --------------------------------------------------------------------------- resources and running
+
+
+async def open_engine(settings: Settings) -> tuple[AsyncEngine | None, str | None]:
+    """Load the engine from the run folder off the event loop; on failure the bot still starts (without it)."""
+    if settings.run_dir is None:
+        log.warning("TOONMATCH_RUN_DIR is not set: image and title commands will explain that the engine is missing")
+        return None, "no run folder configured"
+    from ml.engine import Engine
+
+    try:
+        engine = await asyncio.to_thread(
+            Engine.load,
+            settings.run_dir,
+            taste_weight=settings.taste_weight,
+            low_confidence_threshold=settings.low_confidence_threshold,
+        )
+    except ToonmatchError as exc:
+        log.error("could not load the engine from %s: %s", settings.run_dir, exc)
+        return None, "the run folder could not be loaded"
+    return AsyncEngine(engine, max_batch=settings.batch_max_size, max_wait_ms=settings.batch_max_wait_ms), None
+
+
+def _install_signal_handlers(client: Toonmatch) -> list[signal.Signals]:
+    """SIGTERM/SIGINT close the bot gracefully; only possible (and only done) in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, lambda s=sig: _on_signal(client, s))
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # e.g. Windows
+            pass
+    return installed
+
+
+def _on_signal(client: Toonmatch, sig: signal.Signals) -> None:
+    log.info("%s received: shutting down", sig.name)
+    asyncio.get_running_loop().create_task(client.close())
+
+
+async def _watch_stop(client: Toonmatch, stop_event: Any) -> None:
+    """Close the bot once ``stop_event`` (a threading.Event or asyncio.Event set by a harness) is set."""
+    while not stop_event.is_set():
+        await asyncio.sleep(0.1)
+    log.info("stop requested: shutting down")
+    await client.close()
+
+
+async def run_bot(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    engine: AsyncEngine | None = None,
+    options: BotOptions | None = None,
+    ready_event: Any = None,
+    stop_event: Any = None,
+) -> None:
+    """Open the resources not given, run the bot until it is closed (SIGTERM, ``stop_event``), close what it opened.
+
+    ``ready_event`` (``threading.Event`` or ``asyncio.Event``) is set once connected; both events let a test
+    harness run the bot in a worker thread, where no signal handlers are installed.
+    """
+    if settings.discord_token is None:
+        raise ValueError("DISCORD_TOKEN is not set")
+    own_db, own_engine = db is None, engine is None
+    engine_error = None
+    if db is None:
+        db = await open_database(settings.database_url)
+    try:
+        if engine is None:
+            engine, engine_error = await open_engine(settings)
+        client = Toonmatch(settings, db=db, engine=engine, engine_error=engine_error, options=options)
+        client.ready_event = ready_event
+        signals = _install_signal_handlers(client)
+        watcher = asyncio.create_task(_watch_stop(client, stop_event)) if stop_event is not None else None
+        try:
+            async with client:
+                await client.start(settings.discord_token.get_secret_value())
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            loop = asyncio.get_running_loop()
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+    finally:
+        if own_engine and engine is not None:
+            await engine.aclose()
+        if own_db:
+            await db.aclose()
+    log.info("bot stopped")
+
+
+async def sync_only(settings: Settings, *, db: Database | None = None) -> int:
+    """``python -m bot sync``: log in (no gateway), sync the commands unconditionally, store the hash; returns the
+    number of commands now registered."""
+    if settings.discord_token is None:
+        raise ValueError("DISCORD_TOKEN is not set")
+    own_db = db is None
+    if db is None:
+        db = await open_database(settings.database_url)
+    try:
+        client = Toonmatch(settings, db=db, engine=None, options=BotOptions(force_sync=True, start_discovery_loop=False))
+        async with client:
+            await client.login(settings.discord_token.get_secret_value())
+            return len(client.tree.get_commands())
+    finally:
+        if own_db:
+            await db.aclose()

@@ -1,0 +1,269 @@
+"""Every embed and every user-visible sentence of the bot (one place for wording, limits and colours)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import discord
+from discord.utils import escape_markdown, format_dt
+
+from db.queries import GuildSettings, RatingPage
+from ml.catalog import Title
+from ml.engine import Answer, GenreGuess, Result
+
+BRAND = discord.Colour(0x00C73C)  # webtoon green
+WARN = discord.Colour(0xF0A020)
+DESCRIPTION_LIMIT = 4096
+DEMO_NOTE = "[DEMO] synthetic catalogue — titles and covers are generated"
+
+
+def clip(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def pct(p: float) -> str:
+    return f"{max(0.0, min(1.0, float(p))) * 100:.0f}%"
+
+
+def _name(title: Title, limit: int = 60) -> str:
+    name = title.title
+    if title.title_en and title.title_en != title.title:
+        name = f"{name} ({title.title_en})"
+    return escape_markdown(clip(name, limit)).replace("[", "⁅").replace("]", "⁆")
+
+
+def _linked(title: Title, limit: int = 60, *, link: bool = True) -> str:
+    name = _name(title, limit)
+    return f"[{name}]({title.url})" if link and title.url else f"**{name}**"
+
+
+def genre_line(guesses: Sequence[GenreGuess], *, with_probability: bool = True) -> str:
+    if not guesses:
+        return ""
+    if with_probability:
+        return " · ".join(f"**{escape_markdown(g.genre)}** {pct(g.probability)}" for g in guesses)
+    return " · ".join(f"**{escape_markdown(g.genre)}**" for g in guesses)
+
+
+def result_lines(results: Sequence[Result], *, limit: int, link: bool = True, name_limit: int = 60) -> list[str]:
+    lines = []
+    for n, r in enumerate(results, start=1):
+        line = f"`{n:>2}` {_linked(r.title, name_limit, link=link)} · {pct(r.similarity)}"
+        if r.reason:
+            line += f" — *{escape_markdown(r.reason)}*"
+        lines.append(line)
+    return lines
+
+
+def _fit(head: list[str], results: Sequence[Result], limit: int = DESCRIPTION_LIMIT) -> str:
+    """Header lines + numbered results, shortened (no English title, then no links) until it fits."""
+    for link, name_limit in ((True, 60), (True, 32), (False, 40), (False, 24)):
+        text = "\n".join([*head, *result_lines(results, limit=limit, link=link, name_limit=name_limit)])
+        if len(text) <= limit:
+            return text
+    return clip(text, limit)
+
+
+def answer(ans: Answer, *, heading: str, synthetic: bool, image_name: str | None, query_note: str | None = None):
+    """The answer of /similar, /recommend and "Find similar webtoons": genres, the numbered results (as on the
+    contact sheet) with links and "because you liked …" reasons, the contact sheet as the image."""
+    head = []
+    if ans.source is not None:
+        head.append(f"Genres of {_linked(ans.source)}: {genre_line(ans.genres, with_probability=False)}")
+    elif ans.genres:
+        panels = f" (read as {ans.panels} panels)" if ans.panels > 1 else ""
+        head.append(f"Genre guess{panels}: {genre_line(ans.genres)}")
+    if query_note:
+        head.append(query_note)
+    if ans.low_confidence:
+        head.append(f"⚠️ **No close match** — {ans.message or 'these are the nearest styles'}.")
+    if not ans.results:
+        head.append("I found no titles to show here.")
+    else:
+        head.append("")
+    embed = discord.Embed(
+        title=clip(heading, 256),
+        description=_fit(head, ans.results),
+        colour=WARN if ans.low_confidence else BRAND,
+    )
+    if image_name:
+        embed.set_image(url=f"attachment://{image_name}")
+    footer = "Pick a result below to see it and rate it · 👍/👎 shape your next answers"
+    embed.set_footer(text=f"{DEMO_NOTE}\n{footer}" if synthetic else footer)
+    return embed
+
+
+def genres(guesses: Sequence[GenreGuess], panels: int, *, synthetic: bool) -> discord.Embed:
+    lines = []
+    for i, g in enumerate(guesses, start=1):
+        bar = "█" * round(g.probability * 10) + "░" * (10 - round(g.probability * 10))
+        lines.append(f"`{i}.` **{escape_markdown(g.genre)}** `{bar}` {pct(g.probability)}")
+    if panels > 1:
+        lines.append(f"\nA tall strip: I read it as {panels} panels and averaged them.")
+    embed = discord.Embed(title="Genre guess", description="\n".join(lines) or "No genres known.", colour=BRAND)
+    if synthetic:
+        embed.set_footer(text=DEMO_NOTE)
+    return embed
+
+
+def rating_feedback(name: str, value: int, state: int) -> str:
+    name = f"**{escape_markdown(name)}**"
+    if state > 0:
+        return f"👍 Noted: you like {name}. Your next answers lean towards titles like it."
+    if state < 0:
+        return f"👎 Noted: {name} is not for you. I won't suggest it again and steer away from similar ones."
+    return f"Removed your {'👍' if value > 0 else '👎'} for {name}."
+
+
+def title_card(title: Title | None, title_id: str, rating: int) -> discord.Embed:
+    if title is None:
+        embed = discord.Embed(title=clip(title_id, 256), description="This title is no longer in the catalogue.")
+    else:
+        name = title.title + (f" ({title.title_en})" if title.title_en and title.title_en != title.title else "")
+        embed = discord.Embed(title=clip(name, 256), url=title.url, colour=BRAND)
+        if title.authors:
+            embed.add_field(name="By", value=clip(", ".join(title.authors), 1024))
+        if title.genres:
+            embed.add_field(name="Genres", value=clip(", ".join(title.genres), 1024))
+        if title.synopsis:
+            embed.description = clip(title.synopsis, 600)
+    state = {1: "👍 You like this.", -1: "👎 Marked as not for you.", 0: "Not rated yet."}[max(-1, min(1, rating))]
+    embed.set_footer(text=f"{state} · {title_id}")
+    return embed
+
+
+def likes(page: RatingPage, names: dict[str, str]) -> discord.Embed:
+    if not page.total:
+        return discord.Embed(
+            title="Your ratings",
+            description="You haven't rated anything yet. Use 👍 / 👎 under any answer.",
+            colour=BRAND,
+        )
+    lines = []
+    for n, entry in enumerate(page.items, start=page.offset + 1):
+        icon = "👍" if entry.value > 0 else "👎"
+        when = format_dt(_aware(entry.updated_at), "R")
+        lines.append(f"`{n:>2}` {icon} **{escape_markdown(clip(names.get(entry.title_id, entry.title_id), 60))}** · {when}")
+    last = page.offset + len(page.items)
+    embed = discord.Embed(title=f"Your ratings ({page.total})", description="\n".join(lines), colour=BRAND)
+    embed.set_footer(text=f"{page.offset + 1}–{last} of {page.total} · ✖ removes a rating")
+    return embed
+
+
+def _aware(dt: datetime) -> datetime:
+    from datetime import UTC
+
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def forget_prompt(n_ratings: int) -> discord.Embed:
+    return discord.Embed(
+        title="Forget me?",
+        description=(
+            f"This deletes everything Toonmatch stores about you: your {n_ratings} rating(s), the titles you were "
+            "shown and the servers you used it in. It can't be undone.\n\nYou can download a copy first."
+        ),
+        colour=WARN,
+    )
+
+
+def forgotten(deleted: int) -> str:
+    return f"🗑️ Done — deleted {deleted} record(s). Toonmatch no longer knows anything about you."
+
+
+def discovery(results: Sequence[Result], thumbnails: dict[str, str], *, synthetic: bool) -> list[discord.Embed]:
+    out = []
+    for n, r in enumerate(results, start=1):
+        t = r.title
+        embed = discord.Embed(title=clip(f"{n}. {_plain(t)}", 256), url=t.url, colour=BRAND)
+        bits = []
+        if t.authors:
+            bits.append("by " + ", ".join(t.authors))
+        if t.genres:
+            bits.append(" · ".join(t.genres[:3]))
+        text = "\n".join(bits)
+        if r.reason:
+            text += f"\n*{r.reason}*"
+        if t.synopsis:
+            text += f"\n\n{clip(t.synopsis, 300)}"
+        embed.description = clip(text, 1500) or None
+        if t.id in thumbnails:
+            embed.set_thumbnail(url=f"attachment://{thumbnails[t.id]}")
+        if synthetic and n == len(results):
+            embed.set_footer(text=DEMO_NOTE)
+        out.append(embed)
+    return out
+
+
+def _plain(title: Title) -> str:
+    return title.title + (f" ({title.title_en})" if title.title_en and title.title_en != title.title else "")
+
+
+DISCOVERY_HEADER = "🔭 **Discovery** — lesser-known webtoons this server might like. Rate them with 👍 / 👎."
+
+
+def discovery_status(settings: GuildSettings, channel_mention: str | None) -> str:
+    if settings.discovery_disabled_reason:
+        return (
+            f"⚠️ Discovery posts were turned off: {settings.discovery_disabled_reason}. "
+            "Fix it and run `/discovery set` again."
+        )
+    if not settings.discovery_enabled:
+        return "Discovery posts are off. Turn them on with `/discovery set`."
+    when = format_dt(_aware(settings.next_post_at), "R") if settings.next_post_at else "soon"
+    return (
+        f"Discovery posts go to {channel_mention or 'the configured channel'} every "
+        f"{settings.discovery_every_hours} h; the next one {when}."
+    )
+
+
+def looks_like(guesses: Sequence[GenreGuess], results: Sequence[Result]) -> str:
+    genre = f"{escape_markdown(guesses[0].genre)} ({pct(guesses[0].probability)})" if guesses else "a webtoon"
+    names = ", ".join(_linked(r.title, 40) for r in results[:3])
+    text = f"👀 Looks like **{genre}**"
+    return f"{text} — drawn a bit like {names}." if names else f"{text}."
+
+
+def help_embed(*, engine_status: str, synthetic: bool) -> discord.Embed:
+    embed = discord.Embed(
+        title="Toonmatch — webtoons from pictures",
+        description=(
+            "Show me a picture (a panel, a cover, a screenshot) and I'll find webtoons drawn in a similar style. "
+            "Rate what I show you with 👍 / 👎 and my next answers follow your taste."
+        ),
+        colour=BRAND,
+    )
+    embed.add_field(
+        name="Commands",
+        value=(
+            "`/similar image` — webtoons that look like your image (24, numbered as on the picture)\n"
+            "`/recommend title` — webtoons drawn like a title you know (Korean or English name)\n"
+            "`/genre image` — the top-3 genre guesses for an image (tall strips are read panel by panel)\n"
+            "Right-click a message → **Apps** → *Find similar webtoons* / *Guess genre*\n"
+            "`/likes` — your ratings; remove any\n"
+            "`/forget-me` — delete everything stored about you\n"
+            "Add `private: True` to /similar or /genre to get an answer only you see."
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="For server admins (Manage Server)",
+        value=(
+            "`/discovery set channel every` — post a few lesser-known titles that fit this server's taste "
+            "every N hours (1–168)\n`/discovery now` — post one right away · `/discovery off` — stop"
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Good to know",
+        value=(
+            "Adult titles appear only in age-restricted channels. Heavy commands have a short per-user cooldown.\n"
+            f"Engine: {engine_status}"
+        ),
+        inline=False,
+    )
+    if synthetic:
+        embed.set_footer(text=DEMO_NOTE)
+    return embed

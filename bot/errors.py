@@ -1,0 +1,181 @@
+"""The one place failures become messages: every error of a command, context menu, button or select ends here.
+
+:func:`report` turns an exception into a short ephemeral message for the user and one log line carrying the
+interaction id. Users' mistakes (bad file, unknown title, cooldown, missing permission) log at INFO; only bugs log at
+ERROR (with the traceback), and their message asks the user to quote the interaction id. Never a traceback in chat.
+
+The error-handler cog (:mod:`bot.exts.error_handler`) installs :func:`report` as ``tree.on_error``; persistent
+buttons and selects call it themselves (discord.py only logs errors of dynamic items).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import discord
+from discord import app_commands
+
+from ml.errors import (
+    AmbiguousTitleError,
+    BadImageError,
+    ImageTooLargeError,
+    RunFolderError,
+    ToonmatchError,
+    UnknownTitleError,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_SUGGESTIONS = 5
+
+
+# --------------------------------------------------------------------------- errors the bot itself raises
+
+
+class BotUserError(ToonmatchError):
+    """A user-facing refusal raised by the bot; its message is shown as it is."""
+
+
+class NotAnImageError(BadImageError):
+    """The attachment or link is not an image by its declared type (checked before downloading)."""
+
+
+class NoImageError(BotUserError):
+    """A context-menu target message carries no image attachment or image embed."""
+
+
+class EngineUnavailableError(BotUserError):
+    """The recommendation engine is not loaded (no or a broken run folder): image and title commands cannot run."""
+
+
+class AdultContentError(BotUserError):
+    """An adult title was asked for outside an age-restricted (NSFW) channel."""
+
+
+class NotYourButtonError(BotUserError):
+    """Somebody pressed a button meant for another user (e.g. another person's /forget-me confirmation)."""
+
+
+# --------------------------------------------------------------------------- describing failures
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the user reads and how loudly it is logged."""
+
+    message: str
+    level: int
+    bug: bool = False
+
+
+def _strip_source(text: str) -> str:
+    """ml prefixes image errors with the source name ("upload: not an image…"); users need only the reason."""
+    head, sep, tail = text.partition(": ")
+    return tail if sep and head in ("upload", "image") else text
+
+
+def _suggestions(exc: UnknownTitleError) -> str:
+    names = [f"• {s}" for s in exc.suggestions[:MAX_SUGGESTIONS]]
+    return ("\nClosest matches:\n" + "\n".join(names)) if names else ""
+
+
+def describe(error: BaseException, interaction_id: int | None = None) -> Report:
+    """The message and log level for ``error`` (unwrapping discord.py's invoke wrappers first)."""
+    while isinstance(error, app_commands.CommandInvokeError | discord.ext.commands.CommandInvokeError):
+        error = error.original
+    info, warning = logging.INFO, logging.WARNING
+    if isinstance(error, app_commands.CommandOnCooldown):
+        wait = max(1, round(error.retry_after + 0.49))
+        return Report(f"⏳ Slow down a little — try again in {wait} s.", info)
+    if isinstance(error, app_commands.MissingPermissions):
+        perms = ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in error.missing_permissions)
+        return Report(f"🔒 You need the **{perms}** permission for this command.", info)
+    if isinstance(error, app_commands.BotMissingPermissions):
+        perms = ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in error.missing_permissions)
+        return Report(f"🔒 I'm missing the **{perms}** permission here; ask a server admin to grant it.", warning)
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return Report("This command only works in a server, not in direct messages.", info)
+    if isinstance(error, app_commands.TransformerError):
+        return Report(f"I couldn't understand the value “{error.value}”. Please pick it from the list.", info)
+    if isinstance(error, app_commands.CheckFailure):
+        return Report("You can't use this command here.", info)
+    if isinstance(error, ImageTooLargeError):
+        return Report(f"📦 That image is too big: {_strip_source(str(error))}. Try a smaller one.", info)
+    if isinstance(error, BadImageError):
+        reason = _strip_source(str(error))
+        return Report(f"🖼️ I can't use that file: {reason}", info)
+    if isinstance(error, AmbiguousTitleError):
+        return Report(f"🔎 Several titles fit — which one did you mean?{_suggestions(error)}", info)
+    if isinstance(error, UnknownTitleError):
+        hint = _suggestions(error) or "\nStart typing and pick a title from the suggestions."
+        return Report(f"🔎 I don't know that title.{hint}", info)
+    if isinstance(error, EngineUnavailableError):
+        return Report(f"🛠️ {error}", warning)
+    if isinstance(error, RunFolderError):
+        return Report(f"🛠️ The recommendation engine is not available: {error}", warning)
+    if isinstance(error, ToonmatchError):
+        return Report(str(error), info)
+    quote = f" If it keeps happening, tell the bot's admin this id: `{interaction_id}`." if interaction_id else ""
+    return Report(f"💥 Something went wrong on my side.{quote}", logging.ERROR, bug=True)
+
+
+# --------------------------------------------------------------------------- telling the user
+
+
+def mark_deferred(interaction: discord.Interaction, *, ephemeral: bool) -> None:
+    """Remember how an interaction was deferred (the error path needs to know whether the placeholder is public)."""
+    interaction.extras["ephemeral_defer"] = ephemeral
+
+
+def mark_answered(interaction: discord.Interaction) -> None:
+    """The final answer was sent: a later error must not delete it."""
+    interaction.extras["answered"] = True
+
+
+async def send_ephemeral(interaction: discord.Interaction, content: str, **kwargs) -> None:
+    """Answer only the user, whatever state the interaction is in.
+
+    A public "thinking…" placeholder is deleted first: after a defer, Discord turns the first follow-up into the
+    original response with the defer's visibility, so an ephemeral refusal must not take its place."""
+    response = interaction.response
+    if not response.is_done():
+        await response.send_message(content, ephemeral=True, **kwargs)
+        return
+    public_placeholder = (
+        response.type is discord.InteractionResponseType.deferred_channel_message
+        and not interaction.extras.get("ephemeral_defer", False)
+        and not interaction.extras.get("answered", False)
+    )
+    if public_placeholder:
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException as exc:
+            log.warning("interaction %s: could not delete the deferred response: %s", interaction.id, exc)
+    await interaction.followup.send(content, ephemeral=True, **kwargs)
+
+
+def _where(interaction: discord.Interaction) -> str:
+    command = interaction.command.qualified_name if interaction.command else None
+    data = interaction.data or {}
+    what = command or data.get("custom_id") or data.get("name") or "?"
+    place = f"guild {interaction.guild_id}" if interaction.guild_id else "DM"
+    return f"{what!r} by user {interaction.user.id} in {place}"
+
+
+async def report(interaction: discord.Interaction, error: BaseException) -> None:
+    """Log ``error`` once (with the interaction id) and tell the user, ephemerally; never raises."""
+    rep = describe(error, interaction.id)
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if rep.bug:
+        log.error("interaction %s: %s failed", interaction.id, _where(interaction), exc_info=original)
+    else:
+        log.log(rep.level, "interaction %s: %s refused: %s", interaction.id, _where(interaction), rep.message)
+    if interaction.type is discord.InteractionType.autocomplete:
+        return
+    try:
+        await send_ephemeral(interaction, rep.message)
+    except discord.HTTPException as exc:  # expired interaction, network: the log line above is all we can do
+        log.warning("interaction %s: could not send the error message: %s", interaction.id, exc)
+    except Exception:
+        log.exception("interaction %s: could not send the error message", interaction.id)
