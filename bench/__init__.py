@@ -72,7 +72,8 @@ class Target:
 
     def line(self) -> str:
         op = "≥" if self.higher_is_better else "≤"
-        return f"  {'PASS' if self.ok else 'MISS'}  {self.name}: {self.value:.2f} {self.unit} (target {op} {self.limit:g})"
+        verdict = "PASS" if self.ok else "MISS"
+        return f"  {verdict}  {self.name}: {self.value:.2f} {self.unit} (target {op} {self.limit:g})"
 
 
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -80,7 +81,8 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[objec
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     print(f"\n{title}")
     for n, row in enumerate(cells):
-        print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        print("  " + "  ".join(padded))
         if n == 0:
             print("  " + "  ".join("-" * w for w in widths))
 
@@ -123,8 +125,8 @@ def upload_bytes(paths: Sequence[Path], n: int, seed: int = 0) -> list[bytes]:
         with Image.open(paths[i % len(paths)]) as src:
             img = src.convert("RGB")
         w, h = img.size
-        left, top = int(rng.integers(0, max(1, w // 10))), int(rng.integers(0, max(1, h // 10)))
-        img = img.crop((left, top, w - int(rng.integers(0, max(1, w // 10))), h - int(rng.integers(0, max(1, h // 10)))))
+        cut = [int(rng.integers(0, max(1, side // 10))) for side in (w, h, w, h)]
+        img = img.crop((cut[0], cut[1], w - cut[2], h - cut[3]))
         scale = float(rng.uniform(1.2, 2.5))  # screenshots are usually larger than the thumbnail
         img = img.resize((max(8, round(img.width * scale)), max(8, round(img.height * scale))))
         buf = io.BytesIO()

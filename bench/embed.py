@@ -200,9 +200,7 @@ def bench_search(run: Path):
         per_lang[lang].append(ms)
         hits += bool(found)
     all_ms = per_lang["ko"] + per_lang["en"]
-    rows = [
-        [f"{lang} partial queries", len(v), pct(v, 50), pct(v, 99), max(v)] for lang, v in per_lang.items() if v
-    ]
+    rows = [[f"{lang} partial queries", len(v), pct(v, 50), pct(v, 99), max(v)] for lang, v in per_lang.items() if v]
     rows.append(["all", len(all_ms), pct(all_ms, 50), pct(all_ms, 99), max(all_ms)])
     info = (
         f"{len(titles):,} titles ({source}, replicated with suffixes), "
@@ -241,8 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         index_rows,
     )
     search_rows, info, all_ms = bench_search(run)
-    print_table(f"fuzzy title search (TitleSearch.search, limit 25): {info}", ["", "queries", "p50 ms", "p99 ms",
-                "max ms"], search_rows)
+    print_table(
+        f"fuzzy title search (TitleSearch.search, limit 25): {info}",
+        ["", "queries", "p50 ms", "p99 ms", "max ms"],
+        search_rows,
+    )
     single = model_rows[0][2]
     best = max(r[2] for r in model_rows[1:])
     print(f"\nbatching speed-up (best batched images/s ÷ batch-1 images/s): {best / single:.1f}×")

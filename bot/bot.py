@@ -127,7 +127,9 @@ class Toonmatch(commands.Bot):
         return True
 
     async def on_ready(self) -> None:
-        log.info("connected as %s (id %s) to %d servers", self.user, self.user.id if self.user else "?", len(self.guilds))
+        log.info(
+            "connected as %s (id %s) to %d servers", self.user, self.user.id if self.user else "?", len(self.guilds)
+        )
         if self.ready_event is not None:
             self.ready_event.set()
 
@@ -267,7 +269,9 @@ async def sync_only(settings: Settings, *, db: Database | None = None) -> int:
     if db is None:
         db = await open_database(settings.database_url)
     try:
-        client = Toonmatch(settings, db=db, engine=None, options=BotOptions(force_sync=True, start_discovery_loop=False))
+        client = Toonmatch(
+            settings, db=db, engine=None, options=BotOptions(force_sync=True, start_discovery_loop=False)
+        )
         async with client:
             await client.login(settings.discord_token.get_secret_value())
             return len(client.tree.get_commands())

@@ -145,7 +145,9 @@ def likes(page: RatingPage, names: dict[str, str]) -> discord.Embed:
     for n, entry in enumerate(page.items, start=page.offset + 1):
         icon = "👍" if entry.value > 0 else "👎"
         when = format_dt(_aware(entry.updated_at), "R")
-        lines.append(f"`{n:>2}` {icon} **{escape_markdown(clip(names.get(entry.title_id, entry.title_id), 60))}** · {when}")
+        lines.append(
+            f"`{n:>2}` {icon} **{escape_markdown(clip(names.get(entry.title_id, entry.title_id), 60))}** · {when}"
+        )
     last = page.offset + len(page.items)
     embed = discord.Embed(title=f"Your ratings ({page.total})", description="\n".join(lines), colour=BRAND)
     embed.set_footer(text=f"{page.offset + 1}–{last} of {page.total} · ✖ removes a rating")

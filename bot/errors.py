@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from ml.errors import (
     AmbiguousTitleError,
@@ -82,7 +83,7 @@ def _suggestions(exc: UnknownTitleError) -> str:
 
 def describe(error: BaseException, interaction_id: int | None = None) -> Report:
     """The message and log level for ``error`` (unwrapping discord.py's invoke wrappers first)."""
-    while isinstance(error, app_commands.CommandInvokeError | discord.ext.commands.CommandInvokeError):
+    while isinstance(error, app_commands.CommandInvokeError | commands.CommandInvokeError):
         error = error.original
     info, warning = logging.INFO, logging.WARNING
     if isinstance(error, app_commands.CommandOnCooldown):

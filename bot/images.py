@@ -129,4 +129,3 @@ def encode_thumbnail(image: Image.Image | None, size: int = 256) -> bytes | None
     out = io.BytesIO()
     thumb.save(out, "WEBP", quality=80)
     return out.getvalue()
-

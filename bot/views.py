@@ -95,12 +95,16 @@ class RateButton(SafeItem, ui.DynamicItem[ui.Button], template=rf"tm:rate(?P<car
 
     async def handle(self, interaction: discord.Interaction) -> None:
         client = _client(interaction)
-        state = await client.db.run(queries.toggle, interaction.user.id, self.title_id, self.value, interaction.guild_id)
+        state = await client.db.run(
+            queries.toggle, interaction.user.id, self.title_id, self.value, interaction.guild_id
+        )
         name = title_name(client, self.title_id)
         log.info("user %s rated %s: %+d", interaction.user.id, self.title_id, state)
         if self.card:
             embed, view, _ = title_card(client, self.title_id, state, with_file=False)
-            if interaction.message is not None and any(a.filename == "cover.webp" for a in interaction.message.attachments):
+            if interaction.message is not None and any(
+                a.filename == "cover.webp" for a in interaction.message.attachments
+            ):
                 embed.set_thumbnail(url="attachment://cover.webp")
             await interaction.response.edit_message(embed=embed, view=view)
             return
@@ -275,9 +279,7 @@ def title_card(client: Toonmatch, title_id: str, rating: int, *, with_file: bool
 # --------------------------------------------------------------------------- /likes
 
 
-class LikesPageButton(
-    SafeItem, ui.DynamicItem[ui.Button], template=r"tm:likes:(?P<dir>prev|next):(?P<offset>\d{1,7})"
-):
+class LikesPageButton(SafeItem, ui.DynamicItem[ui.Button], template=r"tm:likes:(?P<dir>prev|next):(?P<offset>\d{1,7})"):
     def __init__(self, direction: str, offset: int, *, disabled: bool = False) -> None:
         super().__init__(
             ui.Button(
@@ -375,7 +377,9 @@ class ForgetButton(
             data = await client.db.run(queries.export_user, self.user_id)
             blob = json.dumps(data, ensure_ascii=False, indent=2).encode()
             file = discord.File(io.BytesIO(blob), f"toonmatch-data-{self.user_id}.json")
-            await interaction.response.send_message("📄 Everything Toonmatch stores about you:", file=file, ephemeral=True)
+            await interaction.response.send_message(
+                "📄 Everything Toonmatch stores about you:", file=file, ephemeral=True
+            )
         else:
             deleted = await client.db.run(queries.forget_user, self.user_id)
             log.info("user %s asked to be forgotten: %d rows deleted", self.user_id, deleted)

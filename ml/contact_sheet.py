@@ -218,8 +218,7 @@ def _similarity_colour(similarity: float) -> tuple[int, int, int]:
 def _letterbox(img: Image.Image, box: tuple[int, int]) -> Image.Image:
     """``img`` scaled to fit ``box`` (aspect ratio kept), centred on a neutral background."""
     bw, bh = box
-    orientation = img.getexif().get(0x0112, 1) if hasattr(img, "getexif") else 1
-    if orientation != 1:
+    if img.getexif().get(0x0112, 1) != 1:  # EXIF orientation
         img = ImageOps.exif_transpose(img)
     w, h = img.size
     if w < 1 or h < 1:
@@ -275,8 +274,10 @@ def _draw_cell(sheet: Image.Image, draw: ImageDraw.ImageDraw, x: int, y: int, ti
         for i in range(FRAME):
             draw.rectangle((x + i, y + i, x + CELL_W - 1 - i, y + CELL_H - 1 - i), outline=ACCENT)
         pill = _fit(label, PILL, CELL_W - 2 * FRAME - 16)
-        draw.rectangle((x + FRAME, y + FRAME, x + FRAME + round(_length(pill, PILL)) + 12, y + FRAME + 19), fill=ACCENT)
-        _text(sheet, (x + FRAME + 6, y + FRAME + 10), pill, PILL, ACCENT_TEXT, anchor="lm")
+        if pill:
+            right = x + FRAME + round(_length(pill, PILL)) + 12
+            draw.rectangle((x + FRAME, y + FRAME, right, y + FRAME + 19), fill=ACCENT)
+            _text(sheet, (x + FRAME + 6, y + FRAME + 10), pill, PILL, ACCENT_TEXT, anchor="lm")
         _text(sheet, (x + TEXT_PAD + 1, line1_y), _fit(label, CAPTION, text_w), CAPTION, ACCENT)
         _text(sheet, (x + TEXT_PAD + 1, line2_y), _fit(tile.title, TITLE, text_w), TITLE, TEXT)
         return
@@ -331,7 +332,7 @@ def _png(sheet: Image.Image, limit: int) -> bytes | None:
     A minimal encoder (every row uses the "Up" filter, zlib level 1) instead of Pillow's: Pillow tries all five
     filters on every row, which costs ~2× the time for ~4 % smaller files on sheets of real covers.
     """
-    rgb = np.asarray(sheet.convert("RGB"), dtype=np.uint8).reshape(sheet.height, -1)
+    rgb = np.asarray(sheet if sheet.mode == "RGB" else sheet.convert("RGB"), dtype=np.uint8).reshape(sheet.height, -1)
     h, row_bytes = rgb.shape
     raw = np.empty((h, row_bytes + 1), dtype=np.uint8)
     raw[:, 0] = 2  # filter type Up: each byte minus the byte above it (the row above the first is zeros)

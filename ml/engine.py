@@ -318,7 +318,7 @@ class Engine:
             reason = None
             if taste.liked and like_idx[i] >= 0 and like_sim[i] >= 0.5 and new_rank < i:
                 liked = self.titles.get(taste.liked[like_idx[i]])
-                reason = f"because you liked {liked.title}" if liked else None
+                reason = f"because you liked {liked.title}" if liked and liked.id != ids[i] else None
             results.append(Result(self.titles[ids[i]], float(q[i]), float(score[i]), reason))
         return results
 

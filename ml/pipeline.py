@@ -46,8 +46,8 @@ def _genre_samples(images, ids, titles, labels, size, views: int, seed: int):
 def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig, progress: bool = True) -> dict:
     started = time.perf_counter()
     out = Path(out_dir)
+    catalog = load_catalog(catalog_dir, require_images=True)  # before creating OUT: a bad catalogue leaves nothing
     out.mkdir(parents=True, exist_ok=True)
-    catalog = load_catalog(catalog_dir, require_images=True)
     titles = catalog.by_id()
     images = load_title_images(catalog, progress=progress)
     split = split_titles([titles[t] for t in images], config.seed)

@@ -98,12 +98,12 @@ def write_report(run_dir: Path, metrics: dict, config: dict) -> Path:
             "> **Synthetic demo catalogue**: these numbers describe procedurally drawn demo covers, not real webtoons.",
             "",
         ]
-    split = metrics["split"]
+    split, cat, train, size = metrics["split"], config["catalog"], config["train"], config["input_size"]
     lines += [
-        f"Catalogue: `{config['catalog']['path']}` ({config['catalog']['n_titles']} titles, sha256 "
-        f"`{config['catalog']['sha256'][:12]}…`). Split by title, seed {config['split_seed']}: {split['train']} train / "
-        f"{split['val']} val / {split['test']} test. Input {config['input_size']}×{config['input_size']}, preset "
-        f"`{config['train']['preset']}`, {config['train']['epochs']} epochs, trained in {metrics['train_seconds']:.0f} s.",
+        f"Catalogue: `{cat['path']}` ({cat['n_titles']} titles, sha256 `{cat['sha256'][:12]}…`). Split by title, "
+        f"seed {config['split_seed']}: {split['train']} train / {split['val']} val / {split['test']} test. "
+        f"Input {size}×{size}, preset `{train['preset']}`, {train['epochs']} epochs, trained in "
+        f"{metrics['train_seconds']:.0f} s.",
         "",
         "## Classification (test split, macro over primary genres / first authors present)",
         "",

@@ -47,8 +47,12 @@ class Batcher:
 
     async def _worker(self) -> None:
         loop = asyncio.get_running_loop()
+        carry: _Request | None = None
         while True:
-            first = await self.queue.get()
+            if carry is None:
+                first = await self.queue.get()
+            else:
+                first, carry = carry, None
             batch, size = [first], len(first.panels)
             deadline = loop.time() + self.max_wait
             while size < self.max_batch:
@@ -58,6 +62,9 @@ class Batcher:
                 try:
                     req = await asyncio.wait_for(self.queue.get(), timeout)
                 except TimeoutError:
+                    break
+                if size + len(req.panels) > self.max_batch:
+                    carry = req  # would overflow this batch: it opens the next one (alone it may exceed max_batch)
                     break
                 batch.append(req)
                 size += len(req.panels)
@@ -71,17 +78,18 @@ class Batcher:
             joined = np.concatenate([r.panels for r in live])
             outputs = await asyncio.get_running_loop().run_in_executor(self.executor, self.fn, joined)
             self.batches += 1
+            rows, start = [], 0
+            for r in live:
+                rows.append(tuple(o[start : start + len(r.panels)] for o in outputs))
+                start += len(r.panels)
         except Exception as exc:  # the model failed for the whole batch: every waiter hears about it
             for r in live:
                 if not r.future.done():
                     r.future.set_exception(exc)
             return
-        start = 0
-        for r in live:
-            n = len(r.panels)
+        for r, result in zip(live, rows, strict=True):
             if not r.future.done():
-                r.future.set_result(tuple(o[start : start + n] for o in outputs))
-            start += n
+                r.future.set_result(result)
 
     async def aclose(self) -> None:
         if self.task is not None:

@@ -94,6 +94,7 @@ def test_because_you_liked_reason_is_attached_only_where_a_like_lifted_a_title(e
     reasons = {r.title.id: r.reason for r in answer.results}
     assert reasons["B"] == "because you liked Title L"
     assert reasons["A"] is None  # pushed down, not lifted
+    assert reasons["L"] is None  # close to the like (it is the like) but kept its place: nothing to explain
 
 
 def test_disliked_title_is_never_returned(engine):

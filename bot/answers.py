@@ -1,0 +1,93 @@
+"""Sending an engine answer: embed + contact sheet + rating view, then remembering what was shown.
+
+Shared by /similar, /recommend and the "Find similar webtoons" context menu. The interaction is already deferred.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot import checks, embeds, errors, images, views
+from ml.engine import Answer
+
+if TYPE_CHECKING:
+    from bot.bot import Toonmatch
+
+log = logging.getLogger(__name__)
+
+K = 24  # results per answer: the contact sheet is 5 × 5 with the query first
+
+
+async def contact_sheet(client: Toonmatch, answer: Answer, query_image) -> discord.File | None:
+    """The numbered contact sheet, rendered off the event loop. A failure to draw it is logged (a bug) but does
+    not cost the user the answer."""
+    engine = client.require_engine()
+    try:
+        data, fmt = await engine.run(engine.engine.contact_sheet, answer, query_image)
+    except Exception:
+        log.exception("rendering the contact sheet failed; answering without it")
+        return None
+    return discord.File(io.BytesIO(data), f"toonmatch.{fmt}")
+
+
+async def send_answer(
+    client: Toonmatch,
+    interaction: discord.Interaction,
+    answer: Answer,
+    *,
+    heading: str,
+    private: bool,
+    query_image=None,
+) -> discord.WebhookMessage:
+    file = await contact_sheet(client, answer, query_image)
+    embed = embeds.answer(
+        answer, heading=heading, synthetic=client.engine.engine.synthetic, image_name=file.filename if file else None
+    )
+    view = views.answer_view(views.entries_of(answer.results))
+    kwargs = {"file": file} if file is not None else {}
+    if view is not None:
+        kwargs["view"] = view
+    message = await interaction.followup.send(embed=embed, ephemeral=private, wait=True, **kwargs)
+    errors.mark_answered(interaction)
+    if answer.results:
+        await client.remember_shown(interaction.user.id, [r.title.id for r in answer.results], interaction.guild_id)
+    log.info(
+        "interaction %s: answered %s with %d results (low confidence: %s, %.0f ms)",
+        interaction.id,
+        interaction.command.qualified_name if interaction.command else "?",
+        len(answer.results),
+        answer.low_confidence,
+        answer.timings.get("total_ms", 0.0),
+    )
+    return message
+
+
+async def similar_from(
+    client: Toonmatch, interaction: discord.Interaction, source: images.ImageSource, *, private: bool
+) -> None:
+    """Download the (already checked) image, ask the engine with the user's taste, send the answer."""
+    engine = client.require_engine()
+    assert client.http_session is not None
+    data = await images.download(source, client.http_session)
+    taste = await client.taste_of(interaction.user.id)
+    answer, query_image = await engine.similar(data, k=K, taste=taste, allow_adult=checks.is_nsfw(interaction))
+    await send_answer(
+        client, interaction, answer, heading="Webtoons drawn like your image", private=private, query_image=query_image
+    )
+
+
+async def genres_from(
+    client: Toonmatch, interaction: discord.Interaction, source: images.ImageSource, *, private: bool
+) -> None:
+    engine = client.require_engine()
+    assert client.http_session is not None
+    data = await images.download(source, client.http_session)
+    guesses, panels = await engine.genres(data)
+    embed = embeds.genres(guesses, panels, synthetic=engine.engine.synthetic)
+    await interaction.followup.send(embed=embed, ephemeral=private, wait=True)
+    errors.mark_answered(interaction)
+    log.info("interaction %s: guessed genres over %d panel(s)", interaction.id, panels)

@@ -1,0 +1,299 @@
+"""Discovery channels: a few lesser-known titles that fit the server's taste, posted every N hours.
+
+``/discovery set channel every`` · ``/discovery off`` · ``/discovery now`` (Manage Server). The schedule lives in the
+database (``next_post_at``), so it survives restarts; a ``tasks.loop`` posts for every guild that is due. Before
+posting the bot checks its permissions in the channel; a deleted or forbidden channel turns discovery off for that
+guild with a reason shown to whoever runs ``/discovery`` next.
+
+Optionally (``TOONMATCH_MESSAGE_CONTENT=true``, which needs the privileged message content intent), images people
+post in a discovery channel get a short "looks like…" reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import discord
+from discord import app_commands, ui
+from discord.ext import commands, tasks
+
+from bot import checks, embeds, errors, images, views
+from bot.bot import Toonmatch
+from db import GuildSettings, queries
+from ml.errors import BadImageError
+
+log = logging.getLogger(__name__)
+
+NEEDED = ("view_channel", "send_messages", "embed_links")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _perm_names(names: list[str]) -> str:
+    return ", ".join(n.replace("_", " ").title() for n in names)
+
+
+@dataclass
+class Outcome:
+    """What a discovery attempt did: posted (titles), nothing new to post, or disabled (reason)."""
+
+    posted: list[str] = field(default_factory=list)
+    disabled: str | None = None
+    channel: discord.abc.GuildChannel | None = None
+    skipped: str | None = None
+
+
+manage_guild = discord.Permissions(manage_guild=True)
+
+
+class Discovery(commands.Cog):
+    group = app_commands.Group(
+        name="discovery",
+        description="Regular posts of lesser-known webtoons that fit this server's taste",
+        guild_only=True,
+        default_permissions=manage_guild,
+    )
+
+    def __init__(self, bot: Toonmatch) -> None:
+        self.bot = bot
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def cog_load(self) -> None:
+        if self.bot.options.start_discovery_loop:
+            self.ticker.change_interval(seconds=self.bot.options.discovery_tick)
+            self.ticker.start()
+
+    async def cog_unload(self) -> None:
+        self.ticker.cancel()
+
+    # ---- commands -----------------------------------------------------------------------------------------
+    @group.command(name="set", description="Post lesser-known titles to a channel every few hours")
+    @app_commands.describe(channel="Where to post", every="Hours between posts (1–168, default 24)")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def set_(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        every: app_commands.Range[int, 1, 168] = 24,
+    ) -> None:
+        assert interaction.guild is not None
+        missing = self.missing_permissions(channel)
+        if missing:
+            raise errors.BotUserError(
+                f"🔒 I can't post in {channel.mention}: I'm missing **{_perm_names(missing)}** there. "
+                "Give me those permissions (or pick another channel) and try again."
+            )
+        previous = await self.bot.db.run(queries.get_guild_settings, interaction.guild.id)
+        first = _now() + timedelta(hours=every)
+        settings = await self.bot.db.run(queries.set_discovery, interaction.guild.id, channel.id, every, first)
+        log.info(
+            "interaction %s: discovery in guild %s set to channel %s every %d h",
+            interaction.id,
+            interaction.guild.id,
+            channel.id,
+            every,
+        )
+        text = "✅ " + embeds.discovery_status(settings, channel.mention) + " Use `/discovery now` to post one now."
+        if previous.discovery_disabled_reason:
+            text += f"\n(It had been turned off: {previous.discovery_disabled_reason}.)"
+        if channel.is_nsfw():
+            text += "\nThis channel is age-restricted, so adult titles may be posted there."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @group.command(name="off", description="Stop discovery posts in this server")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def off(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        current = await self.bot.db.run(queries.get_guild_settings, interaction.guild.id)
+        if current.discovery_channel_id is None:
+            await interaction.response.send_message("Discovery posts are already off.", ephemeral=True)
+            return
+        await self.bot.db.run(queries.set_discovery, interaction.guild.id, None, current.discovery_every_hours, None)
+        log.info("interaction %s: discovery in guild %s turned off", interaction.id, interaction.guild.id)
+        text = "🛑 Discovery posts are off."
+        if current.discovery_disabled_reason:
+            text += f" (They had already stopped: {current.discovery_disabled_reason}.)"
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @group.command(name="now", description="Post a discovery message right away")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def now(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        settings = await self.bot.db.run(queries.get_guild_settings, interaction.guild.id)
+        if not settings.discovery_enabled:
+            await interaction.response.send_message(embeds.discovery_status(settings, None), ephemeral=True)
+            return
+        self.bot.require_engine()
+        errors.mark_deferred(interaction, ephemeral=True)
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        outcome = await self.post(settings)
+        if outcome.disabled:
+            text = f"⚠️ I couldn't post, so discovery is now off: {outcome.disabled}. Fix it and run `/discovery set`."
+        elif outcome.posted:
+            where = outcome.channel.mention if outcome.channel else "the discovery channel"
+            text = f"✅ Posted {len(outcome.posted)} title(s) in {where}."
+        else:
+            text = "Nothing new to post: every title that fits has already been posted here."
+        await interaction.followup.send(text, ephemeral=True)
+        errors.mark_answered(interaction)
+
+    # ---- posting ------------------------------------------------------------------------------------------
+    def missing_permissions(self, channel: discord.abc.GuildChannel) -> list[str]:
+        perms = channel.permissions_for(channel.guild.me)
+        return [name for name in NEEDED if not getattr(perms, name)]
+
+    def _lock(self, guild_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(guild_id, asyncio.Lock())
+
+    async def disable(self, guild_id: int, reason: str) -> Outcome:
+        log.warning("discovery in guild %s turned off: %s", guild_id, reason)
+        await self.bot.db.run(queries.disable_discovery, guild_id, reason)
+        return Outcome(disabled=reason)
+
+    async def post(self, settings: GuildSettings) -> Outcome:
+        """Post once for the guild (if the channel is usable) and schedule the next post."""
+        async with self._lock(settings.guild_id):
+            return await self._post(settings)
+
+    async def _post(self, settings: GuildSettings) -> Outcome:
+        gid, cid = settings.guild_id, settings.discovery_channel_id
+        assert cid is not None
+        next_at = _now() + timedelta(hours=settings.discovery_every_hours)
+        guild = self.bot.get_guild(gid)
+        if guild is None:  # not (or no longer) in that server; the next tick may know better
+            await self.bot.db.run(queries.reschedule, gid, next_at)
+            return Outcome(skipped="not in that server")
+        channel = guild.get_channel(cid)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(cid)
+            except discord.NotFound:
+                return await self.disable(gid, "the discovery channel was deleted")
+            except discord.Forbidden:
+                return await self.disable(gid, "I can no longer see the discovery channel")
+        if not isinstance(channel, discord.TextChannel):
+            return await self.disable(gid, "the discovery channel is not a text channel any more")
+        missing = self.missing_permissions(channel)
+        if missing:
+            return await self.disable(gid, f"I'm missing {_perm_names(missing)} in #{channel.name}")
+        engine = self.bot.require_engine()
+
+        async with self.bot.db.begin() as session:
+            taste = await queries.guild_taste(session, gid)
+            posted = await queries.posted_titles(session, gid)
+            shown = await queries.title_shown_counts(session)
+            likes = await queries.title_like_counts(session)
+        known = dict(shown)
+        for tid, (up, down) in likes.items():
+            known[tid] = known.get(tid, 0) + up + down
+        seed = (int(_now().timestamp()) ^ gid) & 0xFFFFFFFF
+        picks = await engine.discovery_picks(
+            taste,
+            n=self.bot.options.discovery_picks,
+            exclude=posted,
+            allow_adult=channel.is_nsfw(),
+            known_counts=known,
+            seed=seed,
+        )
+        if not picks:
+            await self.bot.db.run(queries.reschedule, gid, next_at)
+            log.info("discovery in guild %s: nothing new to post", gid)
+            return Outcome(channel=channel)
+
+        files, thumbs = [], {}
+        if channel.permissions_for(guild.me).attach_files:
+            for n, r in enumerate(picks, start=1):
+                data = await engine.run(_thumbnail, engine.engine, r.title.id)
+                if data is not None:
+                    thumbs[r.title.id] = f"cover-{n}.webp"
+                    files.append(discord.File(io.BytesIO(data), thumbs[r.title.id]))
+        view = ui.View(timeout=None)
+        for n, r in enumerate(picks, start=1):
+            view.add_item(views.RateButton(r.title.id, 1, label=embeds.clip(f"{n}. {r.title.title}", 60), row=n - 1))
+            view.add_item(views.RateButton(r.title.id, -1, row=n - 1))
+        try:
+            message = await channel.send(
+                embeds.DISCOVERY_HEADER,
+                embeds=embeds.discovery(picks, thumbs, synthetic=engine.engine.synthetic),
+                files=files,
+                view=view,
+            )
+        except discord.NotFound:
+            return await self.disable(gid, "the discovery channel was deleted")
+        except discord.Forbidden:
+            return await self.disable(gid, f"I'm not allowed to post in #{channel.name}")
+        async with self.bot.db.begin() as session:
+            for r in picks:
+                await queries.record_discovery_post(session, gid, r.title.id, channel.id, message.id)
+            await queries.reschedule(session, gid, next_at)
+        log.info("discovery in guild %s: posted %s in channel %s", gid, [r.title.id for r in picks], channel.id)
+        return Outcome(posted=[r.title.id for r in picks], channel=channel)
+
+    async def post_due(self, now: datetime | None = None) -> list[Outcome]:
+        """Post for every guild whose next post is due (the loop's body; tests call it directly)."""
+        due = await self.bot.db.run(queries.due_discovery_guilds, now or _now())
+        outcomes = []
+        for settings in due:
+            try:
+                outcomes.append(await self.post(settings))
+            except Exception:  # one guild's failure must not stop the others, nor the loop
+                log.exception("discovery post for guild %s failed", settings.guild_id)
+                later = _now() + timedelta(hours=settings.discovery_every_hours)
+                await self.bot.db.run(queries.reschedule, settings.guild_id, later)
+        return outcomes
+
+    @tasks.loop(seconds=60)
+    async def ticker(self) -> None:
+        try:
+            await self.post_due()
+        except Exception:
+            log.exception("discovery loop iteration failed")
+
+    @ticker.before_loop
+    async def _before_ticker(self) -> None:
+        await self.bot.wait_until_ready()
+
+    # ---- optional "looks like…" replies ------------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if not self.bot.settings.message_content_intent or message.guild is None or message.author.bot:
+            return
+        attachment = next((a for a in message.attachments if images.is_image_attachment(a)), None)
+        if attachment is None or self.bot.engine is None:
+            return
+        settings = await self.bot.db.run(queries.get_guild_settings, message.guild.id)
+        if not settings.discovery_enabled or settings.discovery_channel_id != message.channel.id:
+            return
+        try:
+            source = images.check_attachment(attachment)
+            assert self.bot.http_session is not None
+            data = await images.download(source, self.bot.http_session)
+            nsfw = checks.channel_is_nsfw(message.channel)
+            answer, _ = await self.bot.engine.similar(data, k=3, allow_adult=nsfw)
+        except BadImageError as exc:
+            log.info("looks-like reply skipped for message %s: %s", message.id, exc)
+            return
+        try:
+            await message.reply(embeds.looks_like(answer.genres, answer.results), mention_author=False)
+        except discord.HTTPException as exc:
+            log.warning("looks-like reply in channel %s failed: %s", message.channel.id, exc)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server: drop its settings, discovery log and memberships (users' ratings stay)."""
+        deleted = await self.bot.db.run(queries.forget_guild, guild.id)
+        log.info("removed from guild %s: %d rows of its data deleted", guild.id, deleted)
+
+
+def _thumbnail(engine, title_id: str) -> bytes | None:
+    return images.encode_thumbnail(engine.cover(title_id), 160)
+
+
+async def setup(bot: Toonmatch) -> None:
+    await bot.add_cog(Discovery(bot))

@@ -1,0 +1,44 @@
+"""/genre and the "Guess genre" message context menu: the top-3 genres of an image (tall strips per panel)."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import answers, checks, images
+from bot.bot import Toonmatch
+
+
+class Genre(commands.Cog):
+    def __init__(self, bot: Toonmatch) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(name="Guess genre", callback=self.guess_genre)
+        self.menu.add_check(checks.heavy_cooldown_check)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @app_commands.command(name="genre", description="Guess the genre of a webtoon image")
+    @app_commands.describe(
+        image="A panel, cover or a tall strip (PNG, JPEG, WebP or GIF)", private="Answer only to you"
+    )
+    @checks.heavy_cooldown()
+    async def genre(self, interaction: discord.Interaction, image: discord.Attachment, private: bool = False) -> None:
+        source = images.check_attachment(image)
+        self.bot.require_engine()
+        await checks.defer(interaction, private=private)
+        await answers.genres_from(self.bot, interaction, source, private=private)
+
+    async def guess_genre(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        source = images.find_image(message)
+        self.bot.require_engine()
+        await checks.defer(interaction, private=False)
+        await answers.genres_from(self.bot, interaction, source, private=False)
+
+
+async def setup(bot: Toonmatch) -> None:
+    await bot.add_cog(Genre(bot))

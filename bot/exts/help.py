@@ -1,0 +1,31 @@
+"""/help: what the bot does, its commands, and whether the engine is ready."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import embeds
+from bot.bot import Toonmatch
+
+
+class Help(commands.Cog):
+    def __init__(self, bot: Toonmatch) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="help", description="What Toonmatch does and how to use it")
+    async def help(self, interaction: discord.Interaction) -> None:
+        engine = self.bot.engine
+        if engine is None:
+            status = f"⚠️ not loaded ({self.bot.engine_error or 'no run folder'}) — image and title commands are off"
+            synthetic = False
+        else:
+            status = f"ready — {len(engine.engine.titles)} titles"
+            synthetic = engine.engine.synthetic
+        embed = embeds.help_embed(engine_status=status, synthetic=synthetic)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: Toonmatch) -> None:
+    await bot.add_cog(Help(bot))

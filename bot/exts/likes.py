@@ -1,0 +1,33 @@
+"""/likes (your ratings, paged, with remove buttons) and /forget-me (confirm, then delete everything about you)."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import embeds, views
+from bot.bot import Toonmatch
+from db import queries
+
+
+class Likes(commands.Cog):
+    def __init__(self, bot: Toonmatch) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="likes", description="Your ratings: see them and remove any")
+    async def likes(self, interaction: discord.Interaction) -> None:
+        embed, view = await views.likes_page(self.bot, interaction.user.id, 0)
+        kwargs = {"view": view} if view is not None else {}
+        await interaction.response.send_message(embed=embed, ephemeral=True, **kwargs)
+
+    @app_commands.command(name="forget-me", description="Delete everything Toonmatch stores about you")
+    async def forget_me(self, interaction: discord.Interaction) -> None:
+        page = await self.bot.db.run(queries.list_ratings, interaction.user.id, limit=1)
+        await interaction.response.send_message(
+            embed=embeds.forget_prompt(page.total), view=views.forget_view(interaction.user.id), ephemeral=True
+        )
+
+
+async def setup(bot: Toonmatch) -> None:
+    await bot.add_cog(Likes(bot))

@@ -1,0 +1,42 @@
+"""/similar and the "Find similar webtoons" message context menu."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import answers, checks, images
+from bot.bot import Toonmatch
+
+
+class Similar(commands.Cog):
+    def __init__(self, bot: Toonmatch) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(name="Find similar webtoons", callback=self.find_similar)
+        self.menu.add_check(checks.heavy_cooldown_check)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @app_commands.command(name="similar", description="Find webtoons drawn in the style of your image")
+    @app_commands.describe(image="A panel, cover or screenshot (PNG, JPEG, WebP or GIF)", private="Answer only to you")
+    @checks.heavy_cooldown()
+    async def similar(self, interaction: discord.Interaction, image: discord.Attachment, private: bool = False) -> None:
+        source = images.check_attachment(image)  # refused (ephemeral) before anything is downloaded
+        self.bot.require_engine()
+        await checks.defer(interaction, private=private)
+        await answers.similar_from(self.bot, interaction, source, private=private)
+
+    async def find_similar(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        source = images.find_image(message)
+        self.bot.require_engine()
+        await checks.defer(interaction, private=False)
+        await answers.similar_from(self.bot, interaction, source, private=False)
+
+
+async def setup(bot: Toonmatch) -> None:
+    await bot.add_cog(Similar(bot))

@@ -1,0 +1,177 @@
+"""Fixtures of the bot's tests: the real engine on the tiny run, a real SQLite file, the in-process fake Discord
+and a small world in it (a server with a normal, an age-restricted and a discovery channel; an admin and users).
+
+``world`` starts the real :class:`bot.bot.Toonmatch` (all cogs, command sync, persistent buttons) against the fake;
+``world.restart()`` stops it and starts a fresh bot on the same database, as after a deploy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import pytest_asyncio
+from PIL import Image
+
+from bot.bot import BotOptions, Toonmatch
+from db import Database, open_database
+from ml.serving import AsyncEngine
+from ml.settings import Settings
+from tests.helpers.fake_discord.server import FakeDiscord
+
+# Heavy-command cooldowns off unless a test turns them on; no background discovery loop (tests call post_due).
+TEST_OPTIONS = dict(cooldown_per=0.0, start_discovery_loop=False)
+
+
+@pytest.fixture(scope="session")
+def bot_engine(tiny_run):
+    """The real engine on the tiny run folder, loaded once (thread-safe for reads; each test wraps it)."""
+    from ml.engine import Engine
+
+    return Engine.load(tiny_run)
+
+
+@pytest.fixture(scope="session")
+def sample_images(bot_engine) -> dict[str, bytes]:
+    """Uploads: a catalogue cover (PNG), the same as JPEG, a tall strip of 4 covers, a corrupt PNG, a text file."""
+    covers = [t.cover for t in sorted(bot_engine.titles.values(), key=lambda t: t.id) if t.cover][:4]
+    png = Path(covers[0]).read_bytes()
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    jpeg = io.BytesIO()
+    img.save(jpeg, "JPEG", quality=90)
+    tiles = [Image.open(c).convert("RGB").resize((200, 280)) for c in covers]
+    strip = Image.new("RGB", (200, 280 * len(tiles)), "white")
+    for i, tile in enumerate(tiles):
+        strip.paste(tile, (0, 280 * i))
+    tall = io.BytesIO()
+    strip.save(tall, "PNG")
+    return {
+        "png": png,
+        "jpeg": jpeg.getvalue(),
+        "strip": tall.getvalue(),
+        "corrupt": png[:64] + b"\x00" * 200,
+        "text": b"this is not an image\n",
+    }
+
+
+@pytest.fixture
+def cover_title(bot_engine):
+    """The title whose cover is ``sample_images['png']``."""
+    return sorted((t for t in bot_engine.titles.values() if t.cover), key=lambda t: t.id)[0]
+
+
+@pytest_asyncio.fixture
+async def db(tmp_path) -> Database:
+    database = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    try:
+        yield database
+    finally:
+        await database.aclose()
+
+
+@pytest_asyncio.fixture
+async def aengine(bot_engine) -> AsyncEngine:
+    engine = AsyncEngine(bot_engine, max_batch=32, max_wait_ms=2.0)
+    try:
+        yield engine
+    finally:
+        await engine.aclose()
+
+
+def make_settings(token: str, tiny_run: Path, db_url: str = "sqlite+aiosqlite:///:memory:", **extra) -> Settings:
+    values = {"DISCORD_TOKEN": token, "TOONMATCH_RUN_DIR": str(tiny_run), "DATABASE_URL": db_url, **extra}
+    return Settings(_env_file=None, **values)
+
+
+@dataclass
+class World:
+    """The fake Discord, the running bot and the people and places the tests use."""
+
+    fake: FakeDiscord
+    db: Database
+    engine: AsyncEngine | None
+    settings: Settings
+    options: BotOptions
+    guild: Any = None
+    general: Any = None
+    adult: Any = None
+    recs: Any = None
+    admin: Any = None
+    alice: Any = None
+    bob: Any = None
+    bot: Toonmatch | None = None
+    starts: int = 0
+    _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+
+    async def start(self) -> Toonmatch:
+        self.bot = Toonmatch(self.settings, db=self.db, engine=self.engine, options=self.options)
+        await self._stack.enter_async_context(self.fake.run_client(self.bot))
+        self.starts += 1
+        return self.bot
+
+    async def stop(self) -> None:
+        await self._stack.aclose()
+        self._stack = contextlib.AsyncExitStack()
+
+    async def restart(self) -> Toonmatch:
+        await self.stop()
+        return await self.start()
+
+    def attach(self, kind: str, images: dict[str, bytes], filename: str | None = None, content_type=None) -> dict:
+        names = {"png": "panel.png", "jpeg": "panel.jpg", "strip": "strip.png", "corrupt": "broken.png"}
+        name = filename or names.get(kind, "notes.txt")
+        return self.fake.add_attachment(images[kind], name, content_type)
+
+    async def run(self, name: str, options: dict | None = None, *, user=None, channel=None, timeout=20.0, **kw):
+        """Invoke a slash command and wait for its final visible response; returns the interaction record."""
+        rec = await self.fake.slash_command(
+            name, options or {}, user=user or self.alice, guild=self.guild, channel=channel or self.general, **kw
+        )
+        await rec.wait_response(timeout=timeout)
+        return rec
+
+
+async def build_world(fake: FakeDiscord, db: Database, engine: AsyncEngine | None, settings: Settings, **options):
+    world = World(fake, db, engine, settings, BotOptions(**{**TEST_OPTIONS, **options}))
+    world.guild = fake.add_guild("Webtoon Club")
+    world.general = fake.add_channel(world.guild, "general")
+    world.adult = fake.add_channel(world.guild, "after-dark", nsfw=True)
+    world.recs = fake.add_channel(world.guild, "recs")
+    world.admin = fake.add_member(world.guild, "admin", permissions=discord.Permissions(manage_guild=True))
+    world.alice = fake.add_member(world.guild, "alice")
+    world.bob = fake.add_member(world.guild, "bob")
+    await world.start()
+    return world
+
+
+@pytest_asyncio.fixture
+async def fake() -> FakeDiscord:
+    server = FakeDiscord()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest_asyncio.fixture
+async def world(fake, db, aengine, tiny_run) -> World:
+    w = await build_world(fake, db, aengine, make_settings(fake.token, tiny_run))
+    try:
+        yield w
+    finally:
+        await w.stop()
+
+
+def custom_ids(message, prefix: str) -> list[str]:
+    return [c for c in message.custom_ids() if c.startswith(prefix)]
+
+
+def select_options(message, custom_id: str = "tm:pick") -> list[dict]:
+    comp = message.find_component(custom_id)
+    return comp["options"] if comp else []

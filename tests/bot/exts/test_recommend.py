@@ -1,0 +1,66 @@
+"""/recommend with autocomplete end to end."""
+
+from __future__ import annotations
+
+from tests.bot.conftest import select_options
+
+
+def _sfw_title(engine):
+    return sorted((t for t in engine.titles.values() if not t.adult and t.title_en), key=lambda t: t.id)[0]
+
+
+async def test_autocomplete_suggests_fuzzy_matches_in_english_and_korean(world, bot_engine):
+    title = _sfw_title(bot_engine)
+    english = await world.fake.autocomplete("recommend", "title", title.title_en[:-2].lower(), user=world.alice)
+    choices = await english.wait_choices()
+    assert 1 <= len(choices) <= 25
+    assert title.id in [c["value"] for c in choices]
+    korean = await world.fake.autocomplete("recommend", "title", title.title[:4], user=world.alice)
+    assert title.id in [c["value"] for c in await korean.wait_choices()]
+
+
+async def test_autocomplete_with_nothing_typed_offers_titles(world):
+    rec = await world.fake.autocomplete("recommend", "title", "", user=world.alice)
+    choices = await rec.wait_choices()
+    assert len(choices) == 25 and all(len(c["name"]) <= 100 for c in choices)
+
+
+async def test_autocomplete_hides_adult_titles_outside_nsfw_channels(world, bot_engine):
+    adult = next(t for t in bot_engine.titles.values() if t.adult)
+    sfw = await world.fake.autocomplete("recommend", "title", adult.title, user=world.alice, channel=world.general)
+    assert adult.id not in [c["value"] for c in await sfw.wait_choices()]
+    nsfw = await world.fake.autocomplete("recommend", "title", adult.title, user=world.alice, channel=world.adult)
+    assert adult.id in [c["value"] for c in await nsfw.wait_choices()]
+
+
+async def test_recommend_from_a_title_answers_like_similar(world, bot_engine):
+    title = _sfw_title(bot_engine)
+    rec = await world.run("recommend", {"title": title.id})
+    msg = rec.original
+    assert rec.callback_type == 5 and not msg.ephemeral
+    assert title.title in msg.embeds[0]["title"]
+    values = [o["value"] for o in select_options(msg)]
+    assert len(values) == 24 and title.id not in values
+    assert msg.filenames and not any(bot_engine.titles[v].adult for v in values)
+
+
+async def test_recommend_accepts_a_typed_english_title(world, bot_engine):
+    title = _sfw_title(bot_engine)
+    rec = await world.run("recommend", {"title": title.title_en})
+    assert title.title in rec.original.embeds[0]["title"]
+
+
+async def test_unknown_title_gets_closest_matches_ephemerally(world, bot_engine):
+    title = _sfw_title(bot_engine)
+    rec = await world.run("recommend", {"title": title.title_en.split()[0] + " zzzz qqq"})
+    msg = rec.original
+    assert rec.callback_type == 4 and msg.ephemeral
+    assert "don't know that title" in msg.content or "Several titles" in msg.content
+
+
+async def test_adult_title_is_refused_outside_nsfw_channels(world, bot_engine):
+    adult = next(t for t in bot_engine.titles.values() if t.adult)
+    rec = await world.run("recommend", {"title": adult.id}, channel=world.general)
+    assert rec.original.ephemeral and "adults" in rec.original.content
+    ok = await world.run("recommend", {"title": adult.id}, channel=world.adult)
+    assert not ok.original.ephemeral and ok.original.embeds

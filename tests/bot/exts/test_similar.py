@@ -1,0 +1,121 @@
+"""/similar and "Find similar webtoons" end to end: real bot, real engine on the tiny run, real SQLite, fake Discord."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from db import queries
+from tests.bot.conftest import custom_ids, select_options
+
+CHANNEL_MESSAGE, DEFERRED = 4, 5
+
+
+async def test_similar_answers_with_embed_sheet_and_rating_view(world, sample_images, cover_title):
+    rec = await world.run("similar", {"image": world.attach("png", sample_images)})
+    msg = rec.original
+    assert rec.callback_type == DEFERRED and rec.ack_latency < 3.0  # "thinking…" at once
+    assert not msg.ephemeral and not msg.deleted
+    embed = msg.embeds[0]
+    assert "Genre guess" in embed["description"] and "%" in embed["description"]
+    assert msg.filenames[0].startswith("toonmatch.") and msg.filenames[0] in embed["image"]["url"]  # the sheet
+    assert "`24`" in embed["description"] and "`25`" not in embed["description"]  # numbered as on the sheet
+    options = select_options(msg)
+    assert len(options) == 24 and options[0]["label"].startswith("1. ")
+    assert options[0]["value"] == cover_title.id  # its own cover is the nearest
+    assert "% similar" in options[0]["description"]
+    assert len(custom_ids(msg, "tm:rate:up:")) == 5 and len(custom_ids(msg, "tm:rate:down:")) == 5
+    assert "tm:page:next:1" in msg.custom_ids()
+    assert "[DEMO]" in embed["footer"]["text"]  # the tiny run is built on the synthetic catalogue
+
+
+async def test_similar_records_shown_titles_and_membership(world, sample_images):
+    rec = await world.run("similar", {"image": world.attach("jpeg", sample_images)})
+    shown = await world.db.run(queries.shown_titles, world.alice.id)
+    assert shown == {o["value"] for o in select_options(rec.original)}
+
+
+async def test_private_flag_answers_only_to_the_user(world, sample_images):
+    rec = await world.run("similar", {"image": world.attach("png", sample_images), "private": True})
+    assert rec.original.ephemeral and rec.original.embeds
+
+
+async def test_non_image_is_refused_ephemerally_before_download(world, sample_images, caplog):
+    caplog.set_level(logging.INFO)
+    rec = await world.run("similar", {"image": world.attach("text", sample_images)})
+    assert rec.callback_type == CHANNEL_MESSAGE  # refused at once, no "thinking…"
+    assert rec.original.ephemeral
+    assert "not an image" in rec.original.content
+    assert not any(r.levelno >= logging.ERROR for r in caplog.records)
+
+
+async def test_too_big_file_is_refused_by_declared_size(world):
+    att = world.fake.add_attachment(b"\x89PNG" + b"\0" * (25 * 2**20 + 10), "huge.png", "image/png")
+    rec = await world.run("similar", {"image": att})
+    assert rec.callback_type == CHANNEL_MESSAGE and rec.original.ephemeral
+    assert "too big" in rec.original.content
+
+
+async def test_corrupt_image_found_after_public_defer_is_refused_ephemerally(world, sample_images, caplog):
+    caplog.set_level(logging.INFO)
+    rec = await world.run("similar", {"image": world.attach("corrupt", sample_images)})
+    assert rec.callback_type == DEFERRED
+    await rec.wait_followups(1)
+    assert rec.original.deleted  # the public "thinking…" is gone ...
+    refusal = rec.followups[-1]
+    assert refusal.ephemeral and "can't use that file" in refusal.content  # ... and only the user sees why
+    assert not any(r.levelno >= logging.ERROR for r in caplog.records)
+    assert any(str(rec.id) in r.getMessage() for r in caplog.records if r.name == "bot.errors")
+
+
+async def test_adult_titles_only_in_nsfw_channels(world, bot_engine):
+    adult = next(t for t in bot_engine.titles.values() if t.adult)
+    att = world.fake.add_attachment(Path(adult.cover).read_bytes(), "adult.png")
+    sfw = await world.run("similar", {"image": att}, channel=world.general)
+    assert adult.id not in {o["value"] for o in select_options(sfw.original)}
+    nsfw = await world.run("similar", {"image": att}, channel=world.adult)
+    assert select_options(nsfw.original)[0]["value"] == adult.id
+
+
+async def test_dislike_button_removes_title_from_the_next_answer(world, sample_images, cover_title):
+    first = await world.run("similar", {"image": world.attach("png", sample_images)})
+    assert select_options(first.original)[0]["value"] == cover_title.id
+    click = await world.fake.click(f"tm:rate:down:{cover_title.id}", message=first.original, user=world.alice)
+    feedback = await click.wait_response()
+    assert feedback.ephemeral and "not for you" in feedback.content
+    assert await world.db.run(queries.get_rating, world.alice.id, cover_title.id) == -1
+    again = await world.run("similar", {"image": world.attach("png", sample_images)})
+    assert cover_title.id not in {o["value"] for o in select_options(again.original)}
+    other = await world.run("similar", {"image": world.attach("png", sample_images)}, user=world.bob)
+    assert select_options(other.original)[0]["value"] == cover_title.id  # only alice's answers changed
+
+
+async def test_low_confidence_answer_says_so_and_still_shows_nearest(world, sample_images, monkeypatch):
+    monkeypatch.setattr(world.engine.engine, "low_confidence_threshold", 1.01)
+    rec = await world.run("similar", {"image": world.attach("png", sample_images)})
+    embed = rec.original.embeds[0]
+    assert "No close match" in embed["description"]
+    assert len(select_options(rec.original)) == 24 and rec.original.filenames
+
+
+async def test_context_menu_on_message_with_attachment(world, sample_images, cover_title):
+    att = world.attach("png", sample_images)
+    target = world.fake.user_message(world.general, "look at this", author=world.bob, attachments=[att])
+    rec = await world.fake.context_menu("Find similar webtoons", target, user=world.alice)
+    msg = await rec.wait_response(timeout=20)
+    assert select_options(msg)[0]["value"] == cover_title.id
+
+
+async def test_context_menu_on_message_with_image_embed(world, sample_images, cover_title):
+    url = world.fake.add_cdn_file("external/panel.png", sample_images["png"], "image/png")
+    target = world.fake.user_message(world.general, url, embeds=[world.fake.image_embed(url, width=200, height=280)])
+    rec = await world.fake.context_menu("Find similar webtoons", target, user=world.alice)
+    msg = await rec.wait_response(timeout=20)
+    assert select_options(msg)[0]["value"] == cover_title.id
+
+
+async def test_context_menu_on_message_without_image_is_refused(world):
+    target = world.fake.user_message(world.general, "no pictures here", author=world.bob)
+    rec = await world.fake.context_menu("Find similar webtoons", target, user=world.alice)
+    msg = await rec.wait_response()
+    assert msg.ephemeral and "no image" in msg.content

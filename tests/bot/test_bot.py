@@ -1,0 +1,136 @@
+"""The bot as a whole: its command set, syncing only on change, persistent buttons across restarts, paging, the one
+error handler (engine missing, bugs, cooldowns)."""
+
+from __future__ import annotations
+
+import logging
+
+from db import queries
+from tests.bot.conftest import build_world, custom_ids, make_settings, select_options
+
+SLASH, MESSAGE_MENU = 1, 3
+MANAGE_GUILD = str(1 << 5)
+
+
+def _puts(fake):
+    return fake.find_requests("PUT", r"^/applications/\d+/commands$")
+
+
+async def test_registers_exactly_the_documented_commands(world):
+    fake = world.fake
+    slash = {c["name"]: c for c in fake.registered_commands if c.get("type", 1) == SLASH}
+    assert set(slash) == {"similar", "genre", "recommend", "discovery", "likes", "forget-me", "help"}
+    menus = {c["name"] for c in fake.registered_commands if c.get("type") == MESSAGE_MENU}
+    assert menus == {"Find similar webtoons", "Guess genre"}
+    for name in ("similar", "genre"):
+        opts = {o["name"]: o for o in slash[name]["options"]}
+        assert opts["image"]["type"] == 11 and opts["image"]["required"]
+        assert opts["private"]["type"] == 5 and not opts["private"].get("required")
+    assert slash["recommend"]["options"][0]["name"] == "title" and slash["recommend"]["options"][0]["autocomplete"]
+    discovery = slash["discovery"]
+    assert discovery["default_member_permissions"] == MANAGE_GUILD
+    subs = {o["name"]: o for o in discovery["options"]}
+    assert set(subs) == {"set", "off", "now"}
+    every = next(o for o in subs["set"]["options"] if o["name"] == "every")
+    assert (every["min_value"], every["max_value"]) == (1, 168)
+    assert [o["name"] for o in subs["set"]["options"]] == ["channel", "every"]
+
+
+async def test_commands_sync_on_first_start_and_not_again_until_they_change(world):
+    assert len(_puts(world.fake)) == 1 and world.bot.synced
+    await world.restart()
+    assert len(_puts(world.fake)) == 1 and not world.bot.synced  # unchanged: no sync on every start
+    key = f"app_commands_hash:{world.bot.application_id}"
+    await world.db.run(queries.set_meta, key, "definitions of an older version")
+    await world.restart()
+    assert len(_puts(world.fake)) == 2 and world.bot.synced
+
+
+async def test_rating_buttons_and_paging_keep_working_after_a_restart(world, sample_images):
+    rec = await world.run("similar", {"image": world.attach("png", sample_images)})
+    msg = rec.original
+    await world.restart()
+    second_page = await world.fake.click("tm:page:next:1", message=msg, user=world.bob)
+    await second_page.wait_response()
+    assert second_page.callback_type == 7  # redrawn in place
+    options = [o["value"] for o in select_options(msg)]
+    ups = custom_ids(msg, "tm:rate:up:")
+    assert ups == [f"tm:rate:up:{t}" for t in options[5:10]]
+    assert "tm:pos:1" in msg.custom_ids() and "tm:page:prev:0" in msg.custom_ids()
+    like = await world.fake.click(ups[0], message=msg, user=world.alice)
+    assert "you like" in (await like.wait_response()).content
+    assert await world.db.run(queries.get_rating, world.alice.id, options[5]) == 1
+    # last page: 4 results and no "next"
+    for page in (2, 3, 4):
+        click = await world.fake.click(f"tm:page:next:{page}", message=msg, user=world.bob)
+        await click.wait_response()
+    assert len(custom_ids(msg, "tm:rate:up:")) == 4
+    assert msg.find_component("tm:page:next:4")["disabled"]
+
+
+async def test_pick_select_opens_a_title_card_that_rates_and_shows_state(world, sample_images):
+    rec = await world.run("similar", {"image": world.attach("png", sample_images)})
+    chosen = select_options(rec.original)[2]["value"]
+    pick = await world.fake.select("tm:pick", [chosen], message=rec.original, user=world.bob)
+    card = await pick.wait_response()
+    assert card.ephemeral and "Not rated yet" in card.embeds[0]["footer"]["text"]
+    assert card.filenames == ["cover.webp"]
+    like = await world.fake.click(f"tm:ratec:up:{chosen}", message=card, user=world.bob)
+    await like.wait_response()
+    assert like.callback_type == 7 and "You like this" in card.embeds[0]["footer"]["text"]
+    assert card.find_component(f"tm:ratec:up:{chosen}")["style"] == 3  # highlighted
+    unlike = await world.fake.click(f"tm:ratec:up:{chosen}", message=card, user=world.bob)
+    await unlike.wait_response()
+    assert await world.db.run(queries.get_rating, world.bob.id, chosen) == 0
+
+
+async def test_without_engine_image_commands_explain_and_help_still_works(fake, db, tiny_run, sample_images):
+    world = await build_world(fake, db, None, make_settings(fake.token, tiny_run))
+    try:
+        rec = await world.run("similar", {"image": world.attach("png", sample_images)})
+        assert rec.original.ephemeral and "engine isn't loaded" in rec.original.content
+        assert "TOONMATCH_RUN_DIR" in rec.original.content
+        auto = await world.fake.autocomplete("recommend", "title", "abc", user=world.alice)
+        assert await auto.wait_choices() == []
+        help_ = await world.run("help")
+        assert help_.original.ephemeral and "not loaded" in help_.original.embeds[0]["fields"][2]["value"]
+    finally:
+        await world.stop()
+
+
+async def test_a_bug_becomes_a_short_ephemeral_message_and_an_error_log(world, sample_images, monkeypatch, caplog):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("kaboom in the engine")
+
+    monkeypatch.setattr(world.engine, "similar", broken)
+    caplog.set_level(logging.INFO)
+    rec = await world.run("similar", {"image": world.attach("png", sample_images)})
+    await rec.wait_followups(1)
+    refusal = rec.followups[-1]
+    assert rec.original.deleted and refusal.ephemeral
+    assert str(rec.id) in refusal.content and "kaboom" not in refusal.content and "Traceback" not in refusal.content
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "bot.errors"]
+    assert len(errors) == 1 and str(rec.id) in errors[0].getMessage() and errors[0].exc_info
+
+
+async def test_cooldown_says_when_to_try_again(fake, db, aengine, tiny_run, sample_images, caplog):
+    world = await build_world(fake, db, aengine, make_settings(fake.token, tiny_run), cooldown_rate=1, cooldown_per=60)
+    caplog.set_level(logging.INFO)
+    try:
+        first = await world.run("similar", {"image": world.attach("png", sample_images)})
+        assert first.original.embeds
+        second = await world.run("genre", {"image": world.attach("png", sample_images)})
+        assert second.original.ephemeral and "try again in" in second.original.content
+        other_user = await world.run("genre", {"image": world.attach("png", sample_images)}, user=world.bob)
+        assert other_user.original.embeds
+        assert not any(r.levelno >= logging.WARNING for r in caplog.records if r.name.startswith("bot"))
+    finally:
+        await world.stop()
+
+
+async def test_help_lists_the_commands(world):
+    rec = await world.run("help")
+    text = rec.original.embed_text()
+    assert rec.original.ephemeral
+    for name in ("/similar", "/recommend", "/genre", "/likes", "/forget-me", "/discovery set", "Find similar webtoons"):
+        assert name in text
