@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def setup_env() -> None:
-    """Quiet TensorFlow before it is imported (the benches print tables, not oneDNN notices)."""
+    """Quiet TensorFlow's C++ logging before it is imported. oneDNN is left as the bot gets it (TensorFlow's default,
+    on for x86 CPUs; the scripts' ``quiet_tensorflow`` turns it off): set ``TF_ENABLE_ONEDNN_OPTS=0`` to compare."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     import logging
 
     for noisy in ("tensorflow", "absl", "h5py", "matplotlib", "PIL"):
@@ -40,9 +40,10 @@ def resolve_run(run: Path | None) -> Path:
 
 def machine_note() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)")
     return (
         f"{os.cpu_count()} logical cores, load average {load:.2f} at start "
-        "(other processes share the machine: treat numbers as indicative)"
+        f"(other processes share the machine: treat numbers as indicative); TF_ENABLE_ONEDNN_OPTS={onednn}"
     )
 
 

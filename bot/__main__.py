@@ -20,7 +20,7 @@ Toonmatch needs a Discord bot token to run, and DISCORD_TOKEN is not set.
   2. Put it in a .env file next to where you start the bot:   DISCORD_TOKEN=your-token
   3. Invite the bot with the scopes `bot applications.commands` (see docs/discord.md), then run `python -m bot`.
 
-Without a token you can still try Toonmatch offline: see the README's demo.
+Without a token, `make demo` runs the offline demo instead.
 """
 
 
@@ -117,6 +117,13 @@ def main(argv: list[str] | None = None, *, ready_event: Any = None, stop_event: 
     except Exception as exc:
         import discord
 
+        if isinstance(exc, discord.PrivilegedIntentsRequired):
+            print(
+                "error: TOONMATCH_MESSAGE_CONTENT is on but the Message Content Intent is not enabled for this bot; "
+                "enable it in the developer portal (Bot tab) or set TOONMATCH_MESSAGE_CONTENT=false.",
+                file=sys.stderr,
+            )
+            return 1
         if isinstance(exc, discord.LoginFailure):
             print(
                 "error: Discord rejected the token (DISCORD_TOKEN); reset it in the developer portal.", file=sys.stderr

@@ -54,7 +54,10 @@ async def send_answer(
     message = await interaction.followup.send(embed=embed, ephemeral=private, wait=True, **kwargs)
     errors.mark_answered(interaction)
     if answer.results:
-        await client.remember_shown(interaction.user.id, [r.title.id for r in answer.results], interaction.guild_id)
+        try:  # bookkeeping only: the user already has the answer, so a failure here is logged, not shown
+            await client.remember_shown(interaction.user.id, [r.title.id for r in answer.results], interaction.guild_id)
+        except Exception:
+            log.exception("interaction %s: recording the shown titles failed", interaction.id)
     log.info(
         "interaction %s: answered %s with %d results (low confidence: %s, %.0f ms)",
         interaction.id,

@@ -25,6 +25,7 @@ from discord.ext import commands
 
 import bot.exts
 from bot import views
+from bot.errors import EngineUnavailableError
 from db import Database, open_database, queries
 from ml.engine import TasteProfile
 from ml.errors import ToonmatchError
@@ -141,8 +142,6 @@ class Toonmatch(commands.Bot):
 
     # ---- helpers the cogs share -------------------------------------------------------------------------
     def require_engine(self) -> AsyncEngine:
-        from bot.errors import EngineUnavailableError
-
         if self.engine is None:
             why = f" ({self.engine_error})" if self.engine_error else ""
             raise EngineUnavailableError(
@@ -182,6 +181,9 @@ async def open_engine(settings: Settings) -> tuple[AsyncEngine | None, str | Non
         )
     except ToonmatchError as exc:
         log.error("could not load the engine from %s: %s", settings.run_dir, exc)
+        return None, "the run folder could not be loaded"
+    except Exception:  # a bug or a broken install: still start, so that /help, /likes and /forget-me work
+        log.exception("could not load the engine from %s", settings.run_dir)
         return None, "the run folder could not be loaded"
     return AsyncEngine(engine, max_batch=settings.batch_max_size, max_wait_ms=settings.batch_max_wait_ms), None
 

@@ -13,22 +13,26 @@ if TYPE_CHECKING:
     from bot.bot import Toonmatch
 
 
+def take_heavy_token(client: Toonmatch, user_id: int, now: float) -> app_commands.Cooldown | None:
+    """Use one of the user's heavy-command tokens; returns the exhausted bucket if there is none left."""
+    opts = client.options
+    if opts.cooldown_per <= 0 or opts.cooldown_rate <= 0:
+        return None
+    buckets = client.heavy_cooldowns
+    for key in [k for k, b in buckets.items() if now > b._last + b.per]:
+        del buckets[key]
+    bucket = buckets.setdefault(user_id, app_commands.Cooldown(opts.cooldown_rate, opts.cooldown_per))
+    return bucket if bucket.update_rate_limit(now) is not None else None
+
+
 async def heavy_cooldown_check(interaction: discord.Interaction) -> bool:
     """One per-user cooldown shared by every heavy command (image and title answers), configured by
     :class:`bot.bot.BotOptions`; a refusal (:class:`~discord.app_commands.CommandOnCooldown`) says how long to
     wait."""
-    client: Toonmatch = interaction.client  # type: ignore[assignment]
-    opts = client.options
-    if opts.cooldown_per <= 0 or opts.cooldown_rate <= 0:
-        return True
-    buckets = client.heavy_cooldowns
     now = interaction.created_at.timestamp()
-    for key in [k for k, b in buckets.items() if now > b._last + b.per]:
-        del buckets[key]
-    bucket = buckets.setdefault(interaction.user.id, app_commands.Cooldown(opts.cooldown_rate, opts.cooldown_per))
-    retry_after = bucket.update_rate_limit(now)
-    if retry_after is not None:
-        raise app_commands.CommandOnCooldown(bucket, retry_after)
+    bucket = take_heavy_token(interaction.client, interaction.user.id, now)  # type: ignore[arg-type]
+    if bucket is not None:
+        raise app_commands.CommandOnCooldown(bucket, bucket.get_retry_after(now))
     return True
 
 

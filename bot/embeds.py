@@ -18,33 +18,39 @@ DESCRIPTION_LIMIT = 4096
 DEMO_NOTE = "[DEMO] synthetic catalogue — titles and covers are generated"
 
 
-def clip(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
+def clip(text: str, limit: int, *, oneline: bool = True) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (whitespace collapsed unless ``oneline`` is false)."""
+    text = " ".join(str(text).split()) if oneline else str(text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def genre_name(genre: str) -> str:
+    return genre.replace("_", " ")
 
 
 def pct(p: float) -> str:
     return f"{max(0.0, min(1.0, float(p))) * 100:.0f}%"
 
 
-def _name(title: Title, limit: int = 60) -> str:
-    name = title.title
-    if title.title_en and title.title_en != title.title:
-        name = f"{name} ({title.title_en})"
-    return escape_markdown(clip(name, limit)).replace("[", "⁅").replace("]", "⁆")
+def _name(title: Title, limit: int = 60, *, in_link: bool = False) -> str:
+    name = clip(_plain(title), limit)
+    if in_link:  # brackets would end the masked link's text early
+        name = name.replace("[", "⁅").replace("]", "⁆")
+    return escape_markdown(name)
 
 
 def _linked(title: Title, limit: int = 60, *, link: bool = True) -> str:
-    name = _name(title, limit)
-    return f"[{name}]({title.url})" if link and title.url else f"**{name}**"
+    if link and title.url:
+        return f"[{_name(title, limit, in_link=True)}]({title.url})"
+    return f"**{_name(title, limit)}**"
 
 
 def genre_line(guesses: Sequence[GenreGuess], *, with_probability: bool = True) -> str:
     if not guesses:
         return ""
     if with_probability:
-        return " · ".join(f"**{escape_markdown(g.genre)}** {pct(g.probability)}" for g in guesses)
-    return " · ".join(f"**{escape_markdown(g.genre)}**" for g in guesses)
+        return " · ".join(f"**{escape_markdown(genre_name(g.genre))}** {pct(g.probability)}" for g in guesses)
+    return " · ".join(f"**{escape_markdown(genre_name(g.genre))}**" for g in guesses)
 
 
 def result_lines(results: Sequence[Result], *, limit: int, link: bool = True, name_limit: int = 60) -> list[str]:
@@ -99,7 +105,7 @@ def genres(guesses: Sequence[GenreGuess], panels: int, *, synthetic: bool) -> di
     lines = []
     for i, g in enumerate(guesses, start=1):
         bar = "█" * round(g.probability * 10) + "░" * (10 - round(g.probability * 10))
-        lines.append(f"`{i}.` **{escape_markdown(g.genre)}** `{bar}` {pct(g.probability)}")
+        lines.append(f"`{i}.` **{escape_markdown(genre_name(g.genre))}** `{bar}` {pct(g.probability)}")
     if panels > 1:
         lines.append(f"\nA tall strip: I read it as {panels} panels and averaged them.")
     embed = discord.Embed(title="Genre guess", description="\n".join(lines) or "No genres known.", colour=BRAND)
@@ -126,7 +132,7 @@ def title_card(title: Title | None, title_id: str, rating: int) -> discord.Embed
         if title.authors:
             embed.add_field(name="By", value=clip(", ".join(title.authors), 1024))
         if title.genres:
-            embed.add_field(name="Genres", value=clip(", ".join(title.genres), 1024))
+            embed.add_field(name="Genres", value=clip(", ".join(map(genre_name, title.genres)), 1024))
         if title.synopsis:
             embed.description = clip(title.synopsis, 600)
     state = {1: "👍 You like this.", -1: "👎 Marked as not for you.", 0: "Not rated yet."}[max(-1, min(1, rating))]
@@ -176,21 +182,21 @@ def forgotten(deleted: int) -> str:
 
 
 def discovery(results: Sequence[Result], thumbnails: dict[str, str], *, synthetic: bool) -> list[discord.Embed]:
+    """One embed per discovery pick: title (linked), authors, genres, why it was picked, a short synopsis."""
     out = []
     for n, r in enumerate(results, start=1):
         t = r.title
         embed = discord.Embed(title=clip(f"{n}. {_plain(t)}", 256), url=t.url, colour=BRAND)
-        bits = []
+        lines = []
         if t.authors:
-            bits.append("by " + ", ".join(t.authors))
+            lines.append("by " + escape_markdown(", ".join(t.authors)))
         if t.genres:
-            bits.append(" · ".join(t.genres[:3]))
-        text = "\n".join(bits)
+            lines.append(" · ".join(escape_markdown(genre_name(g)) for g in t.genres[:3]))
         if r.reason:
-            text += f"\n*{r.reason}*"
+            lines.append(f"*{escape_markdown(r.reason)}*")
         if t.synopsis:
-            text += f"\n\n{clip(t.synopsis, 300)}"
-        embed.description = clip(text, 1500) or None
+            lines.append("\n" + escape_markdown(clip(t.synopsis, 300)))
+        embed.description = clip("\n".join(lines), 1500, oneline=False) or None
         if t.id in thumbnails:
             embed.set_thumbnail(url=f"attachment://{thumbnails[t.id]}")
         if synthetic and n == len(results):
@@ -222,7 +228,9 @@ def discovery_status(settings: GuildSettings, channel_mention: str | None) -> st
 
 
 def looks_like(guesses: Sequence[GenreGuess], results: Sequence[Result]) -> str:
-    genre = f"{escape_markdown(guesses[0].genre)} ({pct(guesses[0].probability)})" if guesses else "a webtoon"
+    genre = (
+        f"{escape_markdown(genre_name(guesses[0].genre))} ({pct(guesses[0].probability)})" if guesses else "a webtoon"
+    )
     names = ", ".join(_linked(r.title, 40) for r in results[:3])
     text = f"👀 Looks like **{genre}**"
     return f"{text} — drawn a bit like {names}." if names else f"{text}."

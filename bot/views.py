@@ -20,12 +20,14 @@ import logging
 import math
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import ui
 
 from bot import embeds, errors
+from bot.images import encode_thumbnail
 from db import queries
 
 if TYPE_CHECKING:
@@ -257,7 +259,8 @@ def title_name(client: Toonmatch, title_id: str) -> str:
 
 
 def title_card(client: Toonmatch, title_id: str, rating: int, *, with_file: bool):
-    """(embed, view, cover job or None) of one title with its 👍 / 👎 state for the viewer."""
+    """(embed, view, cover job) of one title with the viewer's 👍 / 👎 state. The cover job (``None`` unless
+    ``with_file``) is a function to run off the event loop that returns the thumbnail bytes."""
     engine = client.engine
     title = engine.engine.titles.get(title_id) if engine is not None else None
     embed = embeds.title_card(title, title_id, rating)
@@ -266,14 +269,13 @@ def title_card(client: Toonmatch, title_id: str, rating: int, *, with_file: bool
     view.add_item(RateButton(title_id, -1, label="Not for me", card=True, active=rating < 0))
     if title is not None and title.url:
         view.add_item(ui.Button(label="Read", url=title.url, style=discord.ButtonStyle.link))
-    cover = None
-    if with_file and title is not None and engine is not None:
-        from bot.images import encode_thumbnail
+    if not with_file or title is None or engine is None:
+        return embed, view, None
+    return embed, view, partial(_cover_thumbnail, engine.engine, title_id)
 
-        def cover() -> bytes | None:
-            return encode_thumbnail(engine.engine.cover(title_id))
 
-    return embed, view, cover
+def _cover_thumbnail(engine, title_id: str) -> bytes | None:
+    return encode_thumbnail(engine.cover(title_id))
 
 
 # --------------------------------------------------------------------------- /likes

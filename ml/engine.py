@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from ml.run import read_config
 from ml.search import Match, TitleSearch
 
 log = logging.getLogger(__name__)
+COVER_CACHE = 512  # decoded cover thumbnails kept in memory (~40 MB at most): 24 per contact sheet otherwise re-read
 LOW_CONFIDENCE_MESSAGE = "no close match — these are the nearest styles"
 
 
@@ -115,6 +117,7 @@ class Engine:
         self._ids = sorted(self.titles)
         self._row = {t: i for i, t in enumerate(self._ids)}
         self._vectors = np.stack([index.title_vector(t) for t in self._ids]) if self._ids else np.zeros((0, index.dim))
+        self._covers = lru_cache(maxsize=COVER_CACHE)(self._read_cover)
 
     # ---- loading -------------------------------------------------------------------------------------------
     @classmethod
@@ -262,13 +265,17 @@ class Engine:
         return self.searcher.resolve(text)
 
     def cover(self, title_id: str) -> Image.Image | None:
+        """A title's decoded cover thumbnail (LRU-cached and shared: callers must not modify it in place)."""
         title = self.titles.get(title_id)
         if title is None or title.cover is None:
             return None
+        return self._covers(title_id, title.cover)
+
+    def _read_cover(self, title_id: str, path: Path) -> Image.Image | None:
         try:
-            return open_image(title.cover, self.limits)
+            return open_image(path, self.limits)
         except Exception:  # a missing thumbnail must not break an answer: the sheet shows a placeholder
-            log.warning("cover of %s unreadable: %s", title_id, title.cover)
+            log.warning("cover of %s unreadable: %s", title_id, path)
             return None
 
     def contact_sheet(self, answer: Answer, query_image: Image.Image | None = None) -> tuple[bytes, str]:

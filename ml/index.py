@@ -108,7 +108,8 @@ class TitleIndex:
                 title_id = self.item_titles[item]
                 if title_id in exclude or title_id in best or (keep is not None and not keep(title_id)):
                     continue
-                best[title_id] = float(cosine_to_similarity(1.0 - dist * dist / 2.0))
+                # cosine_to_similarity for one float, without numpy's per-call overhead (~5 µs × every hit)
+                best[title_id] = min(1.0, max(0.0, 1.0 - dist * dist / 2.0))
             if len(best) >= k or want >= n_items:
                 break
             want = min(n_items, want * 4)

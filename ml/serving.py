@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -28,11 +29,24 @@ class _Request:
 
 class Batcher:
     """Collects requests until ``max_batch`` panels or ``max_wait_ms`` passed since the first, then runs ``fn`` once
-    on the concatenation in ``executor`` and hands each request its rows."""
+    on the concatenation in ``executor`` and hands each request its rows.
 
-    def __init__(self, fn, executor: ThreadPoolExecutor, *, max_batch: int = 32, max_wait_ms: float = 5.0):
+    ``incoming`` (optional) counts requests on their way (being decoded): when nothing is queued and nothing is on its
+    way, the batch runs at once instead of waiting ``max_wait_ms`` for companions that cannot come (a lone request
+    would otherwise always pay the full wait)."""
+
+    def __init__(
+        self,
+        fn,
+        executor: ThreadPoolExecutor,
+        *,
+        max_batch: int = 32,
+        max_wait_ms: float = 5.0,
+        incoming: Callable[[], int] | None = None,
+    ):
         self.fn, self.executor = fn, executor
         self.max_batch, self.max_wait = max_batch, max_wait_ms / 1000.0
+        self.incoming = incoming
         self.queue: asyncio.Queue[_Request] | None = None
         self.task: asyncio.Task | None = None
         self.batches = 0
@@ -56,6 +70,8 @@ class Batcher:
             batch, size = [first], len(first.panels)
             deadline = loop.time() + self.max_wait
             while size < self.max_batch:
+                if self.incoming is not None and self.queue.empty() and not self.incoming():
+                    break  # nobody else is coming: waiting would only add latency
                 timeout = deadline - loop.time()
                 if timeout <= 0:
                     break
@@ -105,14 +121,29 @@ class AsyncEngine:
         self.engine = engine
         self.model_executor = ThreadPoolExecutor(1, thread_name_prefix="toonmatch-model")
         self.cpu_executor = ThreadPoolExecutor(workers, thread_name_prefix="toonmatch-cpu")
-        self.batcher = Batcher(engine.infer, self.model_executor, max_batch=max_batch, max_wait_ms=max_wait_ms)
+        self._preparing = 0  # model inputs being made in the CPU pool, soon submitted to the batcher
+        self.batcher = Batcher(
+            engine.infer,
+            self.model_executor,
+            max_batch=max_batch,
+            max_wait_ms=max_wait_ms,
+            incoming=lambda: self._preparing,
+        )
 
     async def _cpu(self, fn, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self.cpu_executor, partial(fn, *args, **kwargs))
 
+    async def _prepare(self, fn, *args):
+        """``fn(*args)`` in the CPU pool, counted meanwhile as a request on its way to the batcher."""
+        self._preparing += 1
+        try:
+            return await self._cpu(fn, *args)
+        finally:
+            self._preparing -= 1
+
     async def embed(self, image: bytes):
         """(embeddings, genre probabilities, decoded image) of an upload; raises BadImageError for bad input."""
-        panels, img = await self._cpu(self.engine.prepare, image)
+        panels, img = await self._prepare(self.engine.prepare, image)
         emb, probs = await self.batcher.submit(panels)
         return emb, probs, img
 
@@ -133,7 +164,7 @@ class AsyncEngine:
         self, title_id: str, *, k: int = 24, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> Answer:
         self.engine.title(title_id)  # unknown id → UnknownTitleError before any work
-        panels = await self._cpu(self.engine.cover_panels, title_id)
+        panels = await self._prepare(self.engine.cover_panels, title_id)
         probs = None
         if panels is not None and self.engine.genres:
             _, probs = await self.batcher.submit(panels)

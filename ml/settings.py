@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     run_dir: Path | None = Field(default=None, validation_alias="TOONMATCH_RUN_DIR")
     database_url: str = Field(default="sqlite+aiosqlite:///toonmatch.db", validation_alias="DATABASE_URL")

@@ -237,6 +237,8 @@ class Discovery(commands.Cog):
 
     async def post_due(self, now: datetime | None = None) -> list[Outcome]:
         """Post for every guild whose next post is due (the loop's body; tests call it directly)."""
+        if self.bot.engine is None:  # nothing to pick from; the posts wait until the engine is back
+            return []
         due = await self.bot.db.run(queries.due_discovery_guilds, now or _now())
         outcomes = []
         for settings in due:
@@ -270,6 +272,8 @@ class Discovery(commands.Cog):
         settings = await self.bot.db.run(queries.get_guild_settings, message.guild.id)
         if not settings.discovery_enabled or settings.discovery_channel_id != message.channel.id:
             return
+        if checks.take_heavy_token(self.bot, message.author.id, message.created_at.timestamp()) is not None:
+            return  # the same per-user cooldown as the heavy commands; silently, it is only a courtesy reply
         try:
             source = images.check_attachment(attachment)
             assert self.bot.http_session is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,12 @@ def bot_engine(tiny_run):
 
 @pytest.fixture(scope="session")
 def sample_images(bot_engine) -> dict[str, bytes]:
-    """Uploads: a catalogue cover (PNG), the same as JPEG, a tall strip of 4 covers, a corrupt PNG, a text file."""
+    """Uploads: a catalogue cover as PNG, the same as JPEG, a tall strip of 4 covers, a corrupt PNG, a text file."""
     covers = [t.cover for t in sorted(bot_engine.titles.values(), key=lambda t: t.id) if t.cover][:4]
-    png = Path(covers[0]).read_bytes()
-    img = Image.open(io.BytesIO(png)).convert("RGB")
+    img = Image.open(covers[0]).convert("RGB")
+    png = io.BytesIO()
+    img.save(png, "PNG")
+    png = png.getvalue()
     jpeg = io.BytesIO()
     img.save(jpeg, "JPEG", quality=90)
     tiles = [Image.open(c).convert("RGB").resize((200, 280)) for c in covers]
@@ -159,6 +162,21 @@ async def fake() -> FakeDiscord:
         await server.stop()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "bot_errors_expected: the test provokes ERROR logs of the bot on purpose")
+
+
+@pytest.fixture(autouse=True)
+def no_bot_errors(request, caplog):
+    """Every bot test fails if the bot logged an ERROR (a bug) it did not expect, or the fake saw a request it does
+    not know (a bot bug, or a gap in the fake)."""
+    caplog.set_level(logging.INFO)
+    yield
+    if request.node.get_closest_marker("bot_errors_expected") is None:
+        errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR and r.name.startswith("bot")]
+        assert not errors, [r.getMessage() for r in errors]
+
+
 @pytest_asyncio.fixture
 async def world(fake, db, aengine, tiny_run) -> World:
     w = await build_world(fake, db, aengine, make_settings(fake.token, tiny_run))
@@ -166,6 +184,8 @@ async def world(fake, db, aengine, tiny_run) -> World:
         yield w
     finally:
         await w.stop()
+    assert not fake.unhandled_requests, fake.unhandled_requests
+    assert not getattr(fake, "errors", []), fake.errors
 
 
 def custom_ids(message, prefix: str) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from db import queries
 from tests.bot.conftest import build_world, custom_ids, make_settings, select_options
 
@@ -98,6 +100,7 @@ async def test_without_engine_image_commands_explain_and_help_still_works(fake, 
         await world.stop()
 
 
+@pytest.mark.bot_errors_expected
 async def test_a_bug_becomes_a_short_ephemeral_message_and_an_error_log(world, sample_images, monkeypatch, caplog):
     async def broken(*args, **kwargs):
         raise RuntimeError("kaboom in the engine")

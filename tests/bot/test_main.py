@@ -19,7 +19,13 @@ from tests.bot.conftest import make_settings
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
     """No developer .env or environment leaks into the settings; restores the logging set-up afterwards."""
-    for key in ("DISCORD_TOKEN", "TOONMATCH_RUN_DIR", "DATABASE_URL", "TOONMATCH_LOG_LEVEL", "TOONMATCH_MESSAGE_CONTENT"):
+    for key in (
+        "DISCORD_TOKEN",
+        "TOONMATCH_RUN_DIR",
+        "DATABASE_URL",
+        "TOONMATCH_LOG_LEVEL",
+        "TOONMATCH_MESSAGE_CONTENT",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
     root = logging.getLogger()
@@ -64,12 +70,14 @@ async def test_run_bot_stops_gracefully_on_sigterm_and_never_logs_the_token(
         )
         await asyncio.wait_for(ready.wait(), 20)
         assert fake.connected
+        handlers = asyncio.get_running_loop()._signal_handlers
+        assert signal.SIGTERM in handlers, "no SIGTERM handler: sending it would kill the test run"
         os.kill(os.getpid(), signal.SIGTERM)  # the handler run_bot installed (main thread) closes the bot
         await asyncio.wait_for(task, 20)
     assert not fake.connected
     assert "SIGTERM received" in caplog.text
     assert fake.token not in caplog.text
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or not asyncio.get_running_loop()._signal_handlers
+    assert signal.SIGTERM not in asyncio.get_running_loop()._signal_handlers  # removed again
 
 
 async def test_python_m_bot_runs_in_a_worker_thread(fake, tiny_run, clean_env, monkeypatch):
@@ -98,3 +106,18 @@ async def test_sync_command_syncs_unconditionally(fake, db, tiny_run):
         assert await sync_only(settings, db=db) == 9
     assert len(fake.find_requests("PUT", r"^/applications/\d+/commands$")) == 2
     assert not fake.connected  # no gateway connection for a sync
+
+
+async def test_bad_token_and_missing_intent_end_with_a_clear_message(tiny_run, clean_env, monkeypatch, capsys):
+    from tests.helpers.fake_discord.server import FakeDiscord
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{clean_env / 'main.db'}")
+    async with FakeDiscord(allowed_privileged_intents=0) as fake:
+        with fake.patch_discord():
+            monkeypatch.setenv("DISCORD_TOKEN", "not-the-token")
+            assert await asyncio.to_thread(main, []) == 1
+            assert "rejected the token" in capsys.readouterr().err
+            monkeypatch.setenv("DISCORD_TOKEN", fake.token)
+            monkeypatch.setenv("TOONMATCH_MESSAGE_CONTENT", "true")
+            assert await asyncio.to_thread(main, []) == 1
+            assert "Message Content Intent" in capsys.readouterr().err

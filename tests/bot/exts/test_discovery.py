@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -140,3 +141,34 @@ async def test_looks_like_replies_to_images_in_the_discovery_channel(fake, db, a
         assert world.fake.channel_messages(world.general) == []
     finally:
         await world.stop()
+
+
+async def test_removing_the_bot_from_a_server_forgets_its_settings(world):
+    await _enable(world)
+    world.fake.remove_guild(world.guild)
+    await world.fake.wait_until(lambda: world.bot.get_guild(world.guild.id) is None)
+    for _ in range(100):
+        settings = await world.db.run(queries.get_guild_settings, world.guild.id)
+        if settings.discovery_channel_id is None:
+            break
+        await asyncio.sleep(0.02)
+    assert settings.discovery_channel_id is None
+
+
+async def test_a_guild_the_bot_cannot_see_is_rescheduled_not_disabled():
+    from unittest.mock import AsyncMock, MagicMock
+
+    from bot.bot import BotOptions, Toonmatch
+    from bot.exts.discovery import Discovery
+    from db import Database, GuildSettings
+
+    bot = MagicMock(spec=Toonmatch)
+    bot.options = BotOptions(start_discovery_loop=False)
+    bot.get_guild.return_value = None
+    bot.db = MagicMock(spec=Database)
+    bot.db.run = AsyncMock()
+    cog = Discovery(bot)
+    outcome = await cog.post(GuildSettings(guild_id=1, discovery_channel_id=2, discovery_every_hours=5))
+    assert outcome.skipped and not outcome.disabled
+    fn, guild_id, when = bot.db.run.await_args.args
+    assert fn is queries.reschedule and guild_id == 1 and when > datetime.now(UTC) + timedelta(hours=4.9)

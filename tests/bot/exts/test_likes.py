@@ -33,7 +33,7 @@ async def test_likes_lists_ratings_with_remove_buttons_and_removes(world):
     await click.wait_response()
     assert click.callback_type == 7  # the list is redrawn in place
     assert "Your ratings (2)" in msg.embeds[0]["title"]
-    remaining = (await world.db.run(queries.user_taste, world.alice.id))
+    remaining = await world.db.run(queries.user_taste, world.alice.id)
     assert victim not in remaining.liked + remaining.disliked
     assert len(remaining.liked + remaining.disliked) == 2 and victim in ids
 

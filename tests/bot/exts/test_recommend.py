@@ -52,10 +52,12 @@ async def test_recommend_accepts_a_typed_english_title(world, bot_engine):
 
 async def test_unknown_title_gets_closest_matches_ephemerally(world, bot_engine):
     title = _sfw_title(bot_engine)
-    rec = await world.run("recommend", {"title": title.title_en.split()[0] + " zzzz qqq"})
+    typo = " ".join(w[:-1] for w in title.title_en.replace("[DEMO]", "").split()) + " qq"
+    rec = await world.run("recommend", {"title": typo})
     msg = rec.original
-    assert rec.callback_type == 4 and msg.ephemeral
-    assert "don't know that title" in msg.content or "Several titles" in msg.content
+    assert rec.callback_type == 4 and msg.ephemeral  # refused at once, nothing public
+    assert "don't know that title" in msg.content and "Closest matches" in msg.content
+    assert f"• {title.title}" in msg.content and title.id in msg.content
 
 
 async def test_adult_title_is_refused_outside_nsfw_channels(world, bot_engine):
@@ -64,3 +66,22 @@ async def test_adult_title_is_refused_outside_nsfw_channels(world, bot_engine):
     assert rec.original.ephemeral and "adults" in rec.original.content
     ok = await world.run("recommend", {"title": adult.id}, channel=world.adult)
     assert not ok.original.ephemeral and ok.original.embeds
+
+
+def test_choices_are_at_most_25_and_never_adult_outside_nsfw(bot_engine):
+    from unittest.mock import MagicMock
+
+    from bot.bot import Toonmatch
+    from bot.exts.recommend import Recommend
+    from ml.serving import AsyncEngine
+
+    bot = MagicMock(spec=Toonmatch)
+    bot.engine = MagicMock(spec=AsyncEngine)
+    bot.engine.engine = bot_engine
+    cog = Recommend(bot)
+    everything = cog.choices("", nsfw=True)
+    assert len(everything) == 25 and len({c.value for c in everything}) == 25
+    adult = {t.id for t in bot_engine.titles.values() if t.adult}
+    for text in ("", "demo", "데모", "the"):
+        assert not {c.value for c in cog.choices(text, nsfw=False)} & adult
+        assert all(len(c.name) <= 100 for c in cog.choices(text, nsfw=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -31,8 +32,15 @@ async def test_similar_answers_with_embed_sheet_and_rating_view(world, sample_im
 
 async def test_similar_records_shown_titles_and_membership(world, sample_images):
     rec = await world.run("similar", {"image": world.attach("jpeg", sample_images)})
-    shown = await world.db.run(queries.shown_titles, world.alice.id)
-    assert shown == {o["value"] for o in select_options(rec.original)}
+    answered = {o["value"] for o in select_options(rec.original)}
+    for _ in range(100):  # recorded right after the answer is sent
+        shown = await world.db.run(queries.shown_titles, world.alice.id)
+        if shown:
+            break
+        await asyncio.sleep(0.02)
+    assert shown == answered
+    exported = await world.db.run(queries.export_user, world.alice.id)
+    assert [m["guild_id"] for m in exported["memberships"]] == [str(world.guild.id)]  # counts for guild taste
 
 
 async def test_private_flag_answers_only_to_the_user(world, sample_images):

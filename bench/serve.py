@@ -1,0 +1,264 @@
+"""Serving latency and throughput through the async front (``ml.serving.AsyncEngine``), as the bot uses it.
+
+    python bench/serve.py [--run RUN] [--requests 64]
+
+One request = upload bytes in → decode, model (batched), Annoy top-24, genres → the 5×5 contact sheet out
+(``AsyncEngine.similar`` then ``engine.contact_sheet`` through ``AsyncEngine.run``), exactly the /similar path.
+Uploads are PNG/JPEG re-encodings of the run's covers, each cropped/scaled differently so nothing can be cached.
+
+Prints: where the time of one request goes (synchronous, stage by stage), single-request p50/p99 at concurrency 1,
+throughput at concurrency 1/8/32 for three model front ends — the batcher (AsyncEngine defaults), one model call per
+request (``max_batch=1``) and per-request ``keras.Model.predict`` — and the event-loop lag while 32 requests run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python bench/serve.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import Target, machine_note, pct, print_table, print_targets, resolve_run, setup_env, timed
+
+CONCURRENCY = (1, 8, 32)
+
+
+# ---- one request, and a closed-loop load ----------------------------------------------------------------------------
+async def request(ae, data: bytes, sheet: bool = True):
+    answer, img = await ae.similar(data)
+    if sheet:
+        await ae.run(ae.engine.contact_sheet, answer, img)
+    return answer
+
+
+async def load(ae, uploads: list[bytes], concurrency: int, n: int, sheet: bool = True, tick: bool = False):
+    """``n`` requests by ``concurrency`` clients back to back: (requests/s, per-request ms, loop lags ms)."""
+    lags: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker():
+        while not stop.is_set():
+            t = time.perf_counter()
+            await asyncio.sleep(0.001)
+            lags.append((time.perf_counter() - t) * 1000 - 1.0)
+
+    counter = iter(range(n))
+    latencies: list[float] = []
+
+    async def client():
+        for i in counter:
+            t = time.perf_counter()
+            await request(ae, uploads[i % len(uploads)], sheet)
+            latencies.append((time.perf_counter() - t) * 1000)
+
+    tick_task = asyncio.create_task(ticker()) if tick else None
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    stop.set()
+    if tick_task is not None:
+        await tick_task
+    return n / elapsed, latencies, lags
+
+
+# ---- front ends -----------------------------------------------------------------------------------------------------
+def predict_engine(engine, run: Path):
+    """A copy of ``engine`` whose model call is ``keras.Model.predict`` per request (the slow way we avoid)."""
+    import numpy as np
+
+    from ml.run import load_model
+
+    model = load_model(run, "serving")
+
+    def infer(batch):
+        out = model.predict(np.asarray(batch, dtype=np.float32), verbose=0)
+        return out["embedding"], out["genre"]
+
+    infer(np.zeros((1, engine.input_size, engine.input_size, 3), np.float32))
+    clone = copy.copy(engine)
+    clone._infer = infer
+    return clone
+
+
+# ---- stage profile --------------------------------------------------------------------------------------------------
+def profile(engine, uploads: list[bytes]) -> list[list[object]]:
+    """ms of each stage of one request, run synchronously (no queueing, no threads)."""
+    from ml.contact_sheet import SheetTile, encode_sheet, render_sheet_image
+
+    stages: dict[str, list[float]] = {}
+
+    def add(name, ms):
+        stages.setdefault(name, []).append(ms)
+
+    for data in uploads:
+        ms, (panels, img) = timed(engine.prepare, data)
+        add("decode + letterbox (engine.prepare)", ms)
+        ms, (emb, probs) = timed(engine.infer, panels)
+        add("model, 1 request (engine.infer)", ms)
+        ms, answer = timed(engine.answer_vectors, emb, probs, k=24)
+        add("Annoy top-24 + genres (answer_vectors)", ms)
+        ms, sheet = timed(engine.contact_sheet, answer, img)
+        add("contact sheet (engine.contact_sheet)", ms)
+        ms, covers = timed(lambda a=answer: [engine.cover(r.title.id) for r in a.results])
+        add("  covers: 24 × engine.cover", ms)
+        pairs = zip(covers, answer.results, strict=True)
+        tiles = [SheetTile(c, n, r.title.title, r.similarity) for n, (c, r) in enumerate(pairs, start=1)]
+        ms, image = timed(render_sheet_image, SheetTile(img, None, "your image", None), tiles)
+        add("  draw: render_sheet_image", ms)
+        ms, (blob, fmt) = timed(encode_sheet, image)
+        add(f"  encode: encode_sheet → {fmt}", ms)
+        add(f"  (sheet size, kB, {fmt})", len(blob) / 1000)
+    return [[name, len(v), pct(v, 50), pct(v, 99)] for name, v in stages.items()]
+
+
+# ---- main -----------------------------------------------------------------------------------------------------------
+async def bench(engine, slow_engine, uploads: list[bytes], n: int, single_n: int, rounds: int):
+    from ml.serving import AsyncEngine
+
+    fronts = {
+        "batched (AsyncEngine defaults)": lambda: AsyncEngine(engine),
+        "one model call per request (max_batch=1)": lambda: AsyncEngine(engine, max_batch=1),
+        "per-request keras predict (max_batch=1)": lambda: AsyncEngine(slow_engine, max_batch=1),
+    }
+    feed = iter(range(10**9))
+
+    def fresh(count: int) -> list[bytes]:  # never the same upload twice in a row of measurements
+        return [uploads[next(feed) % len(uploads)] for _ in range(count)]
+
+    ae = fronts["batched (AsyncEngine defaults)"]()
+    for data in fresh(4):
+        await request(ae, data)  # warm-up: executors, fonts, covers
+    _, with_sheet, _ = await load(ae, fresh(single_n), 1, single_n)
+    _, without_sheet, _ = await load(ae, fresh(single_n), 1, single_n, sheet=False)
+    single_rows = [
+        ["similar() + contact sheet (the /similar reply)", len(with_sheet), pct(with_sheet, 50), pct(with_sheet, 99)],
+        ["similar() only: genres + 24 titles", len(without_sheet), pct(without_sheet, 50), pct(without_sheet, 99)],
+    ]
+
+    await ae.aclose()
+
+    # Throughput: the fronts take turns, ``rounds`` times, and the best round of each counts (other processes on
+    # the machine slow some rounds down; the best is the least disturbed).
+    best: dict[tuple[str, int, bool], tuple[float, list[float], list[float], float]] = {}
+    plan = [(False, name) for name in fronts] * rounds + [(True, "batched (AsyncEngine defaults)")]
+    for sheet, name in plan:
+        ae = fronts[name]()
+        await request(ae, uploads[0], sheet)
+        for c in CONCURRENCY:
+            count = max(n, 2 * c) if c > 1 else max(16, n // 2)
+            before = ae.batcher.batches
+            r, lat, lag = await load(ae, fresh(count), c, count, sheet, tick=c == max(CONCURRENCY))
+            per_call = count / max(1, ae.batcher.batches - before)
+            if (name, c, sheet) not in best or r > best[name, c, sheet][0]:
+                best[name, c, sheet] = (r, lat, lag, per_call)
+        await ae.aclose()
+    rows = [
+        [name, "+ sheet" if sheet else "similar()", c, len(lat), r, pct(lat, 50), pct(lat, 99), per_call]
+        for (name, c, sheet), (r, lat, _, per_call) in best.items()
+    ]
+    rps = {key: v[0] for key, v in best.items()}
+    lags = {(name, sheet): v[2] for (name, _, sheet), v in best.items() if v[2]}
+    return single_rows, rows, rps, lags, with_sheet
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python bench/serve.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--run", type=Path, default=None, help="run folder (default: build/reuse the demo run)")
+    p.add_argument("--requests", type=int, default=64, help="requests per throughput measurement (≥ 2×concurrency)")
+    p.add_argument("--single", type=int, default=40, help="sequential requests for the single-request latency")
+    p.add_argument("--rounds", type=int, default=2, help="turns each front end takes (the best counts)")
+    p.add_argument("--intra-op", type=int, default=0, help="TensorFlow intra-op threads (0 = TF default: one per core)")
+    p.add_argument("--inter-op", type=int, default=0, help="TensorFlow inter-op threads (0 = TF default)")
+    args = p.parse_args(argv)
+    setup_env()
+    if args.intra_op or args.inter_op:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
+        print(f"TensorFlow threads: intra-op {args.intra_op or 'default'}, inter-op {args.inter_op or 'default'}")
+    print(machine_note())
+    run = resolve_run(args.run)
+    print(f"run: {run}")
+
+    from bench import cover_paths, upload_bytes
+    from ml.engine import Engine
+
+    load_ms, engine = timed(Engine.load, run)
+    slow = predict_engine(engine, run)
+    total = 2 * args.single + 8 + len(CONCURRENCY) * (3 * args.rounds + 1) * max(args.requests, 2 * max(CONCURRENCY))
+    uploads = upload_bytes(cover_paths(run), min(total, 600))
+    sizes = sorted(len(u) for u in uploads)
+    print(
+        f"engine loaded in {load_ms:.0f} ms: {len(engine.titles)} titles, {len(engine.index.item_titles)} images, "
+        f"input {engine.input_size}px; {len(uploads)} distinct uploads (PNG/JPEG, median "
+        f"{sizes[len(sizes) // 2] // 1000} kB)"
+    )
+    print_table(
+        "where one request's time goes (synchronous, 20 requests)",
+        ["stage", "n", "p50 ms", "p99 ms"],
+        profile(engine, uploads[:20]),
+    )
+    single_rows, rows, rps, lags, single = asyncio.run(
+        bench(engine, slow, uploads, args.requests, args.single, args.rounds)
+    )
+    print_table(
+        "single request, concurrency 1 (AsyncEngine defaults)", ["", "requests", "p50 ms", "p99 ms"], single_rows
+    )
+    print_table(
+        f"throughput (closed loop: N clients back to back; best of {args.rounds} rounds)",
+        ["front end", "request", "clients", "requests", "req/s", "p50 ms", "p99 ms", "req/model call"],
+        rows,
+    )
+    batched, unbatched, predict = list(dict.fromkeys(name for name, _, _ in rps))
+    c = max(CONCURRENCY)
+    lag_rows = [
+        [name, "+ sheet" if sheet else "similar()", len(v), pct(v, 50), pct(v, 99), max(v)]
+        for (name, sheet), v in lags.items()
+    ]
+    print_table(
+        f"event-loop lag while {c} requests run (overshoot of a 1 ms sleep)",
+        ["front end", "request", "ticks", "p50 ms", "p99 ms", "max ms"],
+        lag_rows,
+    )
+    print("\nsimilar() throughput, batched ÷ other front end:")
+    for conc in CONCURRENCY:
+        base = rps[batched, conc, False]
+        print(
+            f"  {conc:>2} clients: vs one call per request {base / rps[unbatched, conc, False]:.2f}×,"
+            f" vs per-request predict {base / rps[predict, conc, False]:.2f}×"
+        )
+    targets = [
+        Target("single-request p50, similar() + contact sheet", pct(single, 50), 25.0, "ms"),
+        Target(
+            f"similar() req/s at {c} clients, batched ÷ one call per request",
+            rps[batched, c, False] / rps[unbatched, c, False],
+            1.5,
+            "×",
+            True,
+        ),
+        Target(
+            f"similar() req/s at {c} clients, batched ÷ per-request predict",
+            rps[batched, c, False] / rps[predict, c, False],
+            5.0,
+            "×",
+            True,
+        ),
+        Target(
+            f"event-loop lag p99, {c} clients, batched, similar() + sheet",
+            pct(lags[batched, True], 99),
+            20.0,
+            "ms",
+        ),
+    ]
+    print_targets(targets)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Embeds stay within Discord's limits and say what matters (numbering, %, reasons, low confidence, demo)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot import embeds
+from ml.catalog import Title
+from ml.engine import Answer, GenreGuess, Result
+
+
+def _title(i: int, *, name: str | None = None, url: str | None = "https://comic.naver.com/webtoon/list?titleId=1"):
+    return Title(
+        id=f"naver:{i}",
+        title=name or f"제목 {i}",
+        authors=("작가",),
+        genres=("romance",),
+        images=(Path("/x.png"),),
+        title_en=f"Title number {i}",
+        url=url,
+    )
+
+
+def _answer(n=24, *, name=None, low=False, reason=None):
+    results = [Result(_title(i, name=name), 0.9 - i / 100, 0.9, reason) for i in range(n)]
+    return Answer([GenreGuess("romance", 0.62), GenreGuess("drama", 0.2)], results, low, message="no close match")
+
+
+def test_answer_numbers_all_results_with_percentages_links_and_reasons():
+    embed = embeds.answer(
+        _answer(reason="because you liked 제목 9"), heading="h", synthetic=False, image_name="toonmatch.png"
+    )
+    text = embed.description
+    assert "**romance** 62%" in text
+    for n in range(1, 25):
+        assert f"`{n:>2}`" in text
+    assert "[제목 0 (Title number 0)](https://comic.naver.com" in text and "90%" in text
+    assert "*because you liked 제목 9*" in text
+    assert embed.image.url == "attachment://toonmatch.png"
+    assert "[DEMO]" not in embed.footer.text
+
+
+def test_answer_with_very_long_titles_still_fits():
+    embed = embeds.answer(
+        _answer(name="아주 긴 제목 " * 30, reason="because you liked " + "x" * 80),
+        heading="h",
+        synthetic=True,
+        image_name=None,
+    )
+    assert len(embed.description) <= 4096 and len(embed) <= 6000
+    assert "`24`" in embed.description and "[DEMO]" in embed.footer.text
+
+
+def test_low_confidence_is_said_plainly():
+    embed = embeds.answer(_answer(low=True), heading="h", synthetic=False, image_name=None)
+    assert "No close match" in embed.description and embed.colour == embeds.WARN
+
+
+def test_markdown_in_titles_cannot_break_links():
+    embed = embeds.answer(_answer(1, name="[evil](http://x) *bold*"), heading="h", synthetic=False, image_name=None)
+    assert embed.description.count("](") == 1  # only the real link
+    assert "\\*bold\\*" in embed.description
+
+
+def test_rating_feedback_for_each_state():
+    assert "you like" in embeds.rating_feedback("A", 1, 1)
+    assert "not for you" in embeds.rating_feedback("A", -1, -1)
+    assert "Removed your 👍" in embeds.rating_feedback("A", 1, 0)
