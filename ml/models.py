@@ -102,15 +102,24 @@ def paper_embedder(paper_model: keras.Model) -> keras.Model:
     )
 
 
-def supcon_loss(embeddings, labels, temperature: float = 0.1):
-    """Supervised contrastive loss (Khosla et al. 2020): views sharing a label attract, all others repel."""
+def supcon_loss(embeddings, labels, temperature: float = 0.1, groups=None, group_weight: float = 0.0):
+    """Supervised contrastive loss (Khosla et al. 2020): views sharing a label attract, all others repel.
+
+    With ``groups`` (e.g. author ids, -1 = unknown) other titles of the same group are extra positives weighted
+    ``group_weight``, so an author's titles drift together without collapsing onto one another."""
     labels = tf.reshape(labels, [-1, 1])
     n = tf.shape(embeddings)[0]
     logits = tf.matmul(embeddings, embeddings, transpose_b=True) / temperature
     self_mask = tf.eye(n)
     logits = logits - self_mask * 1e9
-    positives = tf.cast(tf.equal(labels, tf.transpose(labels)), tf.float32) - self_mask
+    same = tf.cast(tf.equal(labels, tf.transpose(labels)), tf.float32)
+    positives = same - self_mask
+    if groups is not None and group_weight > 0:
+        groups = tf.reshape(groups, [-1, 1])
+        known = tf.cast(groups >= 0, tf.float32)
+        same_group = tf.cast(tf.equal(groups, tf.transpose(groups)), tf.float32) * known * tf.transpose(known)
+        positives += group_weight * same_group * (1.0 - same)
     log_prob = logits - tf.reduce_logsumexp(logits, axis=1, keepdims=True)
-    per_anchor = tf.reduce_sum(positives * log_prob, axis=1) / tf.maximum(tf.reduce_sum(positives, axis=1), 1.0)
+    per_anchor = tf.reduce_sum(positives * log_prob, axis=1) / tf.maximum(tf.reduce_sum(positives, axis=1), 1e-6)
     has_pos = tf.cast(tf.reduce_sum(positives, axis=1) > 0, tf.float32)
     return -tf.reduce_sum(per_anchor * has_pos) / tf.maximum(tf.reduce_sum(has_pos), 1.0)

@@ -37,6 +37,8 @@ class TrainConfig:
     author_weight: float = 0.25
     paper_epochs: int = 15
     genre_views: int = 2  # augmented views per training image when fitting the genre head
+    genre_features: str = "fused"  # which features the shipped genre head uses: cnn, handcrafted or fused
+    author_positive_weight: float = 0.2  # same-author titles count as weak positives in the contrastive loss
     n_trees: int = 50
     preset: str = "default"
 
@@ -144,7 +146,9 @@ def train_backbone(
     def step(x, title_idx, genre_idx, author_idx):
         with tf.GradientTape() as tape:
             out = trainer(tf.cast(x, tf.float32), training=True)
-            contrastive = supcon_loss(out["embedding"], title_idx, config.temperature)
+            contrastive = supcon_loss(
+                out["embedding"], title_idx, config.temperature, author_idx, config.author_positive_weight
+            )
             genre = _masked_ce(out["genre"], genre_idx, genre_w)
             author = _masked_ce(out["author"], author_idx)
             loss = contrastive + config.genre_weight * genre + config.author_weight * author
