@@ -38,3 +38,13 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def resolve_run_dir(explicit, settings):
+    """``--run`` if given, else the configured ``TOONMATCH_RUN_DIR``; a clear error when neither is set."""
+    from ml.errors import RunFolderError
+
+    run = explicit or settings.run_dir
+    if run is None:
+        raise RunFolderError("no run folder: pass --run RUN or set TOONMATCH_RUN_DIR")
+    return run

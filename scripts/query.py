@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from scripts.cli import quiet_tensorflow, run_main, setup_logging
+from scripts.cli import quiet_tensorflow, resolve_run_dir, run_main, setup_logging
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -69,13 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     quiet_tensorflow()
     setup_logging(args.verbose)
     from ml.engine import Engine
-    from ml.errors import RunFolderError
     from ml.settings import load_settings
 
     settings = load_settings()
-    run = args.run or settings.run_dir
-    if run is None:
-        raise RunFolderError("no run folder: pass --run RUN or set TOONMATCH_RUN_DIR")
+    run = resolve_run_dir(args.run, settings)
     engine = Engine.load(
         run, taste_weight=settings.taste_weight, low_confidence_threshold=settings.low_confidence_threshold
     )

@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import sys
 
-from scripts.cli import quiet_tensorflow, run_main, setup_logging
+from scripts.cli import quiet_tensorflow, resolve_run_dir, run_main, setup_logging
 
 
 async def store(url: str, user_id: int, title_id: str, value: int) -> None:
@@ -37,15 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     quiet_tensorflow()
     setup_logging(args.verbose)
     from ml.catalog import load_catalog
-    from ml.errors import RunFolderError, UnknownTitleError
+    from ml.errors import UnknownTitleError
     from ml.run import read_config
     from ml.search import TitleSearch
     from ml.settings import load_settings
 
     settings = load_settings()
-    run = args.run or settings.run_dir
-    if run is None:
-        raise RunFolderError("no run folder: pass --run RUN or set TOONMATCH_RUN_DIR")
+    run = resolve_run_dir(args.run, settings)
     read_config(run)
     search = TitleSearch(list(load_catalog(run, check_images=False).titles))  # no model needed to name a title
     try:
