@@ -57,7 +57,8 @@ class Title:
         data["genres"] = list(self.genres)
         data["tags"] = list(self.tags)
         data["images"] = [os.path.relpath(p, root) for p in self.images]
-        return {**{k: v for k, v in data.items() if v not in (None, []) or k in ("title_en", "adult")}, **extra}
+        keep = {"title_en", "adult", *REQUIRED_FIELDS}  # the contract's fields stay even when null or empty
+        return {**{k: v for k, v in data.items() if v not in (None, []) or k in keep}, **extra}
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,11 @@ def test_write_then_load_round_trip_keeps_optional_fields(tmp_path):
 def test_shared_development_catalogue_is_valid(shared_webtoons):
     cat = load_catalog(shared_webtoons)
     assert len(cat) > 1000
+
+
+def test_snapshot_line_keeps_required_fields_even_when_empty(tmp_path):
+    make(tmp_path, [row(genres=[], authors=[])])
+    line = load_catalog(tmp_path).titles[0].to_json(tmp_path)
+    assert line["genres"] == [] and line["authors"] == [] and line["title_en"] is None
+    write_catalog(tmp_path, [line])
+    assert load_catalog(tmp_path).titles[0].genres == ()
