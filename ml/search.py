@@ -25,6 +25,7 @@ class Match:
 # names, a cheap bound over all of them (one in-order character overlap pass, ~1 ms) picks the candidates that WRatio
 # then scores exactly.
 PREFILTER_ABOVE = 2000
+AUTHOR_WEIGHT = 0.9  # a title named like the text beats a title whose author is
 CANDIDATES = 200
 
 
@@ -37,13 +38,16 @@ class TitleSearch:
         self._owners: list[str] = []
         self._choices: list[str] = []
         self._raw: list[str] = []
+        self._weights: list[float] = []
         for t in titles:
-            names = [t.title, t.title_en, *t.authors, *(t.extra.get("alt_titles") or [])]
-            for name in names:
+            names = [(n, 1.0) for n in (t.title, t.title_en, *(t.extra.get("alt_titles") or []))]
+            names += [(n, AUTHOR_WEIGHT) for n in t.authors]
+            for name, weight in names:
                 if isinstance(name, str) and name.strip():
                     self._owners.append(t.id)
                     self._raw.append(name)
                     self._choices.append(utils.default_process(name))
+                    self._weights.append(weight)
         self._lengths = np.array([len(c) for c in self._choices], dtype=np.float32)
         self._by_text = np.array(sorted(range(len(self._choices)), key=self._choices.__getitem__), dtype=np.int64)
         self._sorted = [self._choices[i] for i in self._by_text]  # prefix matches are one bisect away
@@ -74,7 +78,7 @@ class TitleSearch:
         for j in np.flatnonzero(scores >= min_score):
             idx = int(j if rows is None else rows[j])
             owner = self._owners[idx]
-            score = min(100.0, float(scores[j]) + (10.0 if idx in prefixed_rows else 0.0))
+            score = min(100.0, float(scores[j]) + (10.0 if idx in prefixed_rows else 0.0)) * self._weights[idx]
             if owner not in out or score > out[owner].score:
                 out[owner] = Match(owner, score, self._raw[idx])
         return sorted(out.values(), key=lambda m: (-m.score, self.titles[m.title_id].title))[:limit]

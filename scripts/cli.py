@@ -34,6 +34,11 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
         return main(argv)
     except ToonmatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        suggestions = getattr(exc, "suggestions", [])
+        if suggestions:
+            print("did you mean:", file=sys.stderr)
+            for suggestion in suggestions:
+                print(f"  {suggestion}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -37,7 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     quiet_tensorflow()
     setup_logging(args.verbose)
     from ml.catalog import load_catalog
-    from ml.errors import UnknownTitleError
     from ml.run import read_config
     from ml.search import TitleSearch
     from ml.settings import load_settings
@@ -46,13 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     run = resolve_run_dir(args.run, settings)
     read_config(run)
     search = TitleSearch(list(load_catalog(run, check_images=False).titles))  # no model needed to name a title
-    try:
-        title = search.resolve(args.title)
-    except UnknownTitleError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        for s in exc.suggestions:
-            print(f"  {s}", file=sys.stderr)
-        return 1
+    title = search.resolve(args.title)  # unknown or ambiguous: run_main lists the closest titles
     value = 1 if args.like else -1
     asyncio.run(store(args.db or settings.database_url, args.user, title.id, value))
     print(f"user {args.user} {'likes' if value > 0 else 'dislikes'} {search.describe(title.id)}")

@@ -143,3 +143,11 @@ def test_resolve_nonsense_is_unknown(search):
     with pytest.raises(UnknownTitleError, match="no title matches 'zzqqxxwv'") as info:
         search.resolve("zzqqxxwv")
     assert info.value.suggestions == []
+
+
+def test_a_title_named_like_the_text_beats_titles_by_an_author_named_like_it():
+    titles = [make_title("a:1", "신의 탑", authors=["SIU"]), make_title("a:2", "사이드킥", authors=["신의철"]),
+              make_title("a:3", "스쿨홀릭", authors=["신의철"])]
+    found = TitleSearch(titles).search("신의")
+    assert found[0].title_id == "a:1"
+    assert {m.title_id for m in found} == {"a:1", "a:2", "a:3"}  # authors still match, just lower
