@@ -90,11 +90,13 @@ def test_full_sheet_with_korean_titles():
         assert (strip != np.array(cs.CELL_BG, dtype=np.uint8)).any(axis=-1).sum() > 100, i
 
 
-def test_png_encoder_is_lossless():
+def test_png_is_a_faithful_256_colour_copy_of_the_sheet():
     sheet = render_sheet_image(QUERY, full_tiles(), banner="[DEMO] synthetic catalogue")
     data, fmt = cs.encode_sheet(sheet)
-    assert fmt == "png"
-    assert np.array_equal(np.asarray(decode(data).convert("RGB")), np.asarray(sheet))
+    decoded = decode(data)
+    assert fmt == "png" and decoded.mode == "P" and decoded.size == sheet.size
+    error = np.abs(np.asarray(decoded.convert("RGB"), dtype=np.int16) - np.asarray(sheet, dtype=np.int16))
+    assert error.mean() < 12  # 256 colours: close, not exact
 
 
 def test_font_comes_from_koreanize_matplotlib():
@@ -224,10 +226,13 @@ def test_banner():
     img = decode(data).convert("RGB")
     assert img.size == cs.sheet_size(banner=True) == (cs.GRID_W, cs.GRID_H + cs.BANNER_H)
     strip = np.asarray(img)[: cs.BANNER_H]
-    is_bg = (strip == np.array(cs.BANNER_BG, dtype=np.uint8)).all(axis=-1)
-    assert is_bg.mean() > 0.6 and (strip == np.array(cs.TEXT, dtype=np.uint8)).all(axis=-1).any()
+    def near(colour):  # the PNG has 256 colours: UI colours survive within a small tolerance
+        return (np.abs(strip.astype(np.int16) - np.array(colour)) <= 12).all(axis=-1)
+
+    assert near(cs.BANNER_BG).mean() > 0.6 and near(cs.TEXT).any()
     # the grid moved down by the banner: the query frame starts below it
-    assert tuple(np.asarray(img)[cs.BANNER_H + cs.MARGIN + 1, cs.MARGIN + 20]) == cs.ACCENT
+    frame = np.asarray(img)[cs.BANNER_H + cs.MARGIN + 1, cs.MARGIN + 20].astype(np.int16)
+    assert (np.abs(frame - np.array(cs.ACCENT)) <= 12).all()
     plain = decode(render_contact_sheet(QUERY, full_tiles(5), banner="   ")[0])
     assert plain.size == cs.sheet_size(banner=False)  # a blank banner is no banner
 
@@ -251,12 +256,12 @@ def test_webp_fallback_when_png_is_too_big(monkeypatch):
     assert img.size == cs.sheet_size(banner=False) and len(data) < len(png) - 1
 
 
-def test_noisy_covers_fall_back_to_webp_under_1mb():
+def test_noisy_covers_stay_under_1mb():
     rng = np.random.default_rng(0)
     noise = [Image.fromarray(rng.integers(0, 256, (146, 150, 3), dtype=np.uint8)) for _ in range(25)]
     tiles = [SheetTile(noise[i], i, KOREAN_TITLES[i - 1], 0.5) for i in range(1, 25)]
     data, fmt = render_contact_sheet(SheetTile(noise[0], None, "잡음", None), tiles)
-    assert fmt == "webp" and len(data) < 1_000_000
+    assert fmt in ("png", "webp") and len(data) < 1_000_000
     assert decode(data).size == cs.sheet_size(banner=False)
 
 
