@@ -197,8 +197,10 @@ class Engine:
         taste: TasteProfile | None = None,
         allow_adult: bool = False,
         exclude: set[str] | frozenset[str] = frozenset(),
+        prepared: bool = False,
     ) -> Answer:
-        """Rank titles for one query (one embedding per panel; panels vote by mean similarity)."""
+        """Rank titles for one query (one embedding per panel; panels vote by mean similarity). ``embeddings`` come
+        from the model, or are already in index space with ``prepared`` (a title's own vector)."""
         embeddings = np.atleast_2d(embeddings)
         taste = taste or TasteProfile()
         banned = set(exclude) | set(taste.disliked) | set(taste.exclude)
@@ -208,7 +210,7 @@ class Engine:
             else (lambda tid: self.titles.get(tid) is not None and self.titles[tid].adult is not True)
         )
         pool = max(k * 4, 100) if not taste.empty else k
-        per_panel = [self.index.query(e, pool, exclude=banned, keep=keep) for e in embeddings]
+        per_panel = [self.index.query(e, pool, exclude=banned, keep=keep, prepared=prepared) for e in embeddings]
         hits = _merge_panels(per_panel)
         results = self._rerank(hits, taste, k)
         best = max((r.similarity for r in results), default=0.0)  # a taste may rerank a weaker match first
@@ -248,6 +250,7 @@ class Engine:
             taste=taste,
             allow_adult=allow_adult,
             exclude={source.id},
+            prepared=True,
         )
         if genre_probs is None:
             answer.genres = [GenreGuess(g, 1.0) for g in source.genres[:3]]

@@ -32,10 +32,15 @@ class Hit:
 
 
 class TitleIndex:
-    def __init__(self, ann: AnnoyIndex, item_titles: list[str], dim: int):
+    """Items are stored centred (the catalogue's mean embedding subtracted) and normalised: a small network's
+    embeddings share a large common component, which would squeeze every cosine towards 1 and make "similarity"
+    meaningless; centred, unrelated covers score near 0 % and near-copies near 100 %. Ranking is unchanged."""
+
+    def __init__(self, ann: AnnoyIndex, item_titles: list[str], dim: int, center: np.ndarray | None = None):
         self.ann = ann
         self.item_titles = item_titles
         self.dim = dim
+        self.center = np.zeros(dim, np.float32) if center is None else np.asarray(center, np.float32)
         self.title_items: dict[str, list[int]] = {}
         for item, title_id in enumerate(item_titles):
             self.title_items.setdefault(title_id, []).append(item)
@@ -44,17 +49,26 @@ class TitleIndex:
     def n_titles(self) -> int:
         return len(self.title_items)
 
+    def prepare(self, embeddings: np.ndarray) -> np.ndarray:
+        """Model embeddings → index space (centred, unit length), one row per embedding."""
+        v = np.atleast_2d(np.asarray(embeddings, dtype=np.float32)) - self.center
+        return v / (np.linalg.norm(v, axis=1, keepdims=True) + 1e-12)
+
     @classmethod
-    def build(cls, embeddings: np.ndarray, item_titles: list[str], n_trees: int = 50, seed: int = 0) -> TitleIndex:
+    def build(
+        cls, embeddings: np.ndarray, item_titles: list[str], n_trees: int = 50, seed: int = 0, centre: bool = True
+    ) -> TitleIndex:
         if len(embeddings) != len(item_titles):
             raise ValueError("one title id per embedding row expected")
+        embeddings = np.asarray(embeddings, dtype=np.float32)
         dim = int(embeddings.shape[1])
         ann = AnnoyIndex(dim, "angular")
         ann.set_seed(seed)
-        for i, vec in enumerate(embeddings):
+        index = cls(ann, list(item_titles), dim, embeddings.mean(axis=0) if centre and len(embeddings) > 1 else None)
+        for i, vec in enumerate(index.prepare(embeddings)):
             ann.add_item(i, vec.tolist())
         ann.build(n_trees, n_jobs=1)
-        return cls(ann, list(item_titles), dim)
+        return index
 
     def save(self, folder: Path) -> None:
         folder = Path(folder)
@@ -62,7 +76,10 @@ class TitleIndex:
         self.ann.save(str(tmp))
         tmp.replace(folder / INDEX_FILE)
         (folder / IDS_FILE).write_text(
-            json.dumps({"dim": self.dim, "metric": "angular", "items": self.item_titles}, ensure_ascii=False)
+            json.dumps(
+                {"dim": self.dim, "metric": "angular", "center": self.center.tolist(), "items": self.item_titles},
+                ensure_ascii=False,
+            )
         )
 
     @classmethod
@@ -78,10 +95,10 @@ class TitleIndex:
         if not (folder / INDEX_FILE).is_file():
             raise RunFolderError(f"{folder}: no {INDEX_FILE}; build it with `python -m scripts.build_index`")
         ann.load(str(folder / INDEX_FILE), prefault=False)  # memory-mapped
-        return cls(ann, list(meta["items"]), int(meta["dim"]))
+        return cls(ann, list(meta["items"]), int(meta["dim"]), meta.get("center"))
 
     def title_vector(self, title_id: str) -> np.ndarray:
-        """Mean of a title's item vectors, normalised: what ``recommend(title)`` queries with."""
+        """Mean of a title's item vectors, normalised, in index space: what ``recommend(title)`` queries with."""
         vecs = np.array([self.ann.get_item_vector(i) for i in self.title_items[title_id]], dtype=np.float32)
         mean = vecs.mean(axis=0)
         return mean / (np.linalg.norm(mean) + 1e-12)
@@ -94,13 +111,15 @@ class TitleIndex:
         exclude: Iterable[str] = (),
         keep: Callable[[str], bool] | None = None,
         search_k: int = -1,
+        prepared: bool = False,
     ) -> list[Hit]:
         """The ``k`` most similar titles, each once at its best item score, skipping ``exclude`` and titles
-        ``keep`` rejects. Returns fewer only when the index has fewer eligible titles."""
+        ``keep`` rejects. Returns fewer only when the index has fewer eligible titles. ``vector`` is a model
+        embedding, or already in index space with ``prepared`` (e.g. a :meth:`title_vector`)."""
         exclude = set(exclude)
         n_items = len(self.item_titles)
         want = min(n_items, max(4 * k, k + 16))
-        vec = np.asarray(vector, dtype=np.float32).tolist()
+        vec = (np.asarray(vector, dtype=np.float32) if prepared else self.prepare(vector)[0]).tolist()
         while True:
             items, dists = self.ann.get_nns_by_vector(vec, want, search_k=search_k, include_distances=True)
             best: dict[str, float] = {}
@@ -135,12 +154,12 @@ def recall_vs_exact(
 ) -> float:
     """Mean overlap of Annoy's title top-k with the exact top-k, over items used as queries."""
     rng = np.random.default_rng(seed)
-    normed = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
+    normed = index.prepare(embeddings)
     picks = rng.choice(len(embeddings), size=min(n_queries, len(embeddings)), replace=False)
     k = min(k, index.n_titles)
     recalls = []
     for item in picks:
         exact = set(exact_title_neighbours(normed, index.item_titles, normed[item], k))
-        approx = {h.title_id for h in index.query(normed[item], k)}
+        approx = {h.title_id for h in index.query(normed[item], k, prepared=True)}
         recalls.append(len(exact & approx) / k)
     return float(np.mean(recalls))

@@ -42,7 +42,7 @@ def small_index() -> TitleIndex:
         ("a", at_cosine(0.7, axis=4)),
         ("d", -QUERY),
     ]
-    return TitleIndex.build(np.stack([v for _, v in rows]), [t for t, _ in rows], n_trees=10)
+    return TitleIndex.build(np.stack([v for _, v in rows]), [t for t, _ in rows], n_trees=10, centre=False)
 
 
 def test_a_title_with_several_items_appears_once_at_its_best_score(small_index):
@@ -146,3 +146,23 @@ def test_exact_neighbours_are_title_level_and_start_with_the_query_title():
     top = exact_title_neighbours(emb, owners, emb[4], 10)
     assert len(top) == len(set(top)) == 10
     assert top[0] == owners[4]
+
+
+def test_centring_spreads_similarities_that_share_a_common_component(tmp_path):
+    rng = np.random.default_rng(0)
+    dim = 64
+    common = rng.normal(size=dim) * 20  # what an undertrained network's embeddings look like: one big shared part
+    emb = (common + rng.normal(size=(60, dim))).astype(np.float32)
+    owners = [f"t{i}" for i in range(60)]
+    raw = TitleIndex.build(emb, owners, n_trees=20, centre=False).query(emb[0], 10)
+    centred = TitleIndex.build(emb, owners, n_trees=20)
+    hits = centred.query(emb[0], 10)
+    assert min(h.similarity for h in raw) > 0.9  # squeezed: every title looks "90 %+ similar"
+    assert hits[0].title_id == "t0" and hits[0].similarity > 0.99
+    assert max(h.similarity for h in hits[1:]) < 0.5  # unrelated titles now look unrelated
+    centred.save(tmp_path)
+    loaded = TitleIndex.load(tmp_path)
+    assert np.allclose(loaded.center, centred.center)
+    assert [h.title_id for h in loaded.query(emb[0], 10)] == [h.title_id for h in hits]
+    prepared = loaded.prepare(emb[:1])[0]
+    assert [h.title_id for h in loaded.query(prepared, 10, prepared=True)] == [h.title_id for h in hits]
