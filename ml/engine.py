@@ -98,7 +98,7 @@ class Engine:
         infer: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
         input_size: int = 96,
         taste_weight: float = 0.2,
-        low_confidence_threshold: float = 0.6,
+        low_confidence_threshold: float = 0.7,
         limits: ImageLimits = DEFAULT_LIMITS,
         run_dir: Path | None = None,
         synthetic: bool = False,
@@ -122,7 +122,7 @@ class Engine:
 
     # ---- loading -------------------------------------------------------------------------------------------
     @classmethod
-    def load(cls, run_dir: str | Path, *, taste_weight: float = 0.2, low_confidence_threshold: float = 0.6) -> Engine:
+    def load(cls, run_dir: str | Path, *, taste_weight: float = 0.2, low_confidence_threshold: float = 0.7) -> Engine:
         """Load model, memory-mapped index and catalogue snapshot from a run folder (logs the start-up cost)."""
         started = time.perf_counter()
         run = Path(run_dir).expanduser()

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     taste_weight: float = Field(default=0.2, ge=0.0, le=1.0, validation_alias="TOONMATCH_TASTE_WEIGHT")
     batch_max_size: int = Field(default=32, ge=1, validation_alias="TOONMATCH_BATCH_MAX_SIZE")
     batch_max_wait_ms: float = Field(default=5.0, ge=0.0, validation_alias="TOONMATCH_BATCH_MAX_WAIT_MS")
-    low_confidence_threshold: float = Field(default=0.6, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE")
+    low_confidence_threshold: float = Field(default=0.7, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE")
     message_content_intent: bool = Field(default=False, validation_alias="TOONMATCH_MESSAGE_CONTENT")
 
 
