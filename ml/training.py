@@ -47,7 +47,7 @@ class TrainConfig:
         presets = {
             "default": {},
             "quick": {
-                "epochs": 8,
+                "epochs": 16,
                 "paper_epochs": 6,
                 "genre_views": 1,
                 "n_trees": 20,
