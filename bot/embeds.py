@@ -77,7 +77,10 @@ def answer(ans: Answer, *, heading: str, synthetic: bool, image_name: str | None
     contact sheet) with links and "because you liked …" reasons, the contact sheet as the image."""
     head = []
     if ans.source is not None:
-        head.append(f"Genres of {_linked(ans.source)}: {genre_line(ans.genres, with_probability=False)}")
+        listed = " · ".join(f"**{escape_markdown(genre_name(g))}**" for g in ans.source.genres) or "not listed"
+        head.append(f"Genres of {_linked(ans.source)}: {listed}")
+        if ans.genres:
+            head.append(f"Its cover reads as: {genre_line(ans.genres)}")
     elif ans.genres:
         panels = f" (read as {ans.panels} panels)" if ans.panels > 1 else ""
         head.append(f"Genre guess{panels}: {genre_line(ans.genres)}")

@@ -66,3 +66,11 @@ def test_rating_feedback_for_each_state():
     assert "you like" in embeds.rating_feedback("A", 1, 1)
     assert "not for you" in embeds.rating_feedback("A", -1, -1)
     assert "Removed your 👍" in embeds.rating_feedback("A", 1, 0)
+
+
+def test_recommend_answer_lists_the_catalogue_genres_and_what_the_cover_reads_as():
+    ans = _answer()
+    ans.source = Title(id="naver:7", title="원작", authors=("작가",), genres=("fantasy", "action"), images=())
+    text = embeds.answer(ans, heading="h", synthetic=False, image_name=None).description
+    assert "Genres of" in text and "**fantasy** · **action**" in text
+    assert "Its cover reads as: **romance** 62%" in text
