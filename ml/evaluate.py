@@ -51,8 +51,10 @@ def retrieval(
     size: int,
     n_trees: int = 50,
     seed: int = 0,
-) -> tuple[dict, TitleIndex]:
-    """Index every image of the titles, query with a perturbed copy of each cover (seeded), count hits."""
+) -> tuple[dict, TitleIndex, np.ndarray]:
+    """Index every image of the titles, query with a perturbed copy of each cover (seeded), count hits.
+
+    Returns (metrics, the index, the item embeddings it was built from)."""
     arrays, owners = item_arrays(title_images, size)
     emb = run_batched(embed_fn, arrays)
     index = TitleIndex.build(emb, owners, n_trees=n_trees, seed=seed)
@@ -80,7 +82,7 @@ def retrieval(
         "n_queries": len(ids),
         "n_same_author_queries": author_n,
     }
-    return metrics, index
+    return metrics, index, emb
 
 
 def evaluate_catalog(
@@ -102,9 +104,7 @@ def evaluate_catalog(
     author, _, _ = classify(
         author_fn, listed, covers, config["authors"], lambda t: t.authors[0] if t.authors else None, size
     )
-    ret, index = retrieval(lambda x: serving(x)["embedding"], images, titles, size, int(config.get("n_trees", 50)))
-    arrays, _ = item_arrays(images, size)
-    emb = run_batched(lambda x: serving(x)["embedding"], arrays)
+    ret, index, emb = retrieval(lambda x: serving(x)["embedding"], images, titles, size, int(config.get("n_trees", 50)))
     result = {
         "genre": genre,
         "author": author,
@@ -116,5 +116,7 @@ def evaluate_catalog(
         from ml.models import paper_embedder
 
         base_fn = compiled(paper_embedder(paper), size)
-        result["retrieval_paper_baseline"], _ = retrieval(base_fn, images, titles, size, int(config.get("n_trees", 50)))
+        result["retrieval_paper_baseline"], _, _ = retrieval(
+            base_fn, images, titles, size, int(config.get("n_trees", 50))
+        )
     return result

@@ -184,8 +184,8 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
     )
     paper_fn = compiled(paper, size)
     paper_genre_m, _, _ = classify(paper_fn, test_titles, covers, list(labels.genres), lambda t: t.primary_genre, size)
-    ret_ours, _ = retrieval(lambda x: serving(x)["embedding"], images, titles, size, config.n_trees)
-    ret_paper, _ = retrieval(compiled(paper_embedder(paper), size), images, titles, size, config.n_trees)
+    ret_ours, _, _ = retrieval(lambda x: serving(x)["embedding"], images, titles, size, config.n_trees)
+    ret_paper, _, _ = retrieval(compiled(paper_embedder(paper), size), images, titles, size, config.n_trees)
     metrics = {
         "split": {k: len(v) for k, v in split.items()},
         "genre": genre_m,
