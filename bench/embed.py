@@ -74,7 +74,7 @@ def bench_index(run: Path, embeddings, n_queries: int = 500):
     vecs = vecs + rng.normal(0, 0.05, vecs.shape).astype(np.float32)  # no two queries alike
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     k = 24
-    want = min(len(index.item_titles), max(4 * k, k + 16))  # what TitleIndex.query asks Annoy for first
+    want = index.first_fetch(k)
     for v in vecs[:20]:
         index.query(v, k)  # page the memory-mapped index in
     q_ms = [timed(index.query, v, k)[0] for v in vecs]

@@ -46,6 +46,10 @@ class Title:
         return self.genres[0] if self.genres else None
 
     @property
+    def first_author(self) -> str | None:
+        return self.authors[0] if self.authors else None
+
+    @property
     def cover(self) -> Path | None:
         return self.images[0] if self.images else None
 

@@ -16,9 +16,10 @@ from ml.preprocess import open_image, split_panels
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
+SPLIT_FRACTIONS = (0.65, 0.15, 0.20)
 
 
-def split_titles(titles: list[Title], seed: int, fractions=(0.65, 0.15, 0.20)) -> dict[str, list[str]]:
+def split_titles(titles: list[Title], seed: int, fractions=SPLIT_FRACTIONS) -> dict[str, list[str]]:
     """Split by title, stratified by primary genre: each genre's titles are shuffled and dealt 65/15/20.
 
     Rare genres still get at least one training title; titles without a genre are split the same way as a group.
@@ -49,14 +50,13 @@ class Labels:
         return self.genres.index(title.primary_genre) if title.primary_genre in self.genres else -1
 
     def author_index(self, title: Title) -> int:
-        first = title.authors[0] if title.authors else None
-        return self.authors.index(first) if first in self.authors else -1
+        return self.authors.index(title.first_author) if title.first_author in self.authors else -1
 
 
 def build_labels(train: list[Title]) -> Labels:
     """Vocabularies from the training titles only: primary genres and first authors, most frequent first."""
     genres = Counter(t.primary_genre for t in train if t.primary_genre)
-    authors = Counter(t.authors[0] for t in train if t.authors)
+    authors = Counter(t.first_author for t in train if t.authors)
     return Labels(
         genres=tuple(sorted(genres, key=lambda g: (-genres[g], g))),
         authors=tuple(sorted(authors, key=lambda a: (-authors[a], a))),

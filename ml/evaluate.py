@@ -62,7 +62,7 @@ def retrieval(
     ids = sorted(title_images)
     queries = np.stack([letterbox(eval_perturbation(title_images[t][0], rng), size) for t in ids])
     q_emb = run_batched(embed_fn, queries)
-    covers = run_batched(embed_fn, stack_images([title_images[t][0] for t in ids], size))
+    covers = emb[[index.title_items[t][0] for t in ids]]  # each title's first item is its cover, already embedded
     by_author = Counter(a for t in ids for a in set(titles[t].authors))
     hit1 = hit24 = author_hits = author_n = 0
     k = min(K, index.n_titles)
@@ -101,9 +101,7 @@ def evaluate_catalog(
     genre, _, _ = classify(
         lambda x: serving(x)["genre"], listed, covers, config["genres"], lambda t: t.primary_genre, size
     )
-    author, _, _ = classify(
-        author_fn, listed, covers, config["authors"], lambda t: t.authors[0] if t.authors else None, size
-    )
+    author, _, _ = classify(author_fn, listed, covers, config["authors"], lambda t: t.first_author, size)
     ret, index, emb = retrieval(lambda x: serving(x)["embedding"], images, titles, size, int(config.get("n_trees", 50)))
     result = {
         "genre": genre,

@@ -97,6 +97,10 @@ class TitleIndex:
         ann.load(str(folder / INDEX_FILE), prefault=False)  # memory-mapped
         return cls(ann, list(meta["items"]), int(meta["dim"]), meta.get("center"))
 
+    def first_fetch(self, k: int) -> int:
+        """How many items :meth:`query` first asks Annoy for, to find ``k`` distinct titles."""
+        return min(len(self.item_titles), max(4 * k, k + 16))
+
     def title_vector(self, title_id: str) -> np.ndarray:
         """Mean of a title's item vectors, normalised, in index space: what ``recommend(title)`` queries with."""
         vecs = np.array([self.ann.get_item_vector(i) for i in self.title_items[title_id]], dtype=np.float32)
@@ -110,7 +114,6 @@ class TitleIndex:
         *,
         exclude: Iterable[str] = (),
         keep: Callable[[str], bool] | None = None,
-        search_k: int = -1,
         prepared: bool = False,
     ) -> list[Hit]:
         """The ``k`` most similar titles, each once at its best item score, skipping ``exclude`` and titles
@@ -118,10 +121,10 @@ class TitleIndex:
         embedding, or already in index space with ``prepared`` (e.g. a :meth:`title_vector`)."""
         exclude = set(exclude)
         n_items = len(self.item_titles)
-        want = min(n_items, max(4 * k, k + 16))
+        want = self.first_fetch(k)
         vec = (np.asarray(vector, dtype=np.float32) if prepared else self.prepare(vector)[0]).tolist()
         while True:
-            items, dists = self.ann.get_nns_by_vector(vec, want, search_k=search_k, include_distances=True)
+            items, dists = self.ann.get_nns_by_vector(vec, want, include_distances=True)
             best: dict[str, float] = {}
             for item, dist in zip(items, dists, strict=True):
                 title_id = self.item_titles[item]

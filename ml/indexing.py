@@ -14,7 +14,7 @@ from ml.catalog import Catalog, load_catalog, write_catalog
 from ml.dataset import load_title_images
 from ml.embedding import compiled, item_arrays, run_batched
 from ml.index import TitleIndex, recall_vs_exact
-from ml.run import load_model, now_iso, read_config, write_json
+from ml.run import CONFIG_FILE, load_model, now_iso, read_config, write_json
 
 log = logging.getLogger(__name__)
 COVERS_DIR = "covers"
@@ -88,6 +88,6 @@ def build_run_index(
     }
     config["index"] = stats
     config["n_trees"] = n_trees
-    write_json(run / "config.json", config)
+    write_json(run / CONFIG_FILE, config)
     log.info("indexed %d images of %d titles; recall@24 vs exact %.3f", len(owners), index.n_titles, recall)
     return stats

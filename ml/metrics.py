@@ -24,7 +24,3 @@ def classification_metrics(y_true: list[int] | np.ndarray, y_pred: list[int] | n
 
 def confusion(y_true, y_pred, n_classes: int) -> np.ndarray:
     return confusion_matrix(y_true, y_pred, labels=list(range(n_classes)))
-
-
-def hit_at(ranked: list[str], target: str, k: int) -> bool:
-    return target in ranked[:k]

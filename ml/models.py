@@ -35,7 +35,7 @@ class HorizontalFlip(keras.layers.Layer):
         return tf.reverse(x, axis=[2])
 
 
-def build_backbone(spec: ModelSpec, name: str = "backbone") -> keras.Model:
+def build_backbone(spec: ModelSpec) -> keras.Model:
     """Small VGG-ish CNN with batch norm; global average + max pooling → feature vector."""
     inputs = keras.Input((spec.input_size, spec.input_size, 3), name="image")
     x = keras.layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
@@ -49,7 +49,7 @@ def build_backbone(spec: ModelSpec, name: str = "backbone") -> keras.Model:
     pooled = keras.layers.Concatenate()(
         [keras.layers.GlobalAveragePooling2D()(x), keras.layers.GlobalMaxPooling2D()(x)]
     )
-    return keras.Model(inputs, pooled, name=name)
+    return keras.Model(inputs, pooled, name="backbone")
 
 
 def build_projection(spec: ModelSpec, feature_dim: int) -> keras.Model:
@@ -75,9 +75,12 @@ def build_trainer(spec: ModelSpec, n_genres: int, n_authors: int) -> tuple[keras
     return keras.Model(inputs, outputs, name="trainer"), backbone, projection
 
 
-def embed_graph(inputs, backbone: keras.Model, projection: keras.Model):
-    """Flip-averaged embedding: exactly invariant to horizontal mirroring."""
-    both = keras.layers.Add()([projection(backbone(inputs)), projection(backbone(HorizontalFlip()(inputs)))])
+def embed_graph(inputs, backbone: keras.Model, projection: keras.Model, features=None, flipped_features=None):
+    """Flip-averaged embedding: exactly invariant to horizontal mirroring (pass the backbone's outputs on the image
+    and its mirror image when the graph already computes them)."""
+    features = backbone(inputs) if features is None else features
+    flipped_features = backbone(HorizontalFlip()(inputs)) if flipped_features is None else flipped_features
+    both = keras.layers.Add()([projection(features), projection(flipped_features)])
     return L2Normalize(name="embedding")(both)
 
 

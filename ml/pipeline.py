@@ -11,50 +11,37 @@ import numpy as np
 
 from ml.augment import training_view
 from ml.catalog import load_catalog
-from ml.dataset import build_labels, load_title_images, split_titles
+from ml.dataset import SPLIT_FRACTIONS, build_labels, load_title_images, split_titles
 from ml.embedding import compiled, run_batched, stack_images
 from ml.evaluate import classify, retrieval
 from ml.genre_fit import VARIANTS, feature_model, fit_head, flip_averaged, head_layers, select, train_head
 from ml.indexing import build_run_index
 from ml.metrics import classification_metrics, confusion
-from ml.models import HorizontalFlip, L2Normalize, embed_graph, paper_embedder
+from ml.models import HorizontalFlip, embed_graph, paper_embedder
 from ml.preprocess import letterbox
 from ml.report import PAPER, write_report
-from ml.run import FORMAT_VERSION, MODEL_FILES, now_iso, versions, write_json
+from ml.run import CONFIG_FILE, FORMAT_VERSION, MODEL_FILES, now_iso, versions, write_json
 from ml.training import TrainConfig, train_backbone, train_paper_cnn
 
 log = logging.getLogger(__name__)
 
 
 def _genre_samples(images, ids, titles, labels, size, views: int, seed: int):
-    """All images of the training titles with a known genre, plus ``views`` augmented copies of each."""
+    """All images of the training titles with a known genre, plus ``views`` augmented copies of each:
+    (images, genre indices, the title id of each row)."""
     rng = np.random.default_rng(seed)
-    imgs, ys = [], []
+    imgs, ys, owners = [], [], []
     for tid in ids:
         y = labels.genre_index(titles[tid])
         if y < 0 or tid not in images:
             continue
         for img in images[tid]:
             imgs.append(letterbox(img, size))
-            ys.append(y)
             for _ in range(views):
                 imgs.append(letterbox(training_view(img, rng), size))
-                ys.append(y)
-    return np.stack(imgs), np.array(ys)
-
-
-def _sample_titles(images, ids, titles, labels, views: int) -> np.ndarray:
-    """The title id of each row :func:`_genre_samples` produces, in the same order."""
-    return np.array(
-        [
-            tid
-            for tid in ids
-            if tid in images and labels.genre_index(titles[tid]) >= 0
-            for _ in images[tid]
-            for _ in range(1 + views)
-        ],
-        dtype=object,
-    )
+            ys += [y] * (1 + views)
+            owners += [tid] * (1 + views)
+    return np.stack(imgs), np.array(ys), np.array(owners, dtype=object)
 
 
 def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig, progress: bool = True) -> dict:
@@ -65,7 +52,7 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
     titles = catalog.by_id()
     images = load_title_images(catalog, progress=progress)
     split = split_titles([titles[t] for t in images], config.seed)
-    write_json(out / "split.json", {"seed": config.seed, "fractions": [0.65, 0.15, 0.20], **split})
+    write_json(out / "split.json", {"seed": config.seed, "fractions": list(SPLIT_FRACTIONS), **split})
     labels = build_labels([titles[t] for t in split["train"]])
     if not labels.genres:
         log.warning("the training titles have no genres: the genre classifier will be trivial")
@@ -89,15 +76,14 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
     # configured family ships, refitted on train + val with its chosen C.
     feats_fn = compiled(feature_model(backbone, size), size)
     fit_ids = split["train"] + split["val"]
-    x_fit, y_fit = _genre_samples(images, fit_ids, titles, labels, size, config.genre_views, config.seed)
+    x_fit, y_fit, fit_owners = _genre_samples(images, fit_ids, titles, labels, size, config.genre_views, config.seed)
     f_fit = run_batched(feats_fn, x_fit, progress=progress, desc="genre features")
-    in_train = np.isin(_sample_titles(images, fit_ids, titles, labels, config.genre_views), split["train"])
+    in_train = np.isin(fit_owners, split["train"])
     evals = {}
     for name in ("val", "test"):
         ids = [t for t in split[name] if labels.genre_index(titles[t]) >= 0]
-        x = stack_images([images[t][0] for t in ids], size) if ids else np.zeros((0, size, size, 3), np.uint8)
         evals[name] = (
-            run_batched(feats_fn, x) if ids else None,
+            run_batched(feats_fn, stack_images([images[t][0] for t in ids], size)) if ids else None,
             np.array([labels.genre_index(titles[t]) for t in ids]),
         )
     n_genres = max(1, len(labels.genres))
@@ -130,9 +116,10 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
     inputs = keras.Input((size, size, 3), name="image")
     feats = backbone(inputs)
     flipped = backbone(HorizontalFlip()(inputs))
-    embedding = L2Normalize(name="embedding")(keras.layers.Add()([projection(feats), projection(flipped)]))
+    embedding = embed_graph(inputs, backbone, projection, feats, flipped)
     genre = head_layers(inputs, backbone, shipped, cnn_features=flip_averaged(inputs, backbone, feats, flipped))
-    keras.Model(inputs, {"embedding": embedding, "genre": genre}, name="serving").save(out / MODEL_FILES["serving"])
+    serving_model = keras.Model(inputs, {"embedding": embedding, "genre": genre}, name="serving")
+    serving_model.save(out / MODEL_FILES["serving"])
     e_in = keras.Input((size, size, 3), name="image")
     keras.Model(e_in, embed_graph(e_in, backbone, projection), name="embedder").save(out / MODEL_FILES["embedder"])
     g_in = keras.Input((size, size, 3), name="image")
@@ -143,7 +130,7 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
     author_model.save(out / MODEL_FILES["author"])
 
     # The paper's recipe, for the comparison table and the baseline embedding.
-    x_paper, y_paper = _genre_samples(images, split["train"], titles, labels, size, 0, config.seed)
+    x_paper, y_paper, _ = _genre_samples(images, split["train"], titles, labels, size, 0, config.seed)
     paper, paper_history = train_paper_cnn(config, x_paper, y_paper, n_genres, progress)
     paper.save(out / MODEL_FILES["paper_genre"])
 
@@ -168,20 +155,18 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
         },
         "versions": versions(),
     }
-    write_json(out / "config.json", run_config)
+    write_json(out / CONFIG_FILE, run_config)
     index_stats = build_run_index(out, catalog=catalog, title_images=images, progress=progress)
 
     # Test-split evaluation (genre/author on covers; retrieval of perturbed covers over the whole catalogue).
-    serving = compiled(keras.Model(inputs, {"embedding": embedding, "genre": genre}), size)
+    serving = compiled(serving_model, size)
     test_titles = [titles[t] for t in split["test"]]
     covers = {t: imgs[0] for t, imgs in images.items()}
     genre_m, y_true, y_pred = classify(
         lambda x: serving(x)["genre"], test_titles, covers, list(labels.genres), lambda t: t.primary_genre, size
     )
     author_fn = compiled(author_model, size)
-    author_m, _, _ = classify(
-        author_fn, test_titles, covers, list(labels.authors), lambda t: t.authors[0] if t.authors else None, size
-    )
+    author_m, _, _ = classify(author_fn, test_titles, covers, list(labels.authors), lambda t: t.first_author, size)
     paper_fn = compiled(paper, size)
     paper_genre_m, _, _ = classify(paper_fn, test_titles, covers, list(labels.genres), lambda t: t.primary_genre, size)
     ret_ours, _, _ = retrieval(lambda x: serving(x)["embedding"], images, titles, size, config.n_trees)

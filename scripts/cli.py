@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from ml.errors import ToonmatchError
+from ml.errors import RunFolderError, ToonmatchError
 
 
 def quiet_tensorflow() -> None:
@@ -47,8 +47,6 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
 
 def resolve_run_dir(explicit, settings):
     """``--run`` if given, else the configured ``TOONMATCH_RUN_DIR``; a clear error when neither is set."""
-    from ml.errors import RunFolderError
-
     run = explicit or settings.run_dir
     if run is None:
         raise RunFolderError("no run folder: pass --run RUN or set TOONMATCH_RUN_DIR")

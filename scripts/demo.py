@@ -65,8 +65,12 @@ def sample_query(run: Path, folder: Path) -> int:
     sheet = folder / f"contact_sheet.{fmt}"
     sheet.write_bytes(data)
     rank = next((n for n, r in enumerate(answer.results, 1) if r.title.id == source.id), None)
-    print(f"[4/4] contact sheet: {sheet}; the original title ranks #{rank}" if rank else
-          f"[4/4] contact sheet: {sheet}; the original title is not in the top 24", file=sys.stderr)
+    print(
+        f"[4/4] contact sheet: {sheet}; the original title ranks #{rank}"
+        if rank
+        else f"[4/4] contact sheet: {sheet}; the original title is not in the top 24",
+        file=sys.stderr,
+    )
     return 0
 
 
