@@ -45,15 +45,11 @@ def _linked(title: Title, limit: int = 60, *, link: bool = True) -> str:
     return f"**{_name(title, limit)}**"
 
 
-def genre_line(guesses: Sequence[GenreGuess], *, with_probability: bool = True) -> str:
-    if not guesses:
-        return ""
-    if with_probability:
-        return " · ".join(f"**{escape_markdown(genre_name(g.genre))}** {pct(g.probability)}" for g in guesses)
-    return " · ".join(f"**{escape_markdown(genre_name(g.genre))}**" for g in guesses)
+def genre_line(guesses: Sequence[GenreGuess]) -> str:
+    return " · ".join(f"**{escape_markdown(genre_name(g.genre))}** {pct(g.probability)}" for g in guesses)
 
 
-def result_lines(results: Sequence[Result], *, limit: int, link: bool = True, name_limit: int = 60) -> list[str]:
+def result_lines(results: Sequence[Result], *, link: bool = True, name_limit: int = 60) -> list[str]:
     lines = []
     for n, r in enumerate(results, start=1):
         line = f"`{n:>2}` {_linked(r.title, name_limit, link=link)} · {pct(r.similarity)}"
@@ -66,7 +62,7 @@ def result_lines(results: Sequence[Result], *, limit: int, link: bool = True, na
 def _fit(head: list[str], results: Sequence[Result], limit: int = DESCRIPTION_LIMIT) -> str:
     """Header lines + numbered results, shortened (no English title, then no links) until it fits."""
     for link, name_limit in ((True, 60), (True, 32), (False, 40), (False, 24)):
-        text = "\n".join([*head, *result_lines(results, limit=limit, link=link, name_limit=name_limit)])
+        text = "\n".join([*head, *result_lines(results, link=link, name_limit=name_limit)])
         if len(text) <= limit:
             return text
     return clip(text, limit)
@@ -130,8 +126,7 @@ def title_card(title: Title | None, title_id: str, rating: int) -> discord.Embed
     if title is None:
         embed = discord.Embed(title=clip(title_id, 256), description="This title is no longer in the catalogue.")
     else:
-        name = title.title + (f" ({title.title_en})" if title.title_en and title.title_en != title.title else "")
-        embed = discord.Embed(title=clip(name, 256), url=title.url, colour=BRAND)
+        embed = discord.Embed(title=clip(_plain(title), 256), url=title.url, colour=BRAND)
         if title.authors:
             embed.add_field(name="By", value=clip(", ".join(title.authors), 1024))
         if title.genres:

@@ -81,6 +81,11 @@ def _suggestions(exc: UnknownTitleError) -> str:
     return ("\nClosest matches:\n" + "\n".join(names)) if names else ""
 
 
+def perm_names(names: list[str]) -> str:
+    """Permission flags as Discord's settings name them: ``["manage_guild"]`` → ``"Manage Server"``."""
+    return ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in names)
+
+
 def describe(error: BaseException, interaction_id: int | None = None) -> Report:
     """The message and log level for ``error`` (unwrapping discord.py's invoke wrappers first)."""
     while isinstance(error, app_commands.CommandInvokeError | commands.CommandInvokeError):
@@ -90,10 +95,10 @@ def describe(error: BaseException, interaction_id: int | None = None) -> Report:
         wait = max(1, round(error.retry_after + 0.49))
         return Report(f"⏳ Slow down a little — try again in {wait} s.", info)
     if isinstance(error, app_commands.MissingPermissions):
-        perms = ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in error.missing_permissions)
+        perms = perm_names(error.missing_permissions)
         return Report(f"🔒 You need the **{perms}** permission for this command.", info)
     if isinstance(error, app_commands.BotMissingPermissions):
-        perms = ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in error.missing_permissions)
+        perms = perm_names(error.missing_permissions)
         return Report(f"🔒 I'm missing the **{perms}** permission here; ask a server admin to grant it.", warning)
     if isinstance(error, app_commands.NoPrivateMessage):
         return Report("This command only works in a server, not in direct messages.", info)

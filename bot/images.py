@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import mimetypes
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
@@ -17,6 +18,9 @@ from PIL import Image
 from bot.errors import NoImageError, NotAnImageError
 from ml.errors import BadImageError, ImageTooLargeError
 from ml.preprocess import DEFAULT_LIMITS
+
+if TYPE_CHECKING:
+    from ml.engine import Engine
 
 MAX_BYTES = DEFAULT_LIMITS.max_bytes
 # What Pillow (and so the engine) reads; SVG and HEIC are images to Discord but not to us.
@@ -129,3 +133,8 @@ def encode_thumbnail(image: Image.Image | None, size: int = 256) -> bytes | None
     out = io.BytesIO()
     thumb.save(out, "WEBP", quality=80)
     return out.getvalue()
+
+
+def cover_thumbnail(engine: Engine, title_id: str, size: int = 256) -> bytes | None:
+    """:func:`encode_thumbnail` of a title's cover (``None`` without one); run it off the event loop."""
+    return encode_thumbnail(engine.cover(title_id), size)

@@ -20,18 +20,17 @@ import logging
 import math
 import re
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import ui
 
-from bot import embeds, errors
-from bot.images import encode_thumbnail
+from bot import embeds, errors, images
 from db import queries
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
+    from ml.catalog import Title
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +99,16 @@ class RateButton(SafeItem, ui.DynamicItem[ui.Button], template=rf"tm:rate(?P<car
         state = await client.db.run(
             queries.toggle, interaction.user.id, self.title_id, self.value, interaction.guild_id
         )
-        name = title_name(client, self.title_id)
         log.info("user %s rated %s: %+d", interaction.user.id, self.title_id, state)
         if self.card:
-            embed, view, _ = title_card(client, self.title_id, state, with_file=False)
+            embed, view = title_card(client, self.title_id, state)
             if interaction.message is not None and any(
                 a.filename == "cover.webp" for a in interaction.message.attachments
             ):
                 embed.set_thumbnail(url="attachment://cover.webp")
             await interaction.response.edit_message(embed=embed, view=view)
             return
+        name = title_name(client, self.title_id)
         await interaction.response.send_message(embeds.rating_feedback(name, self.value, state), ephemeral=True)
 
 
@@ -159,10 +158,10 @@ class PickSelect(SafeItem, ui.DynamicItem[ui.Select], template=r"tm:pick"):
         client = _client(interaction)
         title_id = self.item.values[0]
         rating = await client.db.run(queries.get_rating, interaction.user.id, title_id)
-        embed, view, cover = title_card(client, title_id, rating, with_file=True)
+        embed, view = title_card(client, title_id, rating)
         file = None
-        if cover is not None and client.engine is not None:
-            data = await client.engine.run(cover)
+        if client.engine is not None:  # the cover as a thumbnail (None if the title or its cover is gone)
+            data = await client.engine.run(images.cover_thumbnail, client.engine.engine, title_id)
             if data is not None:
                 file = discord.File(io.BytesIO(data), "cover.webp")
                 embed.set_thumbnail(url="attachment://cover.webp")
@@ -252,30 +251,26 @@ def entries_from_message(message: discord.Message | None) -> list[Entry]:
 # --------------------------------------------------------------------------- title card
 
 
+def _title(client: Toonmatch, title_id: str) -> Title | None:
+    """The catalogue entry of ``title_id`` (``None`` without an engine or once the title left the catalogue)."""
+    return client.engine.engine.titles.get(title_id) if client.engine is not None else None
+
+
 def title_name(client: Toonmatch, title_id: str) -> str:
-    engine = client.engine
-    title = engine.engine.titles.get(title_id) if engine is not None else None
+    title = _title(client, title_id)
     return title.title if title is not None else title_id
 
 
-def title_card(client: Toonmatch, title_id: str, rating: int, *, with_file: bool):
-    """(embed, view, cover job) of one title with the viewer's 👍 / 👎 state. The cover job (``None`` unless
-    ``with_file``) is a function to run off the event loop that returns the thumbnail bytes."""
-    engine = client.engine
-    title = engine.engine.titles.get(title_id) if engine is not None else None
+def title_card(client: Toonmatch, title_id: str, rating: int) -> tuple[discord.Embed, ui.View]:
+    """(embed, view) of one title with the viewer's 👍 / 👎 state."""
+    title = _title(client, title_id)
     embed = embeds.title_card(title, title_id, rating)
     view = ui.View(timeout=None)
     view.add_item(RateButton(title_id, 1, label="Like", card=True, active=rating > 0))
     view.add_item(RateButton(title_id, -1, label="Not for me", card=True, active=rating < 0))
     if title is not None and title.url:
         view.add_item(ui.Button(label="Read", url=title.url, style=discord.ButtonStyle.link))
-    if not with_file or title is None or engine is None:
-        return embed, view, None
-    return embed, view, partial(_cover_thumbnail, engine.engine, title_id)
-
-
-def _cover_thumbnail(engine, title_id: str) -> bytes | None:
-    return encode_thumbnail(engine.cover(title_id))
+    return embed, view
 
 
 # --------------------------------------------------------------------------- /likes

@@ -95,10 +95,6 @@ class Database:
         self.sessionmaker = sessionmaker or make_sessionmaker(engine)
         self.busy_retries = busy_retries
 
-    @property
-    def dialect_name(self) -> str:
-        return self.engine.dialect.name
-
     def begin(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session inside a transaction: commits on normal exit, rolls back on error."""
         return self.sessionmaker.begin()

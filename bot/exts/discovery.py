@@ -35,10 +35,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _perm_names(names: list[str]) -> str:
-    return ", ".join(n.replace("_", " ").title() for n in names)
-
-
 @dataclass
 class Outcome:
     """What a discovery attempt did: posted (titles), nothing new to post, or disabled (reason)."""
@@ -86,7 +82,7 @@ class Discovery(commands.Cog):
         missing = self.missing_permissions(channel)
         if missing:
             raise errors.BotUserError(
-                f"🔒 I can't post in {channel.mention}: I'm missing **{_perm_names(missing)}** there. "
+                f"🔒 I can't post in {channel.mention}: I'm missing **{errors.perm_names(missing)}** there. "
                 "Give me those permissions (or pick another channel) and try again."
             )
         previous = await self.bot.db.run(queries.get_guild_settings, interaction.guild.id)
@@ -130,8 +126,7 @@ class Discovery(commands.Cog):
             await interaction.response.send_message(embeds.discovery_status(settings, None), ephemeral=True)
             return
         self.bot.require_engine()
-        errors.mark_deferred(interaction, ephemeral=True)
-        await interaction.response.defer(thinking=True, ephemeral=True)
+        await checks.defer(interaction, private=True)
         outcome = await self.post(settings)
         if outcome.disabled:
             text = f"⚠️ I couldn't post, so discovery is now off: {outcome.disabled}. Fix it and run `/discovery set`."
@@ -181,7 +176,7 @@ class Discovery(commands.Cog):
             return await self.disable(gid, "the discovery channel is not a text channel any more")
         missing = self.missing_permissions(channel)
         if missing:
-            return await self.disable(gid, f"I'm missing {_perm_names(missing)} in #{channel.name}")
+            return await self.disable(gid, f"I'm missing {errors.perm_names(missing)} in #{channel.name}")
         engine = self.bot.require_engine()
 
         async with self.bot.db.begin() as session:
@@ -209,7 +204,7 @@ class Discovery(commands.Cog):
         files, thumbs = [], {}
         if channel.permissions_for(guild.me).attach_files:
             for n, r in enumerate(picks, start=1):
-                data = await engine.run(_thumbnail, engine.engine, r.title.id)
+                data = await engine.run(images.cover_thumbnail, engine.engine, r.title.id, 160)
                 if data is not None:
                     thumbs[r.title.id] = f"cover-{n}.webp"
                     files.append(discord.File(io.BytesIO(data), thumbs[r.title.id]))
@@ -293,10 +288,6 @@ class Discovery(commands.Cog):
         """Removed from a server: drop its settings, discovery log and memberships (users' ratings stay)."""
         deleted = await self.bot.db.run(queries.forget_guild, guild.id)
         log.info("removed from guild %s: %d rows of its data deleted", guild.id, deleted)
-
-
-def _thumbnail(engine, title_id: str) -> bytes | None:
-    return images.encode_thumbnail(engine.cover(title_id), 160)
 
 
 async def setup(bot: Toonmatch) -> None:

@@ -102,10 +102,6 @@ class ClientStats:
     retries: Counter = field(default_factory=Counter)
     failures: Counter = field(default_factory=Counter)
 
-    @property
-    def total_retries(self) -> int:
-        return sum(self.retries.values())
-
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent or invalid."""

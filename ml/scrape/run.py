@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from ml.catalog import CATALOG_FILE
 from ml.scrape import naver
-from ml.scrape.client import DEFAULT_USER_AGENT, PoliteClient, RetryPolicy
+from ml.scrape.client import DEFAULT_USER_AGENT, RETRYABLE_STATUS, PoliteClient, RetryPolicy
 from ml.scrape.errors import BadResponseError, FetchError, NothingListedError
 from ml.scrape.naver import Episode, ListItem, TitleDetail
 from ml.scrape.store import Store
@@ -102,10 +102,6 @@ class ScrapeSummary:
     elapsed: float = 0.0
 
     @property
-    def detailed(self) -> int:
-        return self.in_catalog
-
-    @property
     def skipped_by_reason(self) -> Counter:
         return Counter(s.reason for s in self.skipped)
 
@@ -119,7 +115,7 @@ class ScrapeSummary:
             + (f", {self.limited_out} over --limit" if self.limited_out else "")
             + (f", {self.bad_list_entries} bad entries" if self.bad_list_entries else "")
             + ")",
-            f"detailed    {self.detailed} titles in the catalogue ({self.fetched} fetched now, "
+            f"detailed    {self.in_catalog} titles in the catalogue ({self.fetched} fetched now, "
             f"{self.reused} already complete); {self.adult} adult",
             f"with images {self.with_images} titles; images downloaded {self.images_downloaded}, "
             f"reused {self.images_reused}"
@@ -365,7 +361,7 @@ class _Runner:
             data, fmt = await self.client.get_image(url)
         except FetchError as exc:
             self.images_bar.update()
-            gone = exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 425, 429)
+            gone = exc.status is not None and 400 <= exc.status < 500 and exc.status not in RETRYABLE_STATUS
             if gone and index > 1:
                 self.summary.image_failures[exc.reason] += 1
                 log.warning("title %d: image %d (%s) left out: %s", title_id, index, url, exc)
