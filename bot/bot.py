@@ -49,6 +49,16 @@ class BotOptions:
     force_sync: bool = False  # sync even if unchanged (``python -m bot sync``)
     start_discovery_loop: bool = True
 
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides) -> BotOptions:
+        """The configurable knobs come from settings (``TOONMATCH_COOLDOWN_*``, ``TOONMATCH_DISCOVERY_PICKS``)."""
+        return cls(
+            cooldown_rate=settings.cooldown_uses,
+            cooldown_per=settings.cooldown_seconds,
+            discovery_picks=settings.discovery_picks,
+            **overrides,
+        )
+
 
 def build_intents(settings: Settings) -> discord.Intents:
     """Guilds (channels, permissions) and guild messages; message content only if configured (privileged)."""
@@ -85,7 +95,7 @@ class Toonmatch(commands.Bot):
         self.db = db
         self.engine = engine
         self.engine_error = engine_error
-        self.options = options or BotOptions()
+        self.options = options or BotOptions.from_settings(settings)
         self.http_session: aiohttp.ClientSession | None = None
         self.heavy_cooldowns: dict[int, app_commands.Cooldown] = {}  # user id → bucket (see bot.checks)
         self.ready_event: Any = None
@@ -272,7 +282,10 @@ async def sync_only(settings: Settings, *, db: Database | None = None) -> int:
         db = await open_database(settings.database_url)
     try:
         client = Toonmatch(
-            settings, db=db, engine=None, options=BotOptions(force_sync=True, start_discovery_loop=False)
+            settings,
+            db=db,
+            engine=None,
+            options=BotOptions.from_settings(settings, force_sync=True, start_discovery_loop=False),
         )
         async with client:
             await client.login(settings.discord_token.get_secret_value())

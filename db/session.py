@@ -12,10 +12,10 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
@@ -94,10 +94,23 @@ class Database:
         self.engine = engine
         self.sessionmaker = sessionmaker or make_sessionmaker(engine)
         self.busy_retries = busy_retries
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
-    def begin(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """A session inside a transaction: commits on normal exit, rolls back on error."""
-        return self.sessionmaker.begin()
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        """A session inside a transaction: commits on normal exit, rolls back on error. Counted, so that
+        :meth:`aclose` lets units of work already under way finish (a shutdown never cuts a commit short)."""
+        self._active += 1
+        self._idle.clear()
+        try:
+            async with self.sessionmaker.begin() as session:
+                yield session
+        finally:
+            self._active -= 1
+            if not self._active:
+                self._idle.set()
 
     async def run(
         self, fn: Callable[Concatenate[AsyncSession, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
@@ -109,7 +122,7 @@ class Database:
         """
         for attempt in range(self.busy_retries + 1):
             try:
-                async with self.sessionmaker.begin() as session:
+                async with self.begin() as session:
                     return await fn(session, *args, **kwargs)
             except OperationalError as exc:
                 if attempt >= self.busy_retries or not is_busy_error(exc):
@@ -119,7 +132,13 @@ class Database:
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
-    async def aclose(self) -> None:
+    async def aclose(self, timeout: float = 10.0) -> None:
+        """Wait (up to ``timeout`` s) for units of work under way, then close every connection."""
+        if self._active:
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout)
+            except TimeoutError:
+                log.warning("closing the database with %d unit(s) of work still running", self._active)
         await self.engine.dispose()
 
     async def __aenter__(self) -> Self:

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     batch_max_wait_ms: float = Field(default=5.0, ge=0.0, validation_alias="TOONMATCH_BATCH_MAX_WAIT_MS")
     low_confidence_threshold: float = Field(default=0.7, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE")
     message_content_intent: bool = Field(default=False, validation_alias="TOONMATCH_MESSAGE_CONTENT")
+    cooldown_uses: int = Field(default=3, ge=1, validation_alias="TOONMATCH_COOLDOWN_USES")
+    cooldown_seconds: float = Field(default=30.0, ge=0.0, validation_alias="TOONMATCH_COOLDOWN_SECONDS")
+    discovery_picks: int = Field(default=3, ge=1, le=10, validation_alias="TOONMATCH_DISCOVERY_PICKS")
 
 
 def load_settings(**overrides) -> Settings:

@@ -137,3 +137,13 @@ async def test_help_lists_the_commands(world):
     assert rec.original.ephemeral
     for name in ("/similar", "/recommend", "/genre", "/likes", "/forget-me", "/discovery set", "Find similar webtoons"):
         assert name in text
+
+
+def test_cooldown_and_discovery_picks_come_from_settings():
+    from bot.bot import BotOptions
+    from ml.settings import Settings
+
+    settings = Settings(TOONMATCH_COOLDOWN_USES=5, TOONMATCH_COOLDOWN_SECONDS=0, TOONMATCH_DISCOVERY_PICKS=4)
+    options = BotOptions.from_settings(settings, force_sync=True)
+    assert (options.cooldown_rate, options.cooldown_per, options.discovery_picks) == (5, 0.0, 4)
+    assert options.force_sync and options.start_discovery_loop

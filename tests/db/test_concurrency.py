@@ -153,3 +153,29 @@ async def test_run_does_not_retry_other_errors(database):
         await database.run(broken)
     assert calls == 1
     assert not is_busy_error(ValueError("database is locked"))
+
+
+async def test_closing_waits_for_a_unit_of_work_under_way_and_keeps_its_commit(database_url):
+    import asyncio
+
+    from db import open_database
+    from db.queries import get_rating, rate
+
+    db = await open_database(database_url)
+    inside = asyncio.Event()
+
+    async def slow_rating():
+        async with db.begin() as session:
+            await rate(session, 7, "naver:1", 1)
+            inside.set()
+            await asyncio.sleep(0.2)  # still inside the transaction when the shutdown starts
+
+    task = asyncio.create_task(slow_rating())
+    await inside.wait()
+    await db.aclose()  # must not cut the unit of work short
+    assert task.done() and task.exception() is None
+    reopened = await open_database(database_url)
+    try:
+        assert await reopened.run(get_rating, 7, "naver:1") == 1
+    finally:
+        await reopened.aclose()
