@@ -13,6 +13,7 @@ from ml.augment import training_view
 from ml.catalog import load_catalog
 from ml.dataset import SPLIT_FRACTIONS, build_labels, load_title_images, split_titles
 from ml.embedding import compiled, run_batched, stack_images
+from ml.errors import CatalogError
 from ml.evaluate import classify, retrieval
 from ml.genre_fit import VARIANTS, feature_model, fit_head, flip_averaged, head_layers, select, train_head
 from ml.indexing import build_run_index
@@ -24,6 +25,7 @@ from ml.run import CONFIG_FILE, FORMAT_VERSION, MODEL_FILES, now_iso, versions, 
 from ml.training import TrainConfig, train_backbone, train_paper_cnn
 
 log = logging.getLogger(__name__)
+MIN_TRAIN_TITLES = 8
 
 
 def _genre_samples(images, ids, titles, labels, size, views: int, seed: int):
@@ -47,15 +49,23 @@ def _genre_samples(images, ids, titles, labels, size, views: int, seed: int):
 def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig, progress: bool = True) -> dict:
     started = time.perf_counter()
     out = Path(out_dir)
-    catalog = load_catalog(catalog_dir, require_images=True)  # before creating OUT: a bad catalogue leaves nothing
-    out.mkdir(parents=True, exist_ok=True)
+    catalog = load_catalog(catalog_dir, require_images=True)  # checked before creating OUT: bad data leaves nothing
     titles = catalog.by_id()
     images = load_title_images(catalog, progress=progress)
     split = split_titles([titles[t] for t in images], config.seed)
-    write_json(out / "split.json", {"seed": config.seed, "fractions": list(SPLIT_FRACTIONS), **split})
     labels = build_labels([titles[t] for t in split["train"]])
-    if not labels.genres:
-        log.warning("the training titles have no genres: the genre classifier will be trivial")
+    if len(split["train"]) < MIN_TRAIN_TITLES:
+        raise CatalogError(
+            f"{catalog.root}: only {len(split['train'])} titles fall in the training split; "
+            f"training needs at least {MIN_TRAIN_TITLES} (the catalogue has {len(images)} titles with readable images)"
+        )
+    if len(labels.genres) < 2:
+        raise CatalogError(
+            f"{catalog.root}: the training titles have {len(labels.genres)} primary genre(s); the genre classifier "
+            "needs at least 2 (add genres to catalog.jsonl)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "split.json", {"seed": config.seed, "fractions": list(SPLIT_FRACTIONS), **split})
     size = config.spec.input_size
     log.info(
         "%d titles (%d train / %d val / %d test), %d genres, %d authors",

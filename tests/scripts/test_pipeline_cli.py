@@ -108,6 +108,25 @@ def test_train_on_a_missing_catalogue_is_a_one_line_error(tmp_path, capsys):
     assert not out.exists()  # nothing half-made left behind
 
 
+@pytest.mark.parametrize(
+    ("n_titles", "genres", "message"),
+    [(12, [], "needs at least 2"), (6, None, "training needs at least 8")],
+)
+def test_train_refuses_catalogues_it_cannot_learn_from(tmp_path, capsys, tiny_catalog, n_titles, genres, message):
+    from ml.catalog import write_catalog
+
+    rows = []
+    for title in load_catalog(tiny_catalog).titles[:n_titles]:
+        row = {**title.to_json(tiny_catalog), "images": [str(p) for p in title.images]}  # absolute paths
+        rows.append(row if genres is None else {**row, "genres": genres})
+    write_catalog(tmp_path / "cat", rows)
+    out = tmp_path / "run"
+    code = run_main(train.main, ["--catalog", str(tmp_path / "cat"), "--out", str(out), "--tiny", "--no-progress"])
+    lines = error_lines(capsys.readouterr().err)
+    assert code == 1 and len(lines) == 1 and message in lines[0]
+    assert not out.exists()
+
+
 # ---- evaluate ----------------------------------------------------------------------------------------------------
 
 
