@@ -93,17 +93,18 @@ def fit_head(
     return best
 
 
-def head_layers(inputs, backbone: keras.Model, head: FittedHead, cnn_features=None):
+def head_layers(inputs, backbone: keras.Model, head: FittedHead, cnn_features=None, name: str = "genre"):
     """Keras graph of the fitted head on ``inputs`` (pass ``cnn_features`` = :func:`flip_averaged` output to reuse
-    the backbone computation of the serving graph)."""
+    the backbone computation of the serving graph). The same recipe serves the author classifier (``name``)."""
     parts = []
     if head.variant in ("cnn", "fused"):
         parts.append(flip_averaged(inputs, backbone) if cnn_features is None else cnn_features)
     if head.variant in ("handcrafted", "fused"):
         parts.append(handcrafted_features(inputs))
     feats = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="fused")(parts)
-    norm = keras.layers.Normalization(mean=head.mean, variance=head.scale**2, name="standardise")(feats)
-    dense = keras.layers.Dense(head.weights.shape[1], activation="softmax", name="genre")
+    norm_name = "standardise" if name == "genre" else f"standardise_{name}"
+    norm = keras.layers.Normalization(mean=head.mean, variance=head.scale**2, name=norm_name)(feats)
+    dense = keras.layers.Dense(head.weights.shape[1], activation="softmax", name=name)
     out = dense(norm)
     dense.set_weights([head.weights.astype("float32"), head.bias.astype("float32")])
     return out
