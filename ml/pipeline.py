@@ -87,9 +87,15 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
     feats_fn = compiled(feature_model(backbone, size), size)
     fit_ids = split["train"] + split["val"]
     genre_of, author_of = (lambda t: labels.genre_index(titles[t])), (lambda t: labels.author_index(titles[t]))
-    x_fit, y_fit, fit_owners = _labelled_samples(images, fit_ids, genre_of, size, config.genre_views, config.seed)
-    f_fit = run_batched(feats_fn, x_fit, progress=progress, desc="genre features")
-    in_train = np.isin(fit_owners, split["train"])
+    # One feature pass serves both heads: every image of the titles whose genre or author is known (+ views).
+    x_all, _, owners = _labelled_samples(
+        images, fit_ids, lambda t: max(genre_of(t), author_of(t)), size, config.genre_views, config.seed
+    )
+    f_all = run_batched(feats_fn, x_all, progress=progress, desc="head features")
+    y_genre, y_author = np.array([genre_of(t) for t in owners]), np.array([author_of(t) for t in owners])
+    has_genre = y_genre >= 0
+    f_fit, y_fit = {k: v[has_genre] for k, v in f_all.items()}, y_genre[has_genre]
+    in_train = np.isin(owners[has_genre], split["train"])
     evals = {}
     for name in ("val", "test"):
         ids = [t for t in split[name] if labels.genre_index(titles[t]) >= 0]
@@ -125,8 +131,8 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
 
     # Author classifier: the same recipe on the same features (far better than the multi-task author head where
     # authors have a recognisable style; both are reported).
-    x_a, y_a, a_owners = _labelled_samples(images, fit_ids, author_of, size, config.genre_views, config.seed)
-    f_a = select(run_batched(feats_fn, x_a, progress=progress, desc="author features"), best)
+    has_author = y_author >= 0
+    f_a, y_a, a_owners = select(f_all, best)[has_author], y_author[has_author], owners[has_author]
     val_ids = [t for t in split["val"] if author_of(t) >= 0]
     f_val = (
         select(run_batched(feats_fn, stack_images([images[t][0] for t in val_ids], size)), best) if val_ids else None
