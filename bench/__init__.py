@@ -106,7 +106,7 @@ def _fmt(value: object) -> str:
 # ---- inputs -------------------------------------------------------------------------------------------------------
 def cover_paths(run: Path, limit: int | None = None) -> list[Path]:
     """Cover images of the run's catalogue snapshot (thumbnails in ``RUN/covers``), those that exist."""
-    from ml.catalog import load_catalog
+    from catalog.format import load_catalog
 
     catalog = load_catalog(run, check_images=False)
     paths = [t.cover for t in catalog.titles if t.cover is not None and t.cover.is_file()]

@@ -66,7 +66,7 @@ def bench_model(run: Path, seconds: float, batch_sizes: tuple[int, ...]):
 def bench_index(run: Path, embeddings, n_queries: int = 500):
     import numpy as np
 
-    from ml.index import TitleIndex
+    from ml.serve.index import TitleIndex
 
     index = TitleIndex.load(run)
     rng = np.random.default_rng(0)
@@ -104,7 +104,7 @@ def _slug_english(title_id: str) -> str | None:
 
 def search_corpus(run: Path):
     """~10,000 titles: real (or run) titles, then suffixed variants with varied authors until 10k."""
-    from ml.catalog import Title, load_catalog
+    from catalog.format import Title, load_catalog
 
     base = _real_titles() if REAL_CATALOG.is_file() else []
     if base:
@@ -138,7 +138,7 @@ def _real_titles():
     them)."""
     import json
 
-    from ml.catalog import Title
+    from catalog.format import Title
 
     out = []
     for line in REAL_CATALOG.read_text(encoding="utf-8").splitlines():
@@ -186,7 +186,7 @@ def search_queries(titles, n: int = SEARCH_QUERIES, seed: int = 0) -> list[tuple
 
 
 def bench_search(run: Path):
-    from ml.search import TitleSearch
+    from ml.serve.search import TitleSearch
 
     titles, source = search_corpus(run)
     build_ms, searcher = timed(TitleSearch, titles)

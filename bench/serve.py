@@ -1,4 +1,4 @@
-"""Serving latency and throughput through the async front (``ml.serving.AsyncEngine``), as the bot uses it.
+"""Serving latency and throughput through the async front (``ml.serve.recommender.AsyncEngine``), as the bot uses it.
 
     python bench/serve.py [--run RUN] [--requests 192] [--rounds 2]
 
@@ -89,7 +89,7 @@ def predict_engine(engine, run: Path):
 # ---- stage profile --------------------------------------------------------------------------------------------------
 def profile(engine, uploads: list[bytes]) -> list[list[object]]:
     """ms of each stage of one request, run synchronously (no queueing, no threads)."""
-    from ml.contact_sheet import SheetTile, encode_sheet, render_sheet_image
+    from ml.serve.contact_sheet import SheetTile, encode_sheet, render_sheet_image
 
     stages: dict[str, list[float]] = {}
 
@@ -119,7 +119,7 @@ def profile(engine, uploads: list[bytes]) -> list[list[object]]:
 
 # ---- main -----------------------------------------------------------------------------------------------------------
 async def bench(engine, slow_engine, uploads: list[bytes], n: int, single_n: int, rounds: int):
-    from ml.serving import AsyncEngine
+    from ml.serve.recommender import AsyncEngine
 
     fronts = {
         "batched (AsyncEngine defaults)": lambda: AsyncEngine(engine),
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run: {run}")
 
     from bench import cover_paths, upload_bytes
-    from ml.engine import Engine
+    from ml.serve.engine import Engine
 
     load_ms, engine = timed(Engine.load, run)
     slow = predict_engine(engine, run)

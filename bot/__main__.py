@@ -88,8 +88,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None, *, ready_event: Any = None, stop_event: Any = None) -> int:
     """Entry point; ``ready_event``/``stop_event`` let a test harness run it in a worker thread and stop it."""
     args = parse_args(argv)
-    from ml.errors import ToonmatchError
-    from ml.settings import load_settings
+    from core.errors import ToonmatchError
+    from core.settings import load_settings
 
     settings = load_settings()
     overrides = {"run_dir": args.run_dir, "database_url": args.database_url, "log_level": args.log_level}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import checks, embeds, errors, images, views
-from ml.engine import Answer
+from ml.serve.engine import Answer
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch

@@ -26,11 +26,11 @@ from discord.ext import commands
 import bot.exts
 from bot import views
 from bot.errors import EngineUnavailableError
+from core.errors import ToonmatchError
+from core.settings import Settings
 from db import Database, open_database, queries
-from ml.engine import TasteProfile
-from ml.errors import ToonmatchError
-from ml.serving import AsyncEngine
-from ml.settings import Settings
+from ml.serve.engine import TasteProfile
+from ml.serve.recommender import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ async def open_engine(settings: Settings) -> tuple[AsyncEngine | None, str | Non
     if settings.run_dir is None:
         log.warning("TOONMATCH_RUN_DIR is not set: image and title commands will explain that the engine is missing")
         return None, "no run folder configured"
-    from ml.engine import Engine
+    from ml.serve.engine import Engine
 
     try:
         engine = await asyncio.to_thread(

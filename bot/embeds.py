@@ -8,9 +8,9 @@ from datetime import datetime
 import discord
 from discord.utils import escape_markdown, format_dt
 
+from catalog.format import Title
 from db.queries import GuildSettings, RatingPage
-from ml.catalog import Title
-from ml.engine import Answer, GenreGuess, Result
+from ml.serve.engine import Answer, GenreGuess, Result
 
 BRAND = discord.Colour(0x00C73C)  # webtoon green
 WARN = discord.Colour(0xF0A020)

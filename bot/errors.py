@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ml.errors import (
+from core.errors import (
     AmbiguousTitleError,
     BadImageError,
     ImageTooLargeError,

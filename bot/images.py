@@ -16,11 +16,11 @@ import discord
 from PIL import Image
 
 from bot.errors import NoImageError, NotAnImageError
-from ml.errors import BadImageError, ImageTooLargeError
+from core.errors import BadImageError, ImageTooLargeError
 from ml.preprocess import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
-    from ml.engine import Engine
+    from ml.serve.engine import Engine
 
 MAX_BYTES = DEFAULT_LIMITS.max_bytes
 # What Pillow (and so the engine) reads; SVG and HEIC are images to Discord but not to us.

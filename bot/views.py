@@ -30,7 +30,7 @@ from db import queries
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
-    from ml.catalog import Title
+    from catalog.format import Title
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ml.errors import RunFolderError
+from core.errors import RunFolderError
 
 CONFIG_FILE = "config.json"
 FORMAT_VERSION = 1
@@ -78,11 +78,11 @@ def model_path(run_dir: str | Path, name: str) -> Path:
 
 
 def load_model(run_dir: str | Path, name: str):
-    """Load one of the run's Keras models (custom layers are registered by importing ``ml.models``)."""
+    """Load one of the run's Keras models (importing ``ml.layers`` and ``ml.features`` registers the custom layers)."""
     import keras
 
     import ml.features  # noqa: F401  (registers the custom layers)
-    import ml.models  # noqa: F401
+    import ml.layers  # noqa: F401
 
     path = model_path(run_dir, name)
     try:

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--n-trees must be at least 1")
     quiet_tensorflow()
     setup_logging(args.verbose)
-    from ml.indexing import build_run_index
+    from ml.train.indexing import build_run_index
 
     stats = build_run_index(args.run, args.catalog, n_trees=args.n_trees, progress=not args.no_progress)
     print(

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from ml.errors import RunFolderError, ToonmatchError
+from core.errors import RunFolderError, ToonmatchError
 
 
 def quiet_tensorflow() -> None:

@@ -24,9 +24,9 @@ into .env as DISCORD_TOKEN=... (see .env.example and docs/discord.md), invite it
 
 def ensure_run(folder: Path, progress: bool) -> Path:
     """Build the demo catalogue and a quick run once; later calls reuse them."""
-    from ml.demo_catalog import generate_demo_catalog
-    from ml.pipeline import train_run
-    from ml.training import TrainConfig
+    from catalog.demo import generate_demo_catalog
+    from ml.train.pipeline import train_run
+    from ml.train.training import TrainConfig
 
     catalog, run = folder / "catalog", folder / "run"
     if not (catalog / "catalog.jsonl").is_file():
@@ -46,10 +46,10 @@ def sample_query(run: Path, folder: Path) -> int:
 
     import numpy as np
 
-    from ml.augment import eval_perturbation
-    from ml.catalog import load_catalog
-    from ml.engine import Engine
+    from catalog.format import load_catalog
     from ml.preprocess import open_image
+    from ml.serve.engine import Engine
+    from ml.train.augment import eval_perturbation
     from scripts.query import print_answer
 
     split = json.loads((run / "split.json").read_text())
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     quiet_tensorflow()
     setup_logging()
-    from ml.settings import load_settings
+    from core.settings import load_settings
 
     settings = load_settings()
     args.dir.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     quiet_tensorflow()
     setup_logging(args.verbose)
-    from ml.evaluate import evaluate_catalog
+    from ml.train.evaluate import evaluate_catalog
 
     result = evaluate_catalog(args.run, args.catalog, baseline=args.baseline, progress=not args.no_progress)
     print(_summary(result), file=sys.stderr)

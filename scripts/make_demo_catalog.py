@@ -16,8 +16,8 @@ import time
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ml.catalog import load_catalog
-from ml.demo_catalog import DEFAULT_TITLES, MAX_IMAGES_PER_TITLE, MAX_TITLES, generate_demo_catalog
+from catalog.demo import DEFAULT_TITLES, MAX_IMAGES_PER_TITLE, MAX_TITLES, generate_demo_catalog
+from catalog.format import load_catalog
 from scripts.cli import run_main
 
 PROG = "make_demo_catalog"

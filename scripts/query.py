@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 async def stored_taste(url: str, user_id: int):
     from db import open_database
     from db.queries import user_taste
-    from ml.engine import TasteProfile
+    from ml.serve.engine import TasteProfile
 
     async with await open_database(url) as database:
         taste = await database.run(user_taste, user_id)
@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_tensorflow()
     setup_logging(args.verbose)
-    from ml.engine import Engine
-    from ml.settings import load_settings
+    from core.settings import load_settings
+    from ml.serve.engine import Engine
 
     settings = load_settings()
     run = resolve_run_dir(args.run, settings)

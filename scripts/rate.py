@@ -36,10 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     quiet_tensorflow()
     setup_logging(args.verbose)
-    from ml.catalog import load_catalog
+    from catalog.format import load_catalog
+    from core.settings import load_settings
     from ml.run import read_config
-    from ml.search import TitleSearch
-    from ml.settings import load_settings
+    from ml.serve.search import TitleSearch
 
     settings = load_settings()
     run = resolve_run_dir(args.run, settings)

@@ -21,10 +21,10 @@ from pathlib import Path
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from ml.errors import ToonmatchError
-from ml.scrape.client import DEFAULT_USER_AGENT, RetryPolicy
-from ml.scrape.naver import DEFAULT_API_BASE, WEEKDAYS
-from ml.scrape.run import ScrapeConfig, scrape
+from catalog.scrape.client import DEFAULT_USER_AGENT, RetryPolicy
+from catalog.scrape.naver import DEFAULT_API_BASE, WEEKDAYS
+from catalog.scrape.run import ScrapeConfig, scrape
+from core.errors import ToonmatchError
 
 PROG = "python -m scripts.scrape"
 

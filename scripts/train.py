@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_tensorflow()
     setup_logging(args.verbose)
-    from ml.pipeline import train_run
-    from ml.training import TrainConfig
+    from ml.train.pipeline import train_run
+    from ml.train.training import TrainConfig
 
     preset = "tiny" if args.tiny else "quick" if args.quick else "default"
     config = TrainConfig.preset_named(preset, epochs=args.epochs, seed=args.seed, n_trees=args.n_trees)

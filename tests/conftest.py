@@ -18,7 +18,7 @@ TINY_TITLES = 40
 @pytest.fixture(scope="session")
 def tiny_catalog(tmp_path_factory) -> Path:
     """A synthetic demo catalogue of 40 titles (generated, nothing copied)."""
-    from ml.demo_catalog import generate_demo_catalog
+    from catalog.demo import generate_demo_catalog
 
     return Path(generate_demo_catalog(tmp_path_factory.mktemp("catalog"), n_titles=TINY_TITLES, seed=0))
 
@@ -26,8 +26,8 @@ def tiny_catalog(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(tiny_catalog, tmp_path_factory) -> Path:
     """A real run folder (tiny Keras models, real Annoy index) trained on ``tiny_catalog`` in seconds."""
-    from ml.pipeline import train_run
-    from ml.training import TrainConfig
+    from ml.train.pipeline import train_run
+    from ml.train.training import TrainConfig
 
     run = tmp_path_factory.mktemp("run")
     train_run(tiny_catalog, run, TrainConfig.preset_named("tiny"), progress=False)

@@ -23,8 +23,8 @@ from discord.ext import commands, tasks
 
 from bot import checks, embeds, errors, images, views
 from bot.bot import Toonmatch
+from core.errors import BadImageError
 from db import GuildSettings, queries
-from ml.errors import BadImageError
 
 log = logging.getLogger(__name__)
 

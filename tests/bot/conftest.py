@@ -20,9 +20,9 @@ import pytest_asyncio
 from PIL import Image
 
 from bot.bot import BotOptions, Toonmatch
+from core.settings import Settings
 from db import Database, open_database
-from ml.serving import AsyncEngine
-from ml.settings import Settings
+from ml.serve.recommender import AsyncEngine
 from tests.helpers.fake_discord.server import FakeDiscord
 
 # Heavy-command cooldowns off unless a test turns them on; no background discovery loop (tests call post_due).
@@ -32,7 +32,7 @@ TEST_OPTIONS = dict(cooldown_per=0.0, start_discovery_loop=False)
 @pytest.fixture(scope="session")
 def bot_engine(tiny_run):
     """The real engine on the tiny run folder, loaded once (thread-safe for reads; each test wraps it)."""
-    from ml.engine import Engine
+    from ml.serve.engine import Engine
 
     return Engine.load(tiny_run)
 

@@ -141,7 +141,7 @@ async def test_help_lists_the_commands(world):
 
 def test_cooldown_and_discovery_picks_come_from_settings():
     from bot.bot import BotOptions
-    from ml.settings import Settings
+    from core.settings import Settings
 
     settings = Settings(TOONMATCH_COOLDOWN_USES=5, TOONMATCH_COOLDOWN_SECONDS=0, TOONMATCH_DISCOVERY_PICKS=4)
     options = BotOptions.from_settings(settings, force_sync=True)

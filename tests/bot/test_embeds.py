@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot import embeds
-from ml.catalog import Title
-from ml.engine import Answer, GenreGuess, Result
+from catalog.format import Title
+from ml.serve.engine import Answer, GenreGuess, Result
 
 
 def _title(i: int, *, name: str | None = None, url: str | None = "https://comic.naver.com/webtoon/list?titleId=1"):

@@ -11,7 +11,7 @@ import pytest
 from discord import app_commands
 
 from bot import errors
-from ml.errors import AmbiguousTitleError, BadImageError, ImageTooLargeError, RunFolderError, UnknownTitleError
+from core.errors import AmbiguousTitleError, BadImageError, ImageTooLargeError, RunFolderError, UnknownTitleError
 
 
 def _interaction(*, done: bool, rtype=None, extras=None, itype=discord.InteractionType.application_command):

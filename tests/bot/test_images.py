@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot import images
 from bot.errors import NoImageError, NotAnImageError
-from ml.errors import BadImageError, ImageTooLargeError
+from core.errors import BadImageError, ImageTooLargeError
 
 
 def _attachment(filename="a.png", content_type="image/png", size=1000):

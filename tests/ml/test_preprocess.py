@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from ml.errors import BadImageError, ImageTooLargeError
+from core.errors import BadImageError, ImageTooLargeError
 from ml.preprocess import ImageLimits, letterbox, load_panels, open_image, split_panels
 
 RED, BLUE, WHITE, BLACK = (255, 0, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ml.catalog import CATALOG_FILE, load_catalog
-from ml.demo_catalog import GENRES, README_MARKER, generate_demo_catalog, number_of_authors
-from ml.errors import CatalogError
+from catalog.demo import GENRES, README_MARKER, generate_demo_catalog, number_of_authors
+from catalog.format import CATALOG_FILE, load_catalog
+from core.errors import CatalogError
 from scripts.cli import run_main
 from scripts.make_demo_catalog import main
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ml.catalog import CATALOG_FILE, load_catalog
+from catalog.format import CATALOG_FILE, load_catalog
 from scripts import build_index, evaluate, query, rate, train
 from scripts.cli import run_main
 
@@ -113,7 +113,7 @@ def test_train_on_a_missing_catalogue_is_a_one_line_error(tmp_path, capsys):
     [(12, [], "needs at least 2"), (6, None, "training needs at least 8")],
 )
 def test_train_refuses_catalogues_it_cannot_learn_from(tmp_path, capsys, tiny_catalog, n_titles, genres, message):
-    from ml.catalog import write_catalog
+    from catalog.format import write_catalog
 
     rows = []
     for title in load_catalog(tiny_catalog).titles[:n_titles]:
@@ -210,7 +210,7 @@ def test_query_by_korean_partial_title_recommends_from_that_title(tiny_run, fami
 
 
 def test_query_sheet_writes_a_decodable_image(tiny_run, family, tmp_path, capsys):
-    pytest.importorskip("ml.contact_sheet")
+    pytest.importorskip("ml.serve.contact_sheet")
     out = tmp_path / "sheets" / "OUT.png"
     assert query.main(["--run", str(tiny_run), "--image", str(family[0].cover), "--sheet", str(out)]) == 0
     written = [p for p in (out, out.with_suffix(".webp")) if p.is_file()]
@@ -253,7 +253,7 @@ def test_query_help_runs_as_a_module():
 
 
 def test_build_index_with_another_catalogue_makes_the_run_serve_its_titles(tiny_run, titles, tmp_path, capsys):
-    from ml.demo_catalog import generate_demo_catalog
+    from catalog.demo import generate_demo_catalog
 
     other = generate_demo_catalog(tmp_path / "other", n_titles=10, seed=7)
     other_titles = load_catalog(other).titles

@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 
 from scripts.scrape import build_parser, main
-from tests.ml.scrape.conftest import standard_faults
-from tests.ml.scrape.helpers import assert_complete_and_valid, snapshot
-from tests.ml.scrape.replay_server import ReplayServer
+from tests.catalog.scrape.conftest import standard_faults
+from tests.catalog.scrape.helpers import assert_complete_and_valid, snapshot
+from tests.catalog.scrape.replay_server import ReplayServer
 
 REPO = Path(__file__).resolve().parents[2]
 FAST_FLAGS = ["--rate", "0", "--retry-base-delay", "0.005", "--retry-max-delay", "0.02", "--timeout", "1", "-q"]
@@ -112,7 +112,7 @@ async def test_nothing_listed_exits_1_without_traceback(tmp_path):
 
 
 async def test_busy_folder_exits_1(tmp_path):
-    from ml.scrape.store import Store
+    from catalog.scrape.store import Store
 
     server = ReplayServer()
     await server.start()

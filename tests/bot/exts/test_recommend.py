@@ -73,7 +73,7 @@ def test_choices_are_at_most_25_and_never_adult_outside_nsfw(bot_engine):
 
     from bot.bot import Toonmatch
     from bot.exts.recommend import Recommend
-    from ml.serving import AsyncEngine
+    from ml.serve.recommender import AsyncEngine
 
     bot = MagicMock(spec=Toonmatch)
     bot.engine = MagicMock(spec=AsyncEngine)

@@ -1,0 +1,1 @@
+"""What every layer shares: user-facing errors, settings and logging. Imports nothing of the project."""

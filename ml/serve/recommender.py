@@ -1,0 +1,185 @@
+"""Async front of the engine: concurrent requests are queued and run as one batch in a dedicated model thread.
+
+The event loop only awaits futures: decoding, the model, Annoy and contact sheets all run in executors, so one slow
+request never blocks others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from ml.serve.engine import Answer, Engine, GenreGuess, TasteProfile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Request:
+    panels: np.ndarray
+    future: asyncio.Future
+
+
+class Batcher:
+    """Collects requests until ``max_batch`` panels or ``max_wait_ms`` passed since the first, then runs ``fn`` once
+    on the concatenation in ``executor`` and hands each request its rows.
+
+    ``incoming`` (optional) counts requests on their way (being decoded): when nothing is queued and nothing is on its
+    way, the batch runs at once instead of waiting ``max_wait_ms`` for companions that cannot come (a lone request
+    would otherwise always pay the full wait)."""
+
+    def __init__(
+        self,
+        fn,
+        executor: ThreadPoolExecutor,
+        *,
+        max_batch: int = 32,
+        max_wait_ms: float = 5.0,
+        incoming: Callable[[], int] | None = None,
+    ):
+        self.fn, self.executor = fn, executor
+        self.max_batch, self.max_wait = max_batch, max_wait_ms / 1000.0
+        self.incoming = incoming
+        self.queue: asyncio.Queue[_Request] | None = None
+        self.task: asyncio.Task | None = None
+        self.batches = 0
+
+    async def submit(self, panels: np.ndarray):
+        if self.task is None or self.task.done():
+            self.queue = asyncio.Queue()
+            self.task = asyncio.create_task(self._worker(), name="toonmatch-batcher")
+        future = asyncio.get_running_loop().create_future()
+        await self.queue.put(_Request(panels, future))
+        return await future
+
+    async def _worker(self) -> None:
+        loop = asyncio.get_running_loop()
+        carry: _Request | None = None
+        while True:
+            if carry is None:
+                first = await self.queue.get()
+            else:
+                first, carry = carry, None
+            batch, size = [first], len(first.panels)
+            deadline = loop.time() + self.max_wait
+            while size < self.max_batch:
+                if self.incoming is not None and self.queue.empty() and not self.incoming():
+                    break  # nobody else is coming: waiting would only add latency
+                timeout = deadline - loop.time()
+                if timeout <= 0:
+                    break
+                try:
+                    req = await asyncio.wait_for(self.queue.get(), timeout)
+                except TimeoutError:
+                    break
+                if size + len(req.panels) > self.max_batch:
+                    carry = req  # would overflow this batch: it opens the next one (alone it may exceed max_batch)
+                    break
+                batch.append(req)
+                size += len(req.panels)
+            await self._run(batch)
+
+    async def _run(self, batch: list[_Request]) -> None:
+        live = [r for r in batch if not r.future.done()]
+        if not live:
+            return
+        try:
+            joined = np.concatenate([r.panels for r in live])
+            outputs = await asyncio.get_running_loop().run_in_executor(self.executor, self.fn, joined)
+            self.batches += 1
+            rows, start = [], 0
+            for r in live:
+                rows.append(tuple(o[start : start + len(r.panels)] for o in outputs))
+                start += len(r.panels)
+        except Exception as exc:  # the model failed for the whole batch: every waiter hears about it
+            for r in live:
+                if not r.future.done():
+                    r.future.set_exception(exc)
+            return
+        for r, result in zip(live, rows, strict=True):
+            if not r.future.done():
+                r.future.set_result(result)
+
+    async def aclose(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+class AsyncEngine:
+    """What the bot calls. Owns two executors: one thread for the model (TensorFlow batches), a small pool for
+    decoding images, Annoy queries and rendering contact sheets."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = 32, max_wait_ms: float = 5.0, workers: int = 2):
+        self.engine = engine
+        self.model_executor = ThreadPoolExecutor(1, thread_name_prefix="toonmatch-model")
+        self.cpu_executor = ThreadPoolExecutor(workers, thread_name_prefix="toonmatch-cpu")
+        self._preparing = 0  # model inputs being made in the CPU pool, soon submitted to the batcher
+        self.batcher = Batcher(
+            engine.infer,
+            self.model_executor,
+            max_batch=max_batch,
+            max_wait_ms=max_wait_ms,
+            incoming=lambda: self._preparing,
+        )
+
+    async def _cpu(self, fn, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(self.cpu_executor, partial(fn, *args, **kwargs))
+
+    async def _prepare(self, fn, *args):
+        """``fn(*args)`` in the CPU pool, counted meanwhile as a request on its way to the batcher."""
+        self._preparing += 1
+        try:
+            return await self._cpu(fn, *args)
+        finally:
+            self._preparing -= 1
+
+    async def embed(self, image: bytes):
+        """(embeddings, genre probabilities, decoded image) of an upload; raises BadImageError for bad input."""
+        panels, img = await self._prepare(self.engine.prepare, image)
+        emb, probs = await self.batcher.submit(panels)
+        return emb, probs, img
+
+    async def similar(
+        self, image: bytes, *, k: int = 24, taste: TasteProfile | None = None, allow_adult: bool = False
+    ) -> tuple[Answer, object]:
+        started = time.perf_counter()
+        emb, probs, img = await self.embed(image)
+        answer = await self._cpu(self.engine.answer_vectors, emb, probs, k=k, taste=taste, allow_adult=allow_adult)
+        answer.timings["total_ms"] = (time.perf_counter() - started) * 1000
+        return answer, img
+
+    async def genres(self, image: bytes, top: int = 3) -> tuple[list[GenreGuess], int]:
+        _, probs, _ = await self.embed(image)
+        return self.engine.genre_guesses(probs, top), len(probs)
+
+    async def recommend(
+        self, title_id: str, *, k: int = 24, taste: TasteProfile | None = None, allow_adult: bool = False
+    ) -> Answer:
+        self.engine.title(title_id)  # unknown id → UnknownTitleError before any work
+        panels = await self._prepare(self.engine.cover_panels, title_id)
+        probs = None
+        if panels is not None and self.engine.genres:
+            _, probs = await self.batcher.submit(panels)
+        return await self._cpu(
+            self.engine.recommend, title_id, k=k, taste=taste, allow_adult=allow_adult, genre_probs=probs
+        )
+
+    async def discovery_picks(self, taste: dict[str, int], **kwargs):
+        return await self._cpu(self.engine.discovery_picks, taste, **kwargs)
+
+    async def run(self, fn, *args, **kwargs):
+        """Run any other engine call (contact sheet, cover loading) off the event loop."""
+        return await self._cpu(fn, *args, **kwargs)
+
+    async def aclose(self) -> None:
+        await self.batcher.aclose()
+        self.model_executor.shutdown(wait=False, cancel_futures=True)
+        self.cpu_executor.shutdown(wait=False, cancel_futures=True)

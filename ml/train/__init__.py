@@ -1,0 +1,1 @@
+"""Training: datasets, augmentation, models, the training pipeline, evaluation and the run report."""
