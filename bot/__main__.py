@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import logging
 import sys
-from pathlib import Path
 from typing import Any
 
 NO_TOKEN = """\
@@ -91,16 +90,14 @@ def main(argv: list[str] | None = None, *, ready_event: Any = None, stop_event: 
     from core.errors import ToonmatchError
     from core.settings import load_settings
 
-    settings = load_settings()
-    overrides = {"run_dir": args.run_dir, "database_url": args.database_url, "log_level": args.log_level}
-    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    if isinstance(settings.run_dir, str):
-        settings = settings.model_copy(update={"run_dir": Path(settings.run_dir)})
-    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    settings = load_settings(
+        TOONMATCH_RUN_DIR=args.run_dir, DATABASE_URL=args.database_url, TOONMATCH_LOG_LEVEL=args.log_level
+    )
+    token = settings.discord.token.get_secret_value().strip() if settings.discord.token else ""
     if not token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    setup_logging(settings.log_level, token)
+    setup_logging(settings.log.level, token)
     from bot.bot import run_bot, sync_only
 
     try:

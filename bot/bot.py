@@ -53,9 +53,9 @@ class BotOptions:
     def from_settings(cls, settings: Settings, **overrides) -> BotOptions:
         """The configurable knobs come from settings (``TOONMATCH_COOLDOWN_*``, ``TOONMATCH_DISCOVERY_PICKS``)."""
         return cls(
-            cooldown_rate=settings.cooldown_uses,
-            cooldown_per=settings.cooldown_seconds,
-            discovery_picks=settings.discovery_picks,
+            cooldown_rate=settings.discord.cooldown_uses,
+            cooldown_per=settings.discord.cooldown_seconds,
+            discovery_picks=settings.discord.discovery_picks,
             **overrides,
         )
 
@@ -65,7 +65,7 @@ def build_intents(settings: Settings) -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
-    intents.message_content = bool(settings.message_content_intent)
+    intents.message_content = bool(settings.discord.message_content)
     return intents
 
 
@@ -177,7 +177,7 @@ class Toonmatch(commands.Bot):
 
 async def open_engine(settings: Settings) -> tuple[AsyncEngine | None, str | None]:
     """Load the engine from the run folder off the event loop; on failure the bot still starts (without it)."""
-    if settings.run_dir is None:
+    if settings.serving.run_dir is None:
         log.warning("TOONMATCH_RUN_DIR is not set: image and title commands will explain that the engine is missing")
         return None, "no run folder configured"
     from ml.serve.engine import Engine
@@ -185,17 +185,19 @@ async def open_engine(settings: Settings) -> tuple[AsyncEngine | None, str | Non
     try:
         engine = await asyncio.to_thread(
             Engine.load,
-            settings.run_dir,
-            taste_weight=settings.taste_weight,
-            low_confidence_threshold=settings.low_confidence_threshold,
+            settings.serving.run_dir,
+            taste_weight=settings.serving.taste_weight,
+            low_confidence_threshold=settings.serving.low_confidence_threshold,
         )
     except ToonmatchError as exc:
-        log.error("could not load the engine from %s: %s", settings.run_dir, exc)
+        log.error("could not load the engine from %s: %s", settings.serving.run_dir, exc)
         return None, "the run folder could not be loaded"
     except Exception:  # a bug or a broken install: still start, so that /help, /likes and /forget-me work
-        log.exception("could not load the engine from %s", settings.run_dir)
+        log.exception("could not load the engine from %s", settings.serving.run_dir)
         return None, "the run folder could not be loaded"
-    return AsyncEngine(engine, max_batch=settings.batch_max_size, max_wait_ms=settings.batch_max_wait_ms), None
+    return AsyncEngine(
+        engine, max_batch=settings.serving.batch_max_size, max_wait_ms=settings.serving.batch_max_wait_ms
+    ), None
 
 
 def _install_signal_handlers(client: Toonmatch) -> list[signal.Signals]:
@@ -240,12 +242,12 @@ async def run_bot(
     ``ready_event`` (``threading.Event`` or ``asyncio.Event``) is set once connected; both events let a test
     harness run the bot in a worker thread, where no signal handlers are installed.
     """
-    if settings.discord_token is None:
+    if settings.discord.token is None:
         raise ValueError("DISCORD_TOKEN is not set")
     own_db, own_engine = db is None, engine is None
     engine_error = None
     if db is None:
-        db = await open_database(settings.database_url)
+        db = await open_database(settings.database.url)
     try:
         if engine is None:
             engine, engine_error = await open_engine(settings)
@@ -255,7 +257,7 @@ async def run_bot(
         watcher = asyncio.create_task(_watch_stop(client, stop_event)) if stop_event is not None else None
         try:
             async with client:
-                await client.start(settings.discord_token.get_secret_value())
+                await client.start(settings.discord.token.get_secret_value())
         finally:
             if watcher is not None:
                 watcher.cancel()
@@ -275,11 +277,11 @@ async def run_bot(
 async def sync_only(settings: Settings, *, db: Database | None = None) -> int:
     """``python -m bot sync``: log in (no gateway), sync the commands unconditionally, store the hash; returns the
     number of commands now registered."""
-    if settings.discord_token is None:
+    if settings.discord.token is None:
         raise ValueError("DISCORD_TOKEN is not set")
     own_db = db is None
     if db is None:
-        db = await open_database(settings.database_url)
+        db = await open_database(settings.database.url)
     try:
         client = Toonmatch(
             settings,
@@ -288,7 +290,7 @@ async def sync_only(settings: Settings, *, db: Database | None = None) -> int:
             options=BotOptions.from_settings(settings, force_sync=True, start_discovery_loop=False),
         )
         async with client:
-            await client.login(settings.discord_token.get_secret_value())
+            await client.login(settings.discord.token.get_secret_value())
             return len(client.tree.get_commands())
     finally:
         if own_db:

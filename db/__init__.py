@@ -4,11 +4,11 @@ Knows nothing of Discord or ML. Open it once at start-up with :func:`open_databa
 the functions of :mod:`db.queries` inside ``async with db.begin() as session:`` or via ``db.run(fn, ...)``.
 """
 
+from db.engine import create_engine
 from db.queries import GuildSettings, RatingEntry, RatingPage, Taste
-from db.session import DEFAULT_URL, Database, create_engine, make_sessionmaker, open_database
+from db.session import Database, make_sessionmaker, open_database
 
 __all__ = [
-    "DEFAULT_URL",
     "Database",
     "GuildSettings",
     "RatingEntry",

@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import create_engine
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -32,8 +34,6 @@ def head_revision() -> str:
 
 
 async def _with_engine(target: AsyncEngine | str, fn, *args):
-    from db.session import create_engine  # session imports this module
-
     engine = create_engine(target) if isinstance(target, str) else target
     try:
         async with engine.begin() as connection:

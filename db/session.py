@@ -1,4 +1,4 @@
-"""Engine, sessions and the :class:`Database` handle the app opens once at start-up.
+"""Sessions and the :class:`Database` handle the app opens once at start-up.
 
 Usage::
 
@@ -16,69 +16,25 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.settings import DEFAULT_DATABASE_URL
+from db.engine import create_engine, is_busy_error
 from db.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
-DEFAULT_URL = "sqlite+aiosqlite:///toonmatch.db"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _sqlite_file(url: str) -> Path | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return None
-    database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:") or parsed.query.get("uri"):
-        return None
-    return Path(database)
-
-
-def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    """Per-connection SQLite set-up. busy_timeout comes first so the WAL switch itself may wait for a lock."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")  # persistent in the file; readers no longer block the writer
-        cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, far fewer fsyncs
-        cursor.execute("PRAGMA foreign_keys = ON")
-    finally:
-        cursor.close()
-
-
-def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
-    """An async engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys, and its folder is created."""
-    path = _sqlite_file(url)
-    if path is not None:
-        path.expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-    return engine
-
-
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose objects stay readable after commit (no lazy reloads outside a transaction)."""
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-def is_busy_error(exc: BaseException) -> bool:
-    """SQLite's "database is locked"/"busy": a concurrent writer outlasted the busy timeout."""
-    if not isinstance(exc, OperationalError):
-        return False
-    message = str(exc.orig).lower()
-    return "database is locked" in message or "database is busy" in message
 
 
 class Database:
@@ -148,7 +104,7 @@ class Database:
         await self.aclose()
 
 
-async def open_database(url: str = DEFAULT_URL, **engine_kwargs: Any) -> Database:
+async def open_database(url: str = DEFAULT_DATABASE_URL, **engine_kwargs: Any) -> Database:
     """Create the engine, migrate the database to the newest revision, and return the :class:`Database`."""
     engine = create_engine(url, **engine_kwargs)
     try:

@@ -47,7 +47,7 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
 
 def resolve_run_dir(explicit, settings):
     """``--run`` if given, else the configured ``TOONMATCH_RUN_DIR``; a clear error when neither is set."""
-    run = explicit or settings.run_dir
+    run = explicit or settings.serving.run_dir
     if run is None:
         raise RunFolderError("no run folder: pass --run RUN or set TOONMATCH_RUN_DIR")
     return run

@@ -87,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     args.dir.mkdir(parents=True, exist_ok=True)
     run = ensure_run(args.dir, progress=not args.no_progress)
-    if settings.discord_token and not args.offline:
+    if settings.discord.token and not args.offline:
         env = dict(os.environ)
-        env.setdefault("TOONMATCH_RUN_DIR", str(settings.run_dir or run.resolve()))
+        env.setdefault("TOONMATCH_RUN_DIR", str(settings.serving.run_dir or run.resolve()))
         print(f"starting the bot on {env['TOONMATCH_RUN_DIR']} (Ctrl-C to stop) …", file=sys.stderr)
         return subprocess.call([sys.executable, "-m", "bot"], env=env)
     print(TOKEN_HELP, file=sys.stderr)

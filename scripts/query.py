@@ -74,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     run = resolve_run_dir(args.run, settings)
     engine = Engine.load(
-        run, taste_weight=settings.taste_weight, low_confidence_threshold=settings.low_confidence_threshold
+        run,
+        taste_weight=settings.serving.taste_weight,
+        low_confidence_threshold=settings.serving.low_confidence_threshold,
     )
-    taste = asyncio.run(stored_taste(args.db or settings.database_url, args.user)) if args.user is not None else None
+    taste = asyncio.run(stored_taste(args.db or settings.database.url, args.user)) if args.user is not None else None
     answers = []
     if args.title:
         source = engine.resolve(args.title)

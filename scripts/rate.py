@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     search = TitleSearch(list(load_catalog(run, check_images=False).titles))  # no model needed to name a title
     title = search.resolve(args.title)  # unknown or ambiguous: run_main lists the closest titles
     value = 1 if args.like else -1
-    asyncio.run(store(args.db or settings.database_url, args.user, title.id, value))
+    asyncio.run(store(args.db or settings.database.url, args.user, title.id, value))
     print(f"user {args.user} {'likes' if value > 0 else 'dislikes'} {search.describe(title.id)}")
     return 0
 

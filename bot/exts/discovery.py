@@ -259,7 +259,7 @@ class Discovery(commands.Cog):
     # ---- optional "looks like…" replies ------------------------------------------------------------------
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if not self.bot.settings.message_content_intent or message.guild is None or message.author.bot:
+        if not self.bot.settings.discord.message_content or message.guild is None or message.author.bot:
             return
         attachment = next((a for a in message.attachments if images.is_image_attachment(a)), None)
         if attachment is None or self.bot.engine is None:

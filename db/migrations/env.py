@@ -10,6 +10,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from db.engine import create_engine
 from db.models import Base
 
 config = context.config
@@ -45,8 +46,6 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def _run_from_url() -> None:
-    from db.session import create_engine
-
     engine = create_engine(_url())
     try:
         async with engine.begin() as connection:

@@ -20,7 +20,7 @@ import pytest_asyncio
 from PIL import Image
 
 from bot.bot import BotOptions, Toonmatch
-from core.settings import Settings
+from core.settings import Settings, load_settings
 from db import Database, open_database
 from ml.serve.recommender import AsyncEngine
 from tests.helpers.fake_discord.server import FakeDiscord
@@ -88,7 +88,7 @@ async def aengine(bot_engine) -> AsyncEngine:
 
 def make_settings(token: str, tiny_run: Path, db_url: str = "sqlite+aiosqlite:///:memory:", **extra) -> Settings:
     values = {"DISCORD_TOKEN": token, "TOONMATCH_RUN_DIR": str(tiny_run), "DATABASE_URL": db_url, **extra}
-    return Settings(_env_file=None, **values)
+    return load_settings(env_file=None, **values)
 
 
 @dataclass

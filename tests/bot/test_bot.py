@@ -141,9 +141,11 @@ async def test_help_lists_the_commands(world):
 
 def test_cooldown_and_discovery_picks_come_from_settings():
     from bot.bot import BotOptions
-    from core.settings import Settings
+    from core.settings import load_settings
 
-    settings = Settings(TOONMATCH_COOLDOWN_USES=5, TOONMATCH_COOLDOWN_SECONDS=0, TOONMATCH_DISCOVERY_PICKS=4)
+    settings = load_settings(
+        env_file=None, TOONMATCH_COOLDOWN_USES=5, TOONMATCH_COOLDOWN_SECONDS=0, TOONMATCH_DISCOVERY_PICKS=4
+    )
     options = BotOptions.from_settings(settings, force_sync=True)
     assert (options.cooldown_rate, options.cooldown_per, options.discovery_picks) == (5, 0.0, 4)
     assert options.force_sync and options.start_discovery_loop

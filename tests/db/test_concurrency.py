@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from db import queries as q
+from db.engine import create_engine, is_busy_error
 from db.models import GuildMember, Rating, ShownTitle
-from db.session import Database, create_engine, is_busy_error
+from db.session import Database
 
 BASE = 10**17  # snowflake-sized ids
 GUILD = BASE + 999

@@ -12,9 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, inspect, text
 
 from db import queries as q
+from db.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine
 from db.migrate import alembic_config, current_revision, downgrade, head_revision, upgrade
 from db.models import Base, Rating
-from db.session import SQLITE_BUSY_TIMEOUT_MS, create_engine, open_database
+from db.session import open_database
 from tests.db.conftest import sqlite_url_for
 
 ALL_TABLES = {"ratings", "guild_settings", "bot_meta", "shown_titles", "discovery_posts", "guild_members"}

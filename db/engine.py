@@ -1,0 +1,56 @@
+"""Creating the async SQLAlchemy engine: per-dialect set-up (SQLite: WAL, busy timeout, foreign keys)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from core.settings import DEFAULT_DATABASE_URL
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:") or parsed.query.get("uri"):
+        return None
+    return Path(database)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    """Per-connection SQLite set-up. busy_timeout comes first so the WAL switch itself may wait for a lock."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")  # persistent in the file; readers no longer block the writer
+        cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, far fewer fsyncs
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine:
+    """An async engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys, and its folder is created."""
+    path = _sqlite_file(url)
+    if path is not None:
+        path.expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    return engine
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """SQLite's "database is locked"/"busy": a concurrent writer outlasted the busy timeout."""
+    if not isinstance(exc, OperationalError):
+        return False
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "database is busy" in message
