@@ -1,13 +1,13 @@
-"""Serving latency and throughput through the async front (``ml.serve.recommender.AsyncEngine``), as the bot uses it.
+"""Serving latency and throughput through the async front (``ml.serve.recommender.Recommender``), as the bot uses it.
 
     python bench/serve.py [--run RUN] [--requests 192] [--rounds 2]
 
 One request = upload bytes in → decode, model (batched), Annoy top-24, genres → the 5×5 contact sheet out
-(``AsyncEngine.similar`` then ``engine.contact_sheet`` through ``AsyncEngine.run``), exactly the /similar path.
+(``Recommender.similar`` then ``Recommender.contact_sheet``), exactly the /similar path.
 Uploads are PNG/JPEG re-encodings of the run's covers, each cropped/scaled differently so nothing can be cached.
 
 Prints: where the time of one request goes (synchronous, stage by stage), single-request p50/p99 at concurrency 1,
-throughput at concurrency 1/8/32 for three model front ends — the batcher (AsyncEngine defaults), one model call per
+throughput at concurrency 1/8/32 for three model front ends — the batcher (Recommender defaults), one model call per
 request (``max_batch=1``) and per-request ``keras.Model.predict`` — and the event-loop lag while 32 requests run.
 """
 
@@ -32,7 +32,7 @@ CONCURRENCY = (1, 8, 32)
 async def request(ae, data: bytes, sheet: bool = True):
     answer, img = await ae.similar(data)
     if sheet:
-        await ae.run(ae.engine.contact_sheet, answer, img)
+        await ae.contact_sheet(answer, img)
     return answer
 
 
@@ -119,20 +119,20 @@ def profile(engine, uploads: list[bytes]) -> list[list[object]]:
 
 # ---- main -----------------------------------------------------------------------------------------------------------
 async def bench(engine, slow_engine, uploads: list[bytes], n: int, single_n: int, rounds: int):
-    from ml.serve.recommender import AsyncEngine
+    from ml.serve.recommender import Recommender
 
     fronts = {
-        "batched (AsyncEngine defaults)": lambda: AsyncEngine(engine),
-        "one model call per request (max_batch=1)": lambda: AsyncEngine(engine, max_batch=1),
-        "per-request keras predict (max_batch=1)": lambda: AsyncEngine(slow_engine, max_batch=1),
+        "batched (Recommender defaults)": lambda: Recommender(engine),
+        "one model call per request (max_batch=1)": lambda: Recommender(engine, max_batch=1),
+        "per-request keras predict (max_batch=1)": lambda: Recommender(slow_engine, max_batch=1),
     }
-    batched, predict = "batched (AsyncEngine defaults)", "per-request keras predict (max_batch=1)"
+    batched, predict = "batched (Recommender defaults)", "per-request keras predict (max_batch=1)"
     feed = iter(range(10**9))
 
     def fresh(count: int) -> list[bytes]:  # never the same upload twice in a row of measurements
         return [uploads[next(feed) % len(uploads)] for _ in range(count)]
 
-    ae = fronts["batched (AsyncEngine defaults)"]()
+    ae = fronts[batched]()
     for data in fresh(4):
         await request(ae, data)  # warm-up: executors, fonts, covers
     _, with_sheet, _, _ = await load(ae, fresh(single_n), 1, single_n)
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         bench(engine, slow, uploads, args.requests, args.single, args.rounds)
     )
     print_table(
-        "single request, concurrency 1 (AsyncEngine defaults)", ["", "requests", "p50 ms", "p99 ms"], single_rows
+        "single request, concurrency 1 (Recommender defaults)", ["", "requests", "p50 ms", "p99 ms"], single_rows
     )
     print_table(
         f"throughput (closed loop: N clients back to back; best of {args.rounds} rounds)",

@@ -1,4 +1,4 @@
-"""Sending an engine answer: embed + contact sheet + rating view, then remembering what was shown.
+"""Sending a recommender answer: embed + contact sheet + rating view, then remembering what was shown.
 
 Shared by /similar, /recommend and the "Find similar webtoons" context menu. The interaction is already deferred.
 """
@@ -25,9 +25,9 @@ K = 24  # results per answer: the contact sheet is 5 × 5 with the query first
 async def contact_sheet(client: Toonmatch, answer: Answer, query_image) -> discord.File | None:
     """The numbered contact sheet, rendered off the event loop. A failure to draw it is logged (a bug) but does
     not cost the user the answer."""
-    engine = client.require_engine()
+    recommender = client.require_recommender()
     try:
-        data, fmt = await engine.run(engine.engine.contact_sheet, answer, query_image)
+        data, fmt = await recommender.contact_sheet(answer, query_image)
     except Exception:
         log.exception("rendering the contact sheet failed; answering without it")
         return None
@@ -45,7 +45,10 @@ async def send_answer(
 ) -> discord.WebhookMessage:
     file = await contact_sheet(client, answer, query_image)
     embed = embeds.answer(
-        answer, heading=heading, synthetic=client.engine.engine.synthetic, image_name=file.filename if file else None
+        answer,
+        heading=heading,
+        synthetic=client.require_recommender().synthetic,
+        image_name=file.filename if file else None,
     )
     view = views.answer_view(views.entries_of(answer.results))
     kwargs = {"file": file} if file is not None else {}
@@ -72,12 +75,12 @@ async def send_answer(
 async def similar_from(
     client: Toonmatch, interaction: discord.Interaction, source: images.ImageSource, *, private: bool
 ) -> None:
-    """Download the (already checked) image, ask the engine with the user's taste, send the answer."""
-    engine = client.require_engine()
+    """Download the (already checked) image, ask the recommender with the user's taste, send the answer."""
+    recommender = client.require_recommender()
     assert client.http_session is not None
     data = await images.download(source, client.http_session)
     taste = await client.taste_of(interaction.user.id)
-    answer, query_image = await engine.similar(data, k=K, taste=taste, allow_adult=checks.is_nsfw(interaction))
+    answer, query_image = await recommender.similar(data, k=K, taste=taste, allow_adult=checks.is_nsfw(interaction))
     await send_answer(
         client, interaction, answer, heading="Webtoons drawn like your image", private=private, query_image=query_image
     )
@@ -86,11 +89,11 @@ async def similar_from(
 async def genres_from(
     client: Toonmatch, interaction: discord.Interaction, source: images.ImageSource, *, private: bool
 ) -> None:
-    engine = client.require_engine()
+    recommender = client.require_recommender()
     assert client.http_session is not None
     data = await images.download(source, client.http_session)
-    guesses, panels = await engine.genres(data)
-    embed = embeds.genres(guesses, panels, synthetic=engine.engine.synthetic)
+    guesses, panels = await recommender.genres(data)
+    embed = embeds.genres(guesses, panels, synthetic=recommender.synthetic)
     await interaction.followup.send(embed=embed, ephemeral=private, wait=True)
     errors.mark_answered(interaction)
     log.info("interaction %s: guessed genres over %d panel(s)", interaction.id, panels)

@@ -1,6 +1,6 @@
 """The Bot subclass and the start-up sequence.
 
-Resources (database, engine) are opened once in :func:`run_bot` (called by ``python -m bot``) and handed to
+Resources (database, recommender) are opened once in :func:`run_bot` (called by ``python -m bot``) and handed to
 :class:`Toonmatch`; ``setup_hook`` loads every cog in :mod:`bot.exts`, registers the persistent buttons and syncs
 the application commands only when their definitions changed since the last sync (a hash stored in the database).
 """
@@ -25,12 +25,12 @@ from discord.ext import commands
 
 import bot.exts
 from bot import views
-from bot.errors import EngineUnavailableError
+from bot.errors import RecommenderUnavailableError
 from core.errors import ToonmatchError
 from core.settings import Settings
 from db import Database, open_database, queries
 from ml.serve.engine import TasteProfile
-from ml.serve.recommender import AsyncEngine
+from ml.serve.recommender import Recommender
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ SYNC_HASH_KEY = "app_commands_hash"
 
 @dataclass
 class BotOptions:
-    """Knobs of the bot itself (not of the engine); tests shorten the timings."""
+    """Knobs of the bot itself (not of the recommender); tests shorten the timings."""
 
     cooldown_rate: int = 3  # heavy commands (/similar, /genre, /recommend, context menus) per user ...
     cooldown_per: float = 30.0  # ... per this many seconds; 0 turns cooldowns off
@@ -74,15 +74,16 @@ def extension_names() -> list[str]:
 
 
 class Toonmatch(commands.Bot):
-    """The bot: holds the settings, the database and the engine (``None`` when no run folder could be loaded)."""
+    """The bot: holds the settings, the database and the recommender (``None`` when no run folder could be
+    loaded)."""
 
     def __init__(
         self,
         settings: Settings,
         *,
         db: Database,
-        engine: AsyncEngine | None,
-        engine_error: str | None = None,
+        recommender: Recommender | None,
+        recommender_error: str | None = None,
         options: BotOptions | None = None,
     ) -> None:
         super().__init__(
@@ -93,8 +94,8 @@ class Toonmatch(commands.Bot):
         )
         self.settings = settings
         self.db = db
-        self.engine = engine
-        self.engine_error = engine_error
+        self.recommender = recommender
+        self.recommender_error = recommender_error
         self.options = options or BotOptions.from_settings(settings)
         self.http_session: aiohttp.ClientSession | None = None
         self.heavy_cooldowns: dict[int, app_commands.Cooldown] = {}  # user id → bucket (see bot.checks)
@@ -151,14 +152,14 @@ class Toonmatch(commands.Bot):
             self.http_session = None
 
     # ---- helpers the cogs share -------------------------------------------------------------------------
-    def require_engine(self) -> AsyncEngine:
-        if self.engine is None:
-            why = f" ({self.engine_error})" if self.engine_error else ""
-            raise EngineUnavailableError(
+    def require_recommender(self) -> Recommender:
+        if self.recommender is None:
+            why = f" ({self.recommender_error})" if self.recommender_error else ""
+            raise RecommenderUnavailableError(
                 f"The recommendation engine isn't loaded{why}. Ask the bot's admin to set TOONMATCH_RUN_DIR to a "
                 "trained run folder (`python -m scripts.train`) and restart the bot."
             )
-        return self.engine
+        return self.recommender
 
     async def taste_of(self, user_id: int) -> TasteProfile:
         """The user's taste as the engine wants it (liked and disliked title ids, newest first)."""
@@ -175,8 +176,9 @@ class Toonmatch(commands.Bot):
 # --------------------------------------------------------------------------- resources and running
 
 
-async def open_engine(settings: Settings) -> tuple[AsyncEngine | None, str | None]:
-    """Load the engine from the run folder off the event loop; on failure the bot still starts (without it)."""
+async def open_recommender(settings: Settings) -> tuple[Recommender | None, str | None]:
+    """Load the engine from the run folder off the event loop and put the recommender in front of it; on failure
+    the bot still starts (without it)."""
     if settings.serving.run_dir is None:
         log.warning("TOONMATCH_RUN_DIR is not set: image and title commands will explain that the engine is missing")
         return None, "no run folder configured"
@@ -195,7 +197,7 @@ async def open_engine(settings: Settings) -> tuple[AsyncEngine | None, str | Non
     except Exception:  # a bug or a broken install: still start, so that /help, /likes and /forget-me work
         log.exception("could not load the engine from %s", settings.serving.run_dir)
         return None, "the run folder could not be loaded"
-    return AsyncEngine(
+    return Recommender(
         engine, max_batch=settings.serving.batch_max_size, max_wait_ms=settings.serving.batch_max_wait_ms
     ), None
 
@@ -232,7 +234,7 @@ async def run_bot(
     settings: Settings,
     *,
     db: Database | None = None,
-    engine: AsyncEngine | None = None,
+    recommender: Recommender | None = None,
     options: BotOptions | None = None,
     ready_event: Any = None,
     stop_event: Any = None,
@@ -244,14 +246,16 @@ async def run_bot(
     """
     if settings.discord.token is None:
         raise ValueError("DISCORD_TOKEN is not set")
-    own_db, own_engine = db is None, engine is None
-    engine_error = None
+    own_db, own_recommender = db is None, recommender is None
+    recommender_error = None
     if db is None:
         db = await open_database(settings.database.url)
     try:
-        if engine is None:
-            engine, engine_error = await open_engine(settings)
-        client = Toonmatch(settings, db=db, engine=engine, engine_error=engine_error, options=options)
+        if recommender is None:
+            recommender, recommender_error = await open_recommender(settings)
+        client = Toonmatch(
+            settings, db=db, recommender=recommender, recommender_error=recommender_error, options=options
+        )
         client.ready_event = ready_event
         signals = _install_signal_handlers(client)
         watcher = asyncio.create_task(_watch_stop(client, stop_event)) if stop_event is not None else None
@@ -267,8 +271,8 @@ async def run_bot(
             for sig in signals:
                 loop.remove_signal_handler(sig)
     finally:
-        if own_engine and engine is not None:
-            await engine.aclose()
+        if own_recommender and recommender is not None:
+            await recommender.aclose()
         if own_db:
             await db.aclose()
     log.info("bot stopped")
@@ -286,7 +290,7 @@ async def sync_only(settings: Settings, *, db: Database | None = None) -> int:
         client = Toonmatch(
             settings,
             db=db,
-            engine=None,
+            recommender=None,
             options=BotOptions.from_settings(settings, force_sync=True, start_discovery_loop=False),
         )
         async with client:

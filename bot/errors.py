@@ -46,7 +46,7 @@ class NoImageError(BotUserError):
     """A context-menu target message carries no image attachment or image embed."""
 
 
-class EngineUnavailableError(BotUserError):
+class RecommenderUnavailableError(BotUserError):
     """The recommendation engine is not loaded (no or a broken run folder): image and title commands cannot run."""
 
 
@@ -116,7 +116,7 @@ def describe(error: BaseException, interaction_id: int | None = None) -> Report:
     if isinstance(error, UnknownTitleError):
         hint = _suggestions(error) or "\nStart typing and pick a title from the suggestions."
         return Report(f"🔎 I don't know that title.{hint}", info)
-    if isinstance(error, EngineUnavailableError):
+    if isinstance(error, RecommenderUnavailableError):
         return Report(f"🛠️ {error}", warning)
     if isinstance(error, RunFolderError):
         return Report(f"🛠️ The recommendation engine is not available: {error}", warning)

@@ -6,21 +6,15 @@ decoded header is checked by ``ml`` (the one image loader) when the engine reads
 
 from __future__ import annotations
 
-import io
 import mimetypes
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
-from PIL import Image
 
 from bot.errors import NoImageError, NotAnImageError
 from core.errors import BadImageError, ImageTooLargeError
 from ml.preprocess import DEFAULT_LIMITS
-
-if TYPE_CHECKING:
-    from ml.serve.engine import Engine
 
 MAX_BYTES = DEFAULT_LIMITS.max_bytes
 # What Pillow (and so the engine) reads; SVG and HEIC are images to Discord but not to us.
@@ -122,19 +116,3 @@ async def download(source: ImageSource, session: aiohttp.ClientSession) -> bytes
             return b"".join(chunks)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise BadImageError(f"I couldn't download the image ({type(exc).__name__})") from None
-
-
-def encode_thumbnail(image: Image.Image | None, size: int = 256) -> bytes | None:
-    """A small WebP of ``image`` for an embed thumbnail (run it off the event loop)."""
-    if image is None:
-        return None
-    thumb = image.convert("RGB")
-    thumb.thumbnail((size, size))
-    out = io.BytesIO()
-    thumb.save(out, "WEBP", quality=80)
-    return out.getvalue()
-
-
-def cover_thumbnail(engine: Engine, title_id: str, size: int = 256) -> bytes | None:
-    """:func:`encode_thumbnail` of a title's cover (``None`` without one); run it off the event loop."""
-    return encode_thumbnail(engine.cover(title_id), size)

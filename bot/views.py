@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import ui
 
-from bot import embeds, errors, images
+from bot import embeds, errors
 from db import queries
 
 if TYPE_CHECKING:
@@ -160,8 +160,8 @@ class PickSelect(SafeItem, ui.DynamicItem[ui.Select], template=r"tm:pick"):
         rating = await client.db.run(queries.get_rating, interaction.user.id, title_id)
         embed, view = title_card(client, title_id, rating)
         file = None
-        if client.engine is not None:  # the cover as a thumbnail (None if the title or its cover is gone)
-            data = await client.engine.run(images.cover_thumbnail, client.engine.engine, title_id)
+        if client.recommender is not None:  # the cover as a thumbnail (None if the title or its cover is gone)
+            data = await client.recommender.cover_thumbnail(title_id)
             if data is not None:
                 file = discord.File(io.BytesIO(data), "cover.webp")
                 embed.set_thumbnail(url="attachment://cover.webp")
@@ -252,8 +252,8 @@ def entries_from_message(message: discord.Message | None) -> list[Entry]:
 
 
 def _title(client: Toonmatch, title_id: str) -> Title | None:
-    """The catalogue entry of ``title_id`` (``None`` without an engine or once the title left the catalogue)."""
-    return client.engine.engine.titles.get(title_id) if client.engine is not None else None
+    """The catalogue entry of ``title_id`` (``None`` without a recommender or once the title left the catalogue)."""
+    return client.recommender.titles.get(title_id) if client.recommender is not None else None
 
 
 def title_name(client: Toonmatch, title_id: str) -> str:

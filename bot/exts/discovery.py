@@ -125,7 +125,7 @@ class Discovery(commands.Cog):
         if not settings.discovery_enabled:
             await interaction.response.send_message(embeds.discovery_status(settings, None), ephemeral=True)
             return
-        self.bot.require_engine()
+        self.bot.require_recommender()
         await checks.defer(interaction, private=True)
         outcome = await self.post(settings)
         if outcome.disabled:
@@ -177,7 +177,7 @@ class Discovery(commands.Cog):
         missing = self.missing_permissions(channel)
         if missing:
             return await self.disable(gid, f"I'm missing {errors.perm_names(missing)} in #{channel.name}")
-        engine = self.bot.require_engine()
+        recommender = self.bot.require_recommender()
 
         async with self.bot.db.begin() as session:
             taste = await queries.guild_taste(session, gid)
@@ -188,7 +188,7 @@ class Discovery(commands.Cog):
         for tid, (up, down) in likes.items():
             known[tid] = known.get(tid, 0) + up + down
         seed = (int(_now().timestamp()) ^ gid) & 0xFFFFFFFF
-        picks = await engine.discovery_picks(
+        picks = await recommender.discovery_picks(
             taste,
             n=self.bot.options.discovery_picks,
             exclude=posted,
@@ -204,7 +204,7 @@ class Discovery(commands.Cog):
         files, thumbs = [], {}
         if channel.permissions_for(guild.me).attach_files:
             for n, r in enumerate(picks, start=1):
-                data = await engine.run(images.cover_thumbnail, engine.engine, r.title.id, 160)
+                data = await recommender.cover_thumbnail(r.title.id, 160)
                 if data is not None:
                     thumbs[r.title.id] = f"cover-{n}.webp"
                     files.append(discord.File(io.BytesIO(data), thumbs[r.title.id]))
@@ -215,7 +215,7 @@ class Discovery(commands.Cog):
         try:
             message = await channel.send(
                 embeds.DISCOVERY_HEADER,
-                embeds=embeds.discovery(picks, thumbs, synthetic=engine.engine.synthetic),
+                embeds=embeds.discovery(picks, thumbs, synthetic=recommender.synthetic),
                 files=files,
                 view=view,
             )
@@ -232,7 +232,7 @@ class Discovery(commands.Cog):
 
     async def post_due(self, now: datetime | None = None) -> list[Outcome]:
         """Post for every guild whose next post is due (the loop's body; tests call it directly)."""
-        if self.bot.engine is None:  # nothing to pick from; the posts wait until the engine is back
+        if self.bot.recommender is None:  # nothing to pick from; the posts wait until the recommender is back
             return []
         due = await self.bot.db.run(queries.due_discovery_guilds, now or _now())
         outcomes = []
@@ -262,7 +262,7 @@ class Discovery(commands.Cog):
         if not self.bot.settings.discord.message_content or message.guild is None or message.author.bot:
             return
         attachment = next((a for a in message.attachments if images.is_image_attachment(a)), None)
-        if attachment is None or self.bot.engine is None:
+        if attachment is None or self.bot.recommender is None:
             return
         settings = await self.bot.db.run(queries.get_guild_settings, message.guild.id)
         if not settings.discovery_enabled or settings.discovery_channel_id != message.channel.id:
@@ -274,7 +274,7 @@ class Discovery(commands.Cog):
             assert self.bot.http_session is not None
             data = await images.download(source, self.bot.http_session)
             nsfw = checks.channel_is_nsfw(message.channel)
-            answer, _ = await self.bot.engine.similar(data, k=3, allow_adult=nsfw)
+            answer, _ = await self.bot.recommender.similar(data, k=3, allow_adult=nsfw)
         except BadImageError as exc:
             log.info("looks-like reply skipped for message %s: %s", message.id, exc)
             return

@@ -29,13 +29,13 @@ class Genre(commands.Cog):
     @checks.heavy_cooldown()
     async def genre(self, interaction: discord.Interaction, image: discord.Attachment, private: bool = False) -> None:
         source = images.check_attachment(image)
-        self.bot.require_engine()
+        self.bot.require_recommender()
         await checks.defer(interaction, private=private)
         await answers.genres_from(self.bot, interaction, source, private=private)
 
     async def guess_genre(self, interaction: discord.Interaction, message: discord.Message) -> None:
         source = images.find_image(message)
-        self.bot.require_engine()
+        self.bot.require_recommender()
         await checks.defer(interaction, private=False)
         await answers.genres_from(self.bot, interaction, source, private=False)
 

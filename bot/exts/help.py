@@ -1,4 +1,4 @@
-"""/help: what the bot does, its commands, and whether the engine is ready."""
+"""/help: what the bot does, its commands, and whether the recommender is ready."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ class Help(commands.Cog):
 
     @app_commands.command(name="help", description="What Toonmatch does and how to use it")
     async def help(self, interaction: discord.Interaction) -> None:
-        engine = self.bot.engine
-        if engine is None:
-            status = f"⚠️ not loaded ({self.bot.engine_error or 'no run folder'}) — image and title commands are off"
+        recommender = self.bot.recommender
+        if recommender is None:
+            why = self.bot.recommender_error or "no run folder"
+            status = f"⚠️ not loaded ({why}) — image and title commands are off"
             synthetic = False
         else:
-            status = f"ready — {len(engine.engine.titles)} titles"
-            synthetic = engine.engine.synthetic
+            status = f"ready — {len(recommender.titles)} titles"
+            synthetic = recommender.synthetic
         embed = embeds.help_embed(engine_status=status, synthetic=synthetic)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

@@ -25,21 +25,21 @@ class Recommend(commands.Cog):
     @app_commands.describe(title="A webtoon title (Korean or English); pick one of the suggestions")
     @checks.heavy_cooldown()
     async def recommend(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 100]) -> None:
-        engine = self.bot.require_engine()
-        found = engine.engine.resolve(title)  # unknown/ambiguous: an ephemeral refusal with the closest titles
+        recommender = self.bot.require_recommender()
+        found = recommender.resolve(title)  # unknown/ambiguous: an ephemeral refusal with the closest titles
         nsfw = checks.is_nsfw(interaction)
         if found.adult and not nsfw:
             raise AdultContentError("🔞 That title is for adults; ask for it in an age-restricted channel.")
         await checks.defer(interaction, private=False)
         taste = await self.bot.taste_of(interaction.user.id)
-        answer = await engine.recommend(found.id, k=answers.K, taste=taste, allow_adult=nsfw)
+        answer = await recommender.recommend(found.id, k=answers.K, taste=taste, allow_adult=nsfw)
         await answers.send_answer(self.bot, interaction, answer, heading=f"Drawn like {found.title}", private=False)
 
     @recommend.autocomplete("title")
     async def title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice]:
         """≤ 25 fuzzy matches (Korean, English, alternate titles, authors); value = the title id. Runs inline:
         rapidfuzz scores a catalogue in a few milliseconds and autocomplete must answer fast, even when the
-        engine's worker threads are busy."""
+        recommender's worker threads are busy."""
         try:
             return self.choices(current, nsfw=checks.is_nsfw(interaction))
         except Exception:
@@ -47,20 +47,20 @@ class Recommend(commands.Cog):
             return []
 
     def choices(self, current: str, *, nsfw: bool) -> list[app_commands.Choice[str]]:
-        engine = self.bot.engine
-        if engine is None:
+        recommender = self.bot.recommender
+        if recommender is None:
             return []
-        eng = engine.engine
+        titles = recommender.titles
         if current.strip():
-            ids = [m.title_id for m in eng.search(current, MAX_CHOICES * 2)]
+            ids = [m.title_id for m in recommender.search(current, MAX_CHOICES * 2)]
         else:  # nothing typed yet: the best-known titles
-            ids = sorted(eng.titles, key=lambda t: (eng.titles[t].popularity_rank or 10**9, eng.titles[t].title))
+            ids = sorted(titles, key=lambda t: (titles[t].popularity_rank or 10**9, titles[t].title))
         out = []
         for tid in ids:
-            title = eng.titles[tid]
+            title = titles[tid]
             if title.adult and not nsfw:
                 continue
-            out.append(app_commands.Choice(name=embeds.clip(eng.searcher.describe(tid), 100), value=tid))
+            out.append(app_commands.Choice(name=embeds.clip(recommender.describe(tid), 100), value=tid))
             if len(out) == MAX_CHOICES:
                 break
         return out

@@ -27,13 +27,13 @@ class Similar(commands.Cog):
     @checks.heavy_cooldown()
     async def similar(self, interaction: discord.Interaction, image: discord.Attachment, private: bool = False) -> None:
         source = images.check_attachment(image)  # refused (ephemeral) before anything is downloaded
-        self.bot.require_engine()
+        self.bot.require_recommender()
         await checks.defer(interaction, private=private)
         await answers.similar_from(self.bot, interaction, source, private=private)
 
     async def find_similar(self, interaction: discord.Interaction, message: discord.Message) -> None:
         source = images.find_image(message)
-        self.bot.require_engine()
+        self.bot.require_recommender()
         await checks.defer(interaction, private=False)
         await answers.similar_from(self.bot, interaction, source, private=False)
 

@@ -361,3 +361,14 @@ def render_contact_sheet(
     placeholders and unused cells stay blank. ``banner`` adds a line across the top when given.
     """
     return encode_sheet(render_sheet_image(query, tiles, banner=banner, query_label=query_label))
+
+
+def encode_thumbnail(image: Image.Image | None, size: int = 256) -> bytes | None:
+    """A small WebP of ``image`` (e.g. a cover) for an embed thumbnail; ``None`` for ``None``."""
+    if image is None:
+        return None
+    thumb = image.convert("RGB")
+    thumb.thumbnail((size, size))
+    out = io.BytesIO()
+    thumb.save(out, "WEBP", quality=80)
+    return out.getvalue()

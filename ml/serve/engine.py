@@ -226,7 +226,7 @@ class Engine:
     def similar(
         self, image: bytes | str | Path, *, k: int = 24, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> Answer:
-        """Synchronous ``similar`` (CLI, tests); the bot goes through :class:`ml.serve.recommender.AsyncEngine`."""
+        """Synchronous ``similar`` (CLI, tests); the bot goes through :class:`ml.serve.recommender.Recommender`."""
         panels, _ = self.prepare(image)
         emb, probs = self.infer(panels)
         return self.answer_vectors(emb, probs, k=k, taste=taste, allow_adult=allow_adult)
@@ -274,6 +274,12 @@ class Engine:
         if title is None or title.cover is None:
             return None
         return self._covers(title_id, title.cover)
+
+    def cover_thumbnail(self, title_id: str, size: int = 256) -> bytes | None:
+        """A small WebP of a title's cover for an embed thumbnail (``None`` without a readable cover)."""
+        from ml.serve.contact_sheet import encode_thumbnail
+
+        return encode_thumbnail(self.cover(title_id), size)
 
     def _fit_cover(self, title_id: str) -> Image.Image | None:
         """A title's cover already fitted to a contact-sheet cell (the sheet draws it as is, pixel for pixel the

@@ -1,7 +1,9 @@
-"""Async front of the engine: concurrent requests are queued and run as one batch in a dedicated model thread.
+"""The recommender: the async front of one :class:`~ml.serve.engine.Engine`, and all a front door (the bot) needs of it.
 
-The event loop only awaits futures: decoding, the model, Annoy and contact sheets all run in executors, so one slow
-request never blocks others.
+Concurrent requests are queued and run as one batch in a dedicated model thread. The event loop only awaits futures:
+decoding, the model, Annoy, covers and contact sheets all run in executors, so one slow request never blocks others.
+Besides answers, :class:`Recommender` offers read-only views of the served catalogue (titles, search, the synthetic
+flag), so callers never reach for the engine behind it.
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from types import MappingProxyType
 
 import numpy as np
+from PIL import Image
 
-from ml.serve.engine import Answer, Engine, GenreGuess, TasteProfile
+from catalog.format import Title
+from ml.serve.engine import Answer, Engine, GenreGuess, Result, TasteProfile
+from ml.serve.search import Match
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +119,10 @@ class Batcher:
             await asyncio.gather(self.task, return_exceptions=True)
 
 
-class AsyncEngine:
+class Recommender:
     """What the bot calls. Owns two executors: one thread for the model (TensorFlow batches), a small pool for
-    decoding images, Annoy queries and rendering contact sheets."""
+    decoding images, Annoy queries, covers and rendering contact sheets. ``engine`` is the synchronous
+    :class:`Engine` behind it (for scripts and tests; front doors use the methods here)."""
 
     def __init__(self, engine: Engine, *, max_batch: int = 32, max_wait_ms: float = 5.0, workers: int = 2):
         self.engine = engine
@@ -172,12 +179,40 @@ class AsyncEngine:
             self.engine.recommend, title_id, k=k, taste=taste, allow_adult=allow_adult, genre_probs=probs
         )
 
-    async def discovery_picks(self, taste: dict[str, int], **kwargs):
+    async def discovery_picks(self, taste: dict[str, int], **kwargs) -> list[Result]:
         return await self._cpu(self.engine.discovery_picks, taste, **kwargs)
 
-    async def run(self, fn, *args, **kwargs):
-        """Run any other engine call (contact sheet, cover loading) off the event loop."""
-        return await self._cpu(fn, *args, **kwargs)
+    async def contact_sheet(self, answer: Answer, query_image: Image.Image | None = None) -> tuple[bytes, str]:
+        """The answer's numbered 5×5 sheet: (bytes, "png" | "webp")."""
+        return await self._cpu(self.engine.contact_sheet, answer, query_image)
+
+    async def cover_thumbnail(self, title_id: str, size: int = 256) -> bytes | None:
+        """A small WebP of a title's cover for an embed thumbnail (``None`` without a readable cover)."""
+        return await self._cpu(self.engine.cover_thumbnail, title_id, size)
+
+    # ---- the served catalogue, read-only ------------------------------------------------------------------------
+    @property
+    def titles(self) -> Mapping[str, Title]:
+        """The served titles by id."""
+        return MappingProxyType(self.engine.titles)
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the catalogue is the generated demo one (answers say so)."""
+        return self.engine.synthetic
+
+    def search(self, text: str, limit: int = 25) -> list[Match]:
+        """Fuzzy title search (Korean, English, alternate titles, authors). Inline: a few milliseconds, so
+        autocomplete answers even while the executors are busy."""
+        return self.engine.search(text, limit)
+
+    def resolve(self, text: str) -> Title:
+        """The one title ``text`` names; raises UnknownTitleError / AmbiguousTitleError with the closest titles."""
+        return self.engine.resolve(text)
+
+    def describe(self, title_id: str) -> str:
+        """A one-line label of a title for pickers: "name / English name (id)"."""
+        return self.engine.searcher.describe(title_id)
 
     async def aclose(self) -> None:
         await self.batcher.aclose()

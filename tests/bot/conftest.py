@@ -22,7 +22,7 @@ from PIL import Image
 from bot.bot import BotOptions, Toonmatch
 from core.settings import Settings, load_settings
 from db import Database, open_database
-from ml.serve.recommender import AsyncEngine
+from ml.serve.recommender import Recommender
 from tests.helpers.fake_discord.server import FakeDiscord
 
 # Heavy-command cooldowns off unless a test turns them on; no background discovery loop (tests call post_due).
@@ -78,12 +78,12 @@ async def db(tmp_path) -> Database:
 
 
 @pytest_asyncio.fixture
-async def aengine(bot_engine) -> AsyncEngine:
-    engine = AsyncEngine(bot_engine, max_batch=32, max_wait_ms=2.0)
+async def recommender(bot_engine) -> Recommender:
+    front = Recommender(bot_engine, max_batch=32, max_wait_ms=2.0)
     try:
-        yield engine
+        yield front
     finally:
-        await engine.aclose()
+        await front.aclose()
 
 
 def make_settings(token: str, tiny_run: Path, db_url: str = "sqlite+aiosqlite:///:memory:", **extra) -> Settings:
@@ -97,7 +97,7 @@ class World:
 
     fake: FakeDiscord
     db: Database
-    engine: AsyncEngine | None
+    recommender: Recommender | None
     settings: Settings
     options: BotOptions
     guild: Any = None
@@ -112,7 +112,7 @@ class World:
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     async def start(self) -> Toonmatch:
-        self.bot = Toonmatch(self.settings, db=self.db, engine=self.engine, options=self.options)
+        self.bot = Toonmatch(self.settings, db=self.db, recommender=self.recommender, options=self.options)
         await self._stack.enter_async_context(self.fake.run_client(self.bot))
         self.starts += 1
         return self.bot
@@ -139,8 +139,8 @@ class World:
         return rec
 
 
-async def build_world(fake: FakeDiscord, db: Database, engine: AsyncEngine | None, settings: Settings, **options):
-    world = World(fake, db, engine, settings, BotOptions(**{**TEST_OPTIONS, **options}))
+async def build_world(fake: FakeDiscord, db: Database, recommender: Recommender | None, settings: Settings, **options):
+    world = World(fake, db, recommender, settings, BotOptions(**{**TEST_OPTIONS, **options}))
     world.guild = fake.add_guild("Webtoon Club")
     world.general = fake.add_channel(world.guild, "general")
     world.adult = fake.add_channel(world.guild, "after-dark", nsfw=True)
@@ -178,8 +178,8 @@ def no_bot_errors(request, caplog):
 
 
 @pytest_asyncio.fixture
-async def world(fake, db, aengine, tiny_run) -> World:
-    w = await build_world(fake, db, aengine, make_settings(fake.token, tiny_run))
+async def world(fake, db, recommender, tiny_run) -> World:
+    w = await build_world(fake, db, recommender, make_settings(fake.token, tiny_run))
     try:
         yield w
     finally:

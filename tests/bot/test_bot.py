@@ -105,7 +105,7 @@ async def test_a_bug_becomes_a_short_ephemeral_message_and_an_error_log(world, s
     async def broken(*args, **kwargs):
         raise RuntimeError("kaboom in the engine")
 
-    monkeypatch.setattr(world.engine, "similar", broken)
+    monkeypatch.setattr(world.recommender, "similar", broken)
     caplog.set_level(logging.INFO)
     rec = await world.run("similar", {"image": world.attach("png", sample_images)})
     await rec.wait_followups(1)
@@ -116,8 +116,10 @@ async def test_a_bug_becomes_a_short_ephemeral_message_and_an_error_log(world, s
     assert len(errors) == 1 and str(rec.id) in errors[0].getMessage() and errors[0].exc_info
 
 
-async def test_cooldown_says_when_to_try_again(fake, db, aengine, tiny_run, sample_images, caplog):
-    world = await build_world(fake, db, aengine, make_settings(fake.token, tiny_run), cooldown_rate=1, cooldown_per=60)
+async def test_cooldown_says_when_to_try_again(fake, db, recommender, tiny_run, sample_images, caplog):
+    world = await build_world(
+        fake, db, recommender, make_settings(fake.token, tiny_run), cooldown_rate=1, cooldown_per=60
+    )
     caplog.set_level(logging.INFO)
     try:
         first = await world.run("similar", {"image": world.attach("png", sample_images)})

@@ -45,7 +45,11 @@ def _interaction(*, done: bool, rtype=None, extras=None, itype=discord.Interacti
         (UnknownTitleError("no title", ["Tower (naver:1)", "Towers (naver:2)"]), "• Tower (naver:1)", 20),
         (UnknownTitleError("no title", []), "pick a title from the suggestions", 20),
         (AmbiguousTitleError("several", ["A (x:1)", "A (x:2)"]), "Several titles fit", 20),
-        (errors.EngineUnavailableError("The recommendation engine isn't loaded."), "isn't loaded", logging.WARNING),
+        (
+            errors.RecommenderUnavailableError("The recommendation engine isn't loaded."),
+            "isn't loaded",
+            logging.WARNING,
+        ),
         (RunFolderError("run/: missing model"), "not available: run/: missing model", logging.WARNING),
     ],
 )

@@ -59,14 +59,20 @@ def test_redact_filter_removes_the_token_from_messages_and_tracebacks():
 
 
 async def test_run_bot_stops_gracefully_on_sigterm_and_never_logs_the_token(
-    fake, db, aengine, tiny_run, caplog, monkeypatch
+    fake, db, recommender, tiny_run, caplog, monkeypatch
 ):
     caplog.set_level(logging.DEBUG)
     settings = make_settings(fake.token, tiny_run)
     ready = asyncio.Event()
     with fake.patch_discord():
         task = asyncio.create_task(
-            run_bot(settings, db=db, engine=aengine, options=BotOptions(start_discovery_loop=False), ready_event=ready)
+            run_bot(
+                settings,
+                db=db,
+                recommender=recommender,
+                options=BotOptions(start_discovery_loop=False),
+                ready_event=ready,
+            )
         )
         await asyncio.wait_for(ready.wait(), 20)
         assert fake.connected

@@ -128,9 +128,9 @@ async def test_off_stops_posts(world):
     assert "/discovery set" in now.original.content
 
 
-async def test_looks_like_replies_to_images_in_the_discovery_channel(fake, db, aengine, tiny_run, sample_images):
+async def test_looks_like_replies_to_images_in_the_discovery_channel(fake, db, recommender, tiny_run, sample_images):
     settings = make_settings(fake.token, tiny_run, TOONMATCH_MESSAGE_CONTENT="true")
-    world = await build_world(fake, db, aengine, settings)
+    world = await build_world(fake, db, recommender, settings)
     try:
         await _enable(world)
         att = world.attach("png", sample_images)

@@ -8,7 +8,7 @@ from db import queries
 
 
 async def _rate_many(world, user, n: int) -> list[str]:
-    ids = sorted(world.engine.engine.titles)[:n]
+    ids = sorted(world.recommender.titles)[:n]
     async with world.db.begin() as session:
         for i, tid in enumerate(ids):
             await queries.rate(session, user.id, tid, 1 if i % 2 == 0 else -1)

@@ -73,11 +73,10 @@ def test_choices_are_at_most_25_and_never_adult_outside_nsfw(bot_engine):
 
     from bot.bot import Toonmatch
     from bot.exts.recommend import Recommend
-    from ml.serve.recommender import AsyncEngine
+    from ml.serve.recommender import Recommender
 
     bot = MagicMock(spec=Toonmatch)
-    bot.engine = MagicMock(spec=AsyncEngine)
-    bot.engine.engine = bot_engine
+    bot.recommender = Recommender(bot_engine)
     cog = Recommend(bot)
     everything = cog.choices("", nsfw=True)
     assert len(everything) == 25 and len({c.value for c in everything}) == 25

@@ -1,4 +1,4 @@
-"""The async front: the Batcher with a recording fake model, then AsyncEngine on the real tiny run."""
+"""The async front: the Batcher with a recording fake model, then Recommender on the real tiny run."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from catalog.format import load_catalog
 from core.errors import BadImageError, UnknownTitleError
 from ml.serve.engine import Engine
-from ml.serve.recommender import AsyncEngine, Batcher
+from ml.serve.recommender import Batcher, Recommender
 
 
 class RecordingModel:
@@ -147,7 +147,7 @@ async def test_the_event_loop_keeps_running_while_the_model_works(executor):
     assert ticks >= 5
 
 
-# ---- AsyncEngine on the real tiny run ---------------------------------------------------------------------------
+# ---- Recommender on the real tiny run ---------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -163,38 +163,38 @@ def covers(tiny_catalog) -> dict[str, bytes]:
 
 
 @pytest.fixture
-async def async_engine(engine):
-    front = AsyncEngine(engine, max_wait_ms=20)
+async def recommender(engine):
+    front = Recommender(engine, max_wait_ms=20)
     yield front
     await front.aclose()
 
 
-async def test_bad_upload_raises_bad_image_and_the_next_request_still_works(async_engine, covers):
+async def test_bad_upload_raises_bad_image_and_the_next_request_still_works(recommender, covers):
     with pytest.raises(BadImageError, match="not an image"):
-        await async_engine.similar(b"<html>definitely not a cover</html>")
+        await recommender.similar(b"<html>definitely not a cover</html>")
     with pytest.raises(BadImageError, match="empty"):
-        await async_engine.similar(b"")
+        await recommender.similar(b"")
     tid, data = next(iter(covers.items()))
-    answer, img = await async_engine.similar(data, k=5)
+    answer, img = await recommender.similar(data, k=5)
     assert answer.results[0].title.id == tid
     assert len(answer.results) == 5
     assert img.mode == "RGB"
     assert "total_ms" in answer.timings
 
 
-async def test_concurrent_similar_requests_each_get_their_own_answer(async_engine, covers):
-    answers = await asyncio.gather(*(async_engine.similar(data, k=3) for data in covers.values()))
+async def test_concurrent_similar_requests_each_get_their_own_answer(recommender, covers):
+    answers = await asyncio.gather(*(recommender.similar(data, k=3) for data in covers.values()))
     assert [a.results[0].title.id for a, _ in answers] == list(covers)
 
 
-async def test_recommend_unknown_id_raises_unknown_title(async_engine):
+async def test_recommend_unknown_id_raises_unknown_title(recommender):
     with pytest.raises(UnknownTitleError, match="no-such-title"):
-        await async_engine.recommend("demo:no-such-title")
+        await recommender.recommend("demo:no-such-title")
 
 
-async def test_recommend_known_title_uses_the_model_for_genres_and_skips_itself(async_engine, engine, covers):
+async def test_recommend_known_title_uses_the_model_for_genres_and_skips_itself(recommender, engine, covers):
     tid = next(iter(covers))
-    answer = await async_engine.recommend(tid, k=5)
+    answer = await recommender.recommend(tid, k=5)
     assert answer.source.id == tid
     assert tid not in [r.title.id for r in answer.results]
     assert len(answer.results) == 5
@@ -202,7 +202,23 @@ async def test_recommend_known_title_uses_the_model_for_genres_and_skips_itself(
     assert sum(g.probability for g in answer.genres) <= 1.0 + 1e-5  # model probabilities, not the catalogue's 1.0s
 
 
-async def test_genres_of_an_upload_are_at_most_three(async_engine, covers):
-    guesses, panels = await async_engine.genres(next(iter(covers.values())))
+async def test_genres_of_an_upload_are_at_most_three(recommender, covers):
+    guesses, panels = await recommender.genres(next(iter(covers.values())))
     assert panels == 1
     assert 1 <= len(guesses) <= 3
+
+
+async def test_the_catalogue_views_need_no_engine(recommender, engine, covers):
+    tid = next(iter(covers))
+    assert recommender.titles[tid] is engine.titles[tid] and len(recommender.titles) == len(engine.titles)
+    with pytest.raises(TypeError):
+        recommender.titles[tid] = None  # read-only
+    assert recommender.synthetic is engine.synthetic
+    title = recommender.titles[tid]
+    assert recommender.resolve(title.id) is title
+    assert tid in [m.title_id for m in recommender.search(title.title, 5)] and tid in recommender.describe(tid)
+    thumb = await recommender.cover_thumbnail(tid, 64)
+    assert thumb[:4] == b"RIFF" and thumb[8:12] == b"WEBP"
+    assert await recommender.cover_thumbnail("demo:no-such-title") is None
+    data, fmt = await recommender.contact_sheet(await recommender.recommend(tid, k=3))
+    assert fmt in ("png", "webp") and data
