@@ -1,24 +1,50 @@
-"""``train`` end to end: catalogue → split → models → genre head → run folder → index → evaluation → report."""
+"""``train`` end to end, as named stages that hand each other small result objects:
+
+1. :func:`load_training_data` — catalogue, decoded images, seeded title split, labels → :class:`TrainingData`
+2. :func:`train_embedding` — the from-scratch multi-task backbone → :class:`TrainedBackbone`
+3. :func:`extract_head_features` — one feature pass serving both heads → :class:`HeadFeatures`
+4. :func:`fit_heads` — genre and author logistic-regression heads, C chosen on validation → :class:`FittedHeads`
+5. :func:`assemble_serving_models` — the Keras models the run folder ships → :class:`ServingModels`
+6. :func:`train_paper_baseline` — the paper's recipe, for comparison → :class:`PaperBaseline`
+7. :func:`write_run_config`, then the index (:func:`ml.train.indexing.build_run_index`)
+8. :func:`evaluate_on_test` — the test split → :class:`Evaluation`
+9. :func:`metrics_json` → ``metrics.json`` and ``report.md``
+
+Stages 3–9 need only a :class:`TrainedBackbone` (an image → features model and a features → embedding projection), so
+another way of producing the features and the embedding can stand in for stage 2.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
+from PIL import Image
 
-from catalog.format import load_catalog
+from catalog.format import Catalog, Title, load_catalog
 from core.errors import CatalogError
 from ml.embedding import compiled, run_batched, stack_images
 from ml.layers import HorizontalFlip
 from ml.preprocess import letterbox
 from ml.run import CONFIG_FILE, FORMAT_VERSION, MODEL_FILES, now_iso, versions, write_json
 from ml.train.augment import training_view
-from ml.train.dataset import SPLIT_FRACTIONS, build_labels, load_title_images, split_titles
+from ml.train.dataset import SPLIT_FRACTIONS, Labels, build_labels, load_title_images, split_titles
 from ml.train.evaluate import classify, retrieval
-from ml.train.genre_fit import VARIANTS, feature_model, fit_head, flip_averaged, head_layers, select, train_head
+from ml.train.genre_fit import (
+    VARIANTS,
+    FittedHead,
+    feature_model,
+    fit_head,
+    flip_averaged,
+    head_layers,
+    select,
+    train_head,
+)
 from ml.train.indexing import build_run_index
 from ml.train.metrics import classification_metrics, confusion
 from ml.train.models import embed_graph, paper_embedder
@@ -27,6 +53,97 @@ from ml.train.training import TrainConfig, train_backbone, train_paper_cnn
 
 log = logging.getLogger(__name__)
 MIN_TRAIN_TITLES = 8
+
+
+def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig, progress: bool = True) -> dict:
+    """Train on a catalogue and write a complete run folder to ``out_dir``; returns the metrics (``metrics.json``)."""
+    started = time.perf_counter()
+    out = Path(out_dir)
+    data = load_training_data(catalog_dir, config.seed, progress)  # raises before OUT exists: bad data leaves nothing
+    write_split(out, data, config.seed)
+    trained = train_embedding(data, config, progress)
+    head_features = extract_head_features(data, trained, config, progress)
+    heads = fit_heads(data, head_features, config.genre_features, config.seed)
+    models = assemble_serving_models(trained, heads, config.spec.input_size)
+    models.save(out)
+    paper = train_paper_baseline(data, config, progress)
+    paper.model.save(out / MODEL_FILES["paper_genre"])
+    train_seconds = time.perf_counter() - started
+
+    run_config = write_run_config(out, data, heads, config)
+    index_stats = build_run_index(out, catalog=data.catalog, title_images=data.images, progress=progress)
+    evaluation = evaluate_on_test(data, models, trained, paper, config)
+    metrics = metrics_json(data, trained, heads, paper, evaluation, index_stats, train_seconds, run_config)
+    write_json(out / "metrics.json", metrics)
+    write_report(out, metrics, run_config)
+    return metrics
+
+
+# ---- 1. load and split -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainingData:
+    """A catalogue ready for training: its decoded images, the seeded title split and the label vocabularies."""
+
+    catalog: Catalog
+    titles: dict[str, Title]  # every catalogue title by id
+    images: dict[str, list[Image.Image]]  # title id → decoded panels (titles without a readable image left out)
+    split: dict[str, list[str]]  # "train" / "val" / "test" → title ids
+    labels: Labels  # genre and author vocabularies of the training titles
+
+    @property
+    def n_genres(self) -> int:
+        return max(1, len(self.labels.genres))
+
+    @property
+    def n_authors(self) -> int:
+        return max(1, len(self.labels.authors))
+
+    def genre_of(self, title_id: str) -> int:
+        """The title's primary-genre index, -1 when the genre is not in the vocabulary."""
+        return self.labels.genre_index(self.titles[title_id])
+
+    def author_of(self, title_id: str) -> int:
+        """The title's first-author index, -1 when the author is not in the vocabulary."""
+        return self.labels.author_index(self.titles[title_id])
+
+    def images_of(self, split_name: str) -> dict[str, list[Image.Image]]:
+        return {t: self.images[t] for t in self.split[split_name]}
+
+
+def load_training_data(catalog_dir: str | Path, seed: int, progress: bool = True) -> TrainingData:
+    """Load and check the catalogue, decode its images, split its titles (seeded) and build the label vocabularies.
+    Raises :class:`CatalogError` when the catalogue is too small to train on."""
+    catalog = load_catalog(catalog_dir, require_images=True)
+    titles = catalog.by_id()
+    images = load_title_images(catalog, progress=progress)
+    split = split_titles([titles[t] for t in images], seed)
+    labels = build_labels([titles[t] for t in split["train"]])
+    if len(split["train"]) < MIN_TRAIN_TITLES:
+        raise CatalogError(
+            f"{catalog.root}: only {len(split['train'])} titles fall in the training split; "
+            f"training needs at least {MIN_TRAIN_TITLES} (the catalogue has {len(images)} titles with readable images)"
+        )
+    if len(labels.genres) < 2:
+        raise CatalogError(
+            f"{catalog.root}: the training titles have {len(labels.genres)} primary genre(s); the genre classifier "
+            "needs at least 2 (add genres to catalog.jsonl)"
+        )
+    return TrainingData(catalog, titles, images, split, labels)
+
+
+def write_split(out: Path, data: TrainingData, seed: int) -> None:
+    """Create the run folder and record the split in it (``split.json``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "split.json", {"seed": seed, "fractions": list(SPLIT_FRACTIONS), **data.split})
+    log.info(
+        "%d titles (%d train / %d val / %d test), %d genres, %d authors",
+        len(data.images),
+        len(data.split["train"]),
+        len(data.split["val"]),
+        len(data.split["test"]),
+        len(data.labels.genres),
+        len(data.labels.authors),
+    )
 
 
 def _labelled_samples(images, ids, label_of, size, views: int, seed: int):
@@ -47,144 +164,215 @@ def _labelled_samples(images, ids, label_of, size, views: int, seed: int):
     return np.stack(imgs), np.array(ys), np.array(owners, dtype=object)
 
 
-def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig, progress: bool = True) -> dict:
-    started = time.perf_counter()
-    out = Path(out_dir)
-    catalog = load_catalog(catalog_dir, require_images=True)  # checked before creating OUT: bad data leaves nothing
-    titles = catalog.by_id()
-    images = load_title_images(catalog, progress=progress)
-    split = split_titles([titles[t] for t in images], config.seed)
-    labels = build_labels([titles[t] for t in split["train"]])
-    if len(split["train"]) < MIN_TRAIN_TITLES:
-        raise CatalogError(
-            f"{catalog.root}: only {len(split['train'])} titles fall in the training split; "
-            f"training needs at least {MIN_TRAIN_TITLES} (the catalogue has {len(images)} titles with readable images)"
-        )
-    if len(labels.genres) < 2:
-        raise CatalogError(
-            f"{catalog.root}: the training titles have {len(labels.genres)} primary genre(s); the genre classifier "
-            "needs at least 2 (add genres to catalog.jsonl)"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "split.json", {"seed": config.seed, "fractions": list(SPLIT_FRACTIONS), **split})
-    size = config.spec.input_size
-    log.info(
-        "%d titles (%d train / %d val / %d test), %d genres, %d authors",
-        len(images),
-        len(split["train"]),
-        len(split["val"]),
-        len(split["test"]),
-        len(labels.genres),
-        len(labels.authors),
-    )
+# ---- 2. the backbone: image → features → embedding -------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainedBackbone:
+    """What the later stages take from training. ``backbone`` maps an image to a feature vector (the CNN features of
+    the heads) and ``projection`` maps those features to the embedding (flip-averaged and L2-normalised by
+    :func:`ml.train.models.embed_graph`)."""
 
-    part = {name: {t: images[t] for t in ids} for name, ids in split.items()}
+    backbone: keras.Model
+    projection: keras.Model
+    multitask_author: keras.Model  # image → author probabilities from the training-time author head (reported only)
+    history: list[dict]  # one row per epoch (losses, validation probes)
+
+
+def train_embedding(data: TrainingData, config: TrainConfig, progress: bool = True) -> TrainedBackbone:
+    """The from-scratch backbone: multi-task training (supervised contrastive + genre + author) on the training
+    titles, probed on the validation titles after each epoch."""
     trainer, backbone, projection, history = train_backbone(
-        config, part["train"], part["val"], titles, labels, progress
+        config, data.images_of("train"), data.images_of("val"), data.titles, data.labels, progress
     )
+    inputs = _image_input(config.spec.input_size)
+    multitask_author = keras.Model(inputs, keras.layers.Softmax()(trainer.get_layer("author_logits")(backbone(inputs))))
+    return TrainedBackbone(backbone, projection, multitask_author, history)
 
-    # Genre head: each feature family alone and fused, C chosen on validation macro-F1 (each reported); the
-    # configured family ships, refitted on train + val with its chosen C.
-    feats_fn = compiled(feature_model(backbone, size), size)
-    fit_ids = split["train"] + split["val"]
-    genre_of, author_of = (lambda t: labels.genre_index(titles[t])), (lambda t: labels.author_index(titles[t]))
-    # One feature pass serves both heads: every image of the titles whose genre or author is known (+ views).
-    x_all, _, owners = _labelled_samples(
-        images, fit_ids, lambda t: max(genre_of(t), author_of(t)), size, config.genre_views, config.seed
-    )
-    f_all = run_batched(feats_fn, x_all, progress=progress, desc="head features")
-    y_genre, y_author = np.array([genre_of(t) for t in owners]), np.array([author_of(t) for t in owners])
-    has_genre = y_genre >= 0
-    f_fit, y_fit = {k: v[has_genre] for k, v in f_all.items()}, y_genre[has_genre]
-    in_train = np.isin(owners[has_genre], split["train"])
-    evals = {}
-    for name in ("val", "test"):
-        ids = [t for t in split[name] if labels.genre_index(titles[t]) >= 0]
-        evals[name] = (
-            run_batched(feats_fn, stack_images([images[t][0] for t in ids], size)) if ids else None,
-            np.array([labels.genre_index(titles[t]) for t in ids]),
-        )
-    n_genres = max(1, len(labels.genres))
-    heads, genre_parts = {}, {}
-    for variant in VARIANTS:
-        fv, yv = evals["val"]
-        x_variant = select(f_fit, variant)
-        heads[variant] = fit_head(
-            x_variant[in_train],
-            y_fit[in_train],
-            select(fv, variant) if fv else np.zeros((0, 1)),
-            yv,
-            n_genres,
-            variant,
-            config.seed,
-        )
-        ft, yt = evals["test"]
-        if ft is not None:
-            pred = heads[variant].predict_proba(select(ft, variant)).argmax(axis=1)
-            genre_parts[variant] = {
-                "val": heads[variant].val,
-                "test": classification_metrics(yt, pred),
-                "C": heads[variant].C,
-            }
-    best = config.genre_features
-    shipped = train_head(select(f_fit, best), y_fit, n_genres, best, heads[best].C, config.seed)
-    log.info("genre head: %s features, C=%s, refitted on %d train+val samples", best, shipped.C, len(y_fit))
 
-    # Author classifier: the same recipe on the same features (far better than the multi-task author head where
-    # authors have a recognisable style; both are reported).
-    has_author = y_author >= 0
-    f_a, y_a, a_owners = select(f_all, best)[has_author], y_author[has_author], owners[has_author]
-    val_ids = [t for t in split["val"] if author_of(t) >= 0]
-    f_val = (
-        select(run_batched(feats_fn, stack_images([images[t][0] for t in val_ids], size)), best) if val_ids else None
-    )
-    n_authors = max(1, len(labels.authors))
-    a_train = np.isin(a_owners, split["train"])
-    author_c = fit_head(
-        f_a[a_train],
-        y_a[a_train],
-        f_val if f_val is not None else np.zeros((0, 1)),
-        np.array([author_of(t) for t in val_ids]),
-        n_authors,
-        best,
+def _image_input(size: int):
+    return keras.Input((size, size, 3), name="image")
+
+
+# ---- 3. head features ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LabelledFeatures:
+    """Head features, one row per image: the ``"cnn"`` and ``"handcrafted"`` families (see
+    :func:`ml.train.genre_fit.select`), the label index of each row and the title it comes from."""
+
+    features: dict[str, np.ndarray]
+    labels: np.ndarray
+    owners: np.ndarray
+
+    def x(self, variant: str) -> np.ndarray:
+        return select(self.features, variant)
+
+    def known(self) -> LabelledFeatures:
+        return self._rows(self.labels >= 0)
+
+    def of_titles(self, title_ids: list[str]) -> LabelledFeatures:
+        return self._rows(np.isin(self.owners, title_ids))
+
+    def _rows(self, keep: np.ndarray) -> LabelledFeatures:
+        return LabelledFeatures({k: v[keep] for k, v in self.features.items()}, self.labels[keep], self.owners[keep])
+
+
+@dataclass(frozen=True)
+class HeadTask:
+    """What one head is fitted and judged on (only titles whose label is known)."""
+
+    fit: LabelledFeatures  # every image of the train + val titles, plus augmented views
+    val: LabelledFeatures | None  # the val titles' covers, for choosing C (None: no such title)
+    test: LabelledFeatures | None  # the test titles' covers, for reporting each feature family (None: not needed)
+
+
+@dataclass(frozen=True)
+class HeadFeatures:
+    genre: HeadTask
+    author: HeadTask
+
+
+def extract_head_features(
+    data: TrainingData, trained: TrainedBackbone, config: TrainConfig, progress: bool = True
+) -> HeadFeatures:
+    """Flip-averaged CNN features and hand-crafted features of the train + val images: one pass serves both heads
+    (every image of the titles whose genre or author is known, plus ``config.genre_views`` augmented views)."""
+    size = config.spec.input_size
+    extract = compiled(feature_model(trained.backbone, size), size)
+    x, _, owners = _labelled_samples(
+        data.images,
+        data.split["train"] + data.split["val"],
+        lambda t: max(data.genre_of(t), data.author_of(t)),
+        size,
+        config.genre_views,
         config.seed,
-    ).C
-    author_head = train_head(f_a, y_a, n_authors, best, author_c, config.seed)
+    )
+    features = run_batched(extract, x, progress=progress, desc="head features")
 
-    # Assemble and save the models.
-    inputs = keras.Input((size, size, 3), name="image")
+    def task(label_of: Callable[[str], int], with_test: bool) -> HeadTask:
+        fit = LabelledFeatures(features, np.array([label_of(t) for t in owners]), owners).known()
+        val = _cover_features(extract, data, "val", label_of, size)
+        return HeadTask(fit, val, _cover_features(extract, data, "test", label_of, size) if with_test else None)
+
+    return HeadFeatures(genre=task(data.genre_of, with_test=True), author=task(data.author_of, with_test=False))
+
+
+def _cover_features(extract, data: TrainingData, split_name: str, label_of, size: int) -> LabelledFeatures | None:
+    ids = [t for t in data.split[split_name] if label_of(t) >= 0]
+    if not ids:
+        return None
+    features = run_batched(extract, stack_images([data.images[t][0] for t in ids], size))
+    return LabelledFeatures(features, np.array([label_of(t) for t in ids]), np.array(ids, dtype=object))
+
+
+# ---- 4. heads --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FittedHeads:
+    """The shipped heads, each on the configured feature family and refitted on train + val with its chosen C."""
+
+    genre: FittedHead
+    author: FittedHead  # far better than the multi-task author head where authors have a recognisable style
+    genre_parts: dict  # each feature family fitted on train alone: {"val", "test", "C"} (reported)
+
+
+def fit_heads(data: TrainingData, features: HeadFeatures, variant: str, seed: int) -> FittedHeads:
+    """Genre head: each feature family alone and fused, C chosen on validation macro-F1 (each reported); the
+    ``variant`` family ships. Author classifier: the same recipe on the same features, ``variant`` only."""
+    train_ids = data.split["train"]
+    candidates = {v: _choose_c(features.genre, v, train_ids, data.n_genres, seed) for v in VARIANTS}
+    test = features.genre.test
+    genre_parts = {}
+    if test is not None:
+        for v, head in candidates.items():
+            pred = head.predict_proba(test.x(v)).argmax(axis=1)
+            genre_parts[v] = {"val": head.val, "test": classification_metrics(test.labels, pred), "C": head.C}
+    genre = _refit(features.genre, candidates[variant], data.n_genres, seed)
+    log.info(
+        "genre head: %s features, C=%s, refitted on %d train+val samples",
+        variant,
+        genre.C,
+        len(features.genre.fit.labels),
+    )
+    author_choice = _choose_c(features.author, variant, train_ids, data.n_authors, seed)
+    return FittedHeads(genre, _refit(features.author, author_choice, data.n_authors, seed), genre_parts)
+
+
+def _choose_c(task: HeadTask, variant: str, train_ids: list[str], n_classes: int, seed: int) -> FittedHead:
+    """Fitted on the training titles' rows with each C of the grid; the best on the val covers wins."""
+    train = task.fit.of_titles(train_ids)
+    x_val, y_val = (task.val.x(variant), task.val.labels) if task.val is not None else (np.zeros((0, 1)), np.array([]))
+    return fit_head(train.x(variant), train.labels, x_val, y_val, n_classes, variant, seed)
+
+
+def _refit(task: HeadTask, chosen: FittedHead, n_classes: int, seed: int) -> FittedHead:
+    """``chosen``'s feature family and C, fitted again on all the train + val rows."""
+    return train_head(task.fit.x(chosen.variant), task.fit.labels, n_classes, chosen.variant, chosen.C, seed)
+
+
+def head_summary(head: FittedHead) -> dict:
+    return {"variant": head.variant, "C": head.C}
+
+
+# ---- 5. serving models -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ServingModels:
+    """The models the run folder ships (file names in :data:`ml.run.MODEL_FILES`)."""
+
+    serving: keras.Model  # {"embedding", "genre"}: the backbone runs once per orientation for both
+    embedder: keras.Model
+    genre: keras.Model
+    author: keras.Model
+
+    def save(self, out: Path) -> None:
+        for name in ("serving", "embedder", "genre", "author"):
+            getattr(self, name).save(out / MODEL_FILES[name])
+
+
+def assemble_serving_models(trained: TrainedBackbone, heads: FittedHeads, size: int) -> ServingModels:
+    """Bake the backbone, the projection and the fitted heads into Keras models (no scikit-learn at serving)."""
+    backbone, projection = trained.backbone, trained.projection
+    inputs = _image_input(size)
     feats = backbone(inputs)
     flipped = backbone(HorizontalFlip()(inputs))
     embedding = embed_graph(inputs, backbone, projection, feats, flipped)
-    genre = head_layers(inputs, backbone, shipped, cnn_features=flip_averaged(inputs, backbone, feats, flipped))
-    serving_model = keras.Model(inputs, {"embedding": embedding, "genre": genre}, name="serving")
-    serving_model.save(out / MODEL_FILES["serving"])
-    e_in = keras.Input((size, size, 3), name="image")
-    keras.Model(e_in, embed_graph(e_in, backbone, projection), name="embedder").save(out / MODEL_FILES["embedder"])
-    g_in = keras.Input((size, size, 3), name="image")
-    keras.Model(g_in, head_layers(g_in, backbone, shipped), name="genre").save(out / MODEL_FILES["genre"])
-    a_in = keras.Input((size, size, 3), name="image")
-    author_model = keras.Model(a_in, head_layers(a_in, backbone, author_head, name="author"), name="author")
-    author_model.save(out / MODEL_FILES["author"])
-    m_in = keras.Input((size, size, 3), name="image")
-    multitask_author = keras.Model(m_in, keras.layers.Softmax()(trainer.get_layer("author_logits")(backbone(m_in))))
+    genre = head_layers(inputs, backbone, heads.genre, cnn_features=flip_averaged(inputs, backbone, feats, flipped))
+    serving = keras.Model(inputs, {"embedding": embedding, "genre": genre}, name="serving")
+    e_in = _image_input(size)
+    embedder = keras.Model(e_in, embed_graph(e_in, backbone, projection), name="embedder")
+    g_in = _image_input(size)
+    genre_model = keras.Model(g_in, head_layers(g_in, backbone, heads.genre), name="genre")
+    a_in = _image_input(size)
+    author_model = keras.Model(a_in, head_layers(a_in, backbone, heads.author, name="author"), name="author")
+    return ServingModels(serving, embedder, genre_model, author_model)
 
-    # The paper's recipe, for the comparison table and the baseline embedding.
-    x_paper, y_paper, _ = _labelled_samples(images, split["train"], genre_of, size, 0, config.seed)
-    paper, paper_history = train_paper_cnn(config, x_paper, y_paper, n_genres, progress)
-    paper.save(out / MODEL_FILES["paper_genre"])
 
-    train_seconds = time.perf_counter() - started
+# ---- 6. the paper's baseline -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PaperBaseline:
+    """The paper's recipe (plain CNN on the training images): a comparison row and the baseline embedding."""
+
+    model: keras.Model
+    history: list[dict]
+
+
+def train_paper_baseline(data: TrainingData, config: TrainConfig, progress: bool = True) -> PaperBaseline:
+    x, y, _ = _labelled_samples(data.images, data.split["train"], data.genre_of, config.spec.input_size, 0, config.seed)
+    model, history = train_paper_cnn(config, x, y, data.n_genres, progress)
+    return PaperBaseline(model, history)
+
+
+# ---- 7. config.json --------------------------------------------------------------------------------------------------
+def write_run_config(out: Path, data: TrainingData, heads: FittedHeads, config: TrainConfig) -> dict:
+    """``config.json``: what serving needs to know (input size, labels, models) and where the run came from."""
+    catalog = data.catalog
     run_config = {
         "format": FORMAT_VERSION,
         "created_at": now_iso(),
-        "input_size": size,
-        "genres": list(labels.genres),
-        "authors": list(labels.authors),
+        "input_size": config.spec.input_size,
+        "genres": list(data.labels.genres),
+        "authors": list(data.labels.authors),
         "split_seed": config.seed,
         "split_file": "split.json",
-        "genre_head": {"variant": best, "C": heads[best].C},
-        "author_head": {"variant": best, "C": author_c},
+        "genre_head": head_summary(heads.genre),
+        "author_head": head_summary(heads.author),
         "n_trees": config.n_trees,
         "train": config.to_json(),
         "models": MODEL_FILES,
@@ -197,50 +385,80 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
         "versions": versions(),
     }
     write_json(out / CONFIG_FILE, run_config)
-    index_stats = build_run_index(out, catalog=catalog, title_images=images, progress=progress)
+    return run_config
 
-    # Test-split evaluation (genre/author on covers; retrieval of perturbed covers over the whole catalogue).
-    serving = compiled(serving_model, size)
-    test_titles = [titles[t] for t in split["test"]]
-    covers = {t: imgs[0] for t, imgs in images.items()}
-    genre_m, y_true, y_pred = classify(
-        lambda x: serving(x)["genre"], test_titles, covers, list(labels.genres), lambda t: t.primary_genre, size
-    )
-    author_fn = compiled(author_model, size)
-    author_m, _, _ = classify(author_fn, test_titles, covers, list(labels.authors), lambda t: t.first_author, size)
-    multitask_m, _, _ = classify(
-        compiled(multitask_author, size), test_titles, covers, list(labels.authors), lambda t: t.first_author, size
-    )
-    paper_fn = compiled(paper, size)
-    paper_genre_m, _, _ = classify(paper_fn, test_titles, covers, list(labels.genres), lambda t: t.primary_genre, size)
-    ret_ours, _, _ = retrieval(lambda x: serving(x)["embedding"], images, titles, size, config.n_trees)
-    ret_paper, _, _ = retrieval(compiled(paper_embedder(paper), size), images, titles, size, config.n_trees)
-    metrics = {
-        "split": {k: len(v) for k, v in split.items()},
-        "genre": genre_m,
-        "genre_parts": genre_parts,
-        "genre_head": best,
-        "author": author_m,
-        "author_head": {"variant": best, "C": author_c},
-        "author_multitask_head": multitask_m,
-        "paper_style_genre_cnn": paper_genre_m,
-        "retrieval": ret_ours,
-        "retrieval_paper_baseline": ret_paper,
+
+# ---- 8. test-split evaluation ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Evaluation:
+    """Genre/author classification on the test titles' covers; retrieval of perturbed covers over every title."""
+
+    genre: dict
+    author: dict
+    author_multitask: dict
+    paper_genre: dict
+    retrieval: dict
+    retrieval_paper: dict
+    genre_confusion: list[list[int]]  # rows: true genre, columns: predicted ([] without test covers)
+
+
+def evaluate_on_test(
+    data: TrainingData, models: ServingModels, trained: TrainedBackbone, paper: PaperBaseline, config: TrainConfig
+) -> Evaluation:
+    size = config.spec.input_size
+    serving = compiled(models.serving, size)
+    test_titles = [data.titles[t] for t in data.split["test"]]
+    covers = {t: imgs[0] for t, imgs in data.images.items()}
+    genres, authors = list(data.labels.genres), list(data.labels.authors)
+
+    def genre_scores(probs_fn) -> tuple[dict, np.ndarray, np.ndarray]:
+        return classify(probs_fn, test_titles, covers, genres, lambda t: t.primary_genre, size)
+
+    def author_scores(model: keras.Model) -> dict:
+        return classify(compiled(model, size), test_titles, covers, authors, lambda t: t.first_author, size)[0]
+
+    genre, y_true, y_pred = genre_scores(lambda x: serving(x)["genre"])
+    author = author_scores(models.author)
+    author_multitask = author_scores(trained.multitask_author)
+    paper_genre = genre_scores(compiled(paper.model, size))[0]
+    ours = retrieval(lambda x: serving(x)["embedding"], data.images, data.titles, size, config.n_trees)[0]
+    baseline = retrieval(compiled(paper_embedder(paper.model), size), data.images, data.titles, size, config.n_trees)[0]
+    matrix = confusion(y_true, y_pred, len(genres)).tolist() if len(y_true) else []
+    return Evaluation(genre, author, author_multitask, paper_genre, ours, baseline, matrix)
+
+
+# ---- 9. metrics.json -------------------------------------------------------------------------------------------------
+def metrics_json(
+    data: TrainingData,
+    trained: TrainedBackbone,
+    heads: FittedHeads,
+    paper: PaperBaseline,
+    evaluation: Evaluation,
+    index_stats: dict,
+    train_seconds: float,
+    run_config: dict,
+) -> dict:
+    """The run's ``metrics.json`` (what ``report.md`` and ``scripts.train`` read)."""
+    return {
+        "split": {k: len(v) for k, v in data.split.items()},
+        "genre": evaluation.genre,
+        "genre_parts": heads.genre_parts,
+        "genre_head": heads.genre.variant,
+        "author": evaluation.author,
+        "author_head": head_summary(heads.author),
+        "author_multitask_head": evaluation.author_multitask,
+        "paper_style_genre_cnn": evaluation.paper_genre,
+        "retrieval": evaluation.retrieval,
+        "retrieval_paper_baseline": evaluation.retrieval_paper,
         "index": {
             "recall@24_vs_exact": index_stats["recall@24_vs_exact"],
             "n_items": index_stats["n_items"],
             "n_trees": index_stats["n_trees"],
         },
         "paper": PAPER,
-        "history": history,
-        "paper_history": paper_history,
-        "confusion": {
-            "labels": list(labels.genres),
-            "matrix": confusion(y_true, y_pred, len(labels.genres)).tolist() if len(y_true) else [],
-        },
+        "history": trained.history,
+        "paper_history": paper.history,
+        "confusion": {"labels": list(data.labels.genres), "matrix": evaluation.genre_confusion},
         "train_seconds": round(train_seconds, 1),
         "synthetic_catalog": run_config["catalog"]["synthetic"],
     }
-    write_json(out / "metrics.json", metrics)
-    write_report(out, metrics, run_config)
-    return metrics
