@@ -12,6 +12,8 @@ import logging
 import sys
 from typing import Any
 
+from core.logs import setup_logging
+
 NO_TOKEN = """\
 Toonmatch needs a Discord bot token to run, and DISCORD_TOKEN is not set.
 
@@ -23,50 +25,10 @@ Without a token, `make demo` runs the offline demo instead.
 """
 
 
-class RedactSecrets(logging.Filter):
-    """Replace secrets (the bot token) in every log record, a safety net should anything ever log one."""
-
-    def __init__(self, *secrets: str) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 8]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: leave it to the handler's own error reporting
-            return True
-        redacted = message
-        for secret in self.secrets:
-            redacted = redacted.replace(secret, "[REDACTED]")
-        if record.exc_info and record.exc_text is None:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            for secret in self.secrets:
-                record.exc_text = record.exc_text.replace(secret, "[REDACTED]")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-def setup_logging(level: str, *secrets: str) -> None:
-    """Root logging to stderr; the token is redacted by a filter on every root handler (handler filters see the
-    records of all child loggers). Handlers installed by others (e.g. a test harness) are kept."""
-    root = logging.getLogger()
-    if not any(getattr(h, "_toonmatch", False) for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
-        handler._toonmatch = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    redact = RedactSecrets(*secrets)
-    for handler in root.handlers:
-        handler.filters = [f for f in handler.filters if not isinstance(f, RedactSecrets)]
-        handler.addFilter(redact)
-    root.setLevel(level.upper())
-    logging.getLogger("discord.http").setLevel(max(logging.INFO, root.level))
-    for name in ("discord.gateway", "discord.client"):
-        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+def setup_bot_logging(level: str, token: str) -> None:
+    """The shared set-up with the token redacted; discord.py's connection chatter stays at INFO or above."""
+    floors = dict.fromkeys(("discord.http", "discord.gateway", "discord.client"), logging.INFO)
+    setup_logging(level, token, floors=floors)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -97,7 +59,7 @@ def main(argv: list[str] | None = None, *, ready_event: Any = None, stop_event: 
     if not token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    setup_logging(settings.log.level, token)
+    setup_bot_logging(settings.log.level, token)
     from bot.bot import run_bot, sync_only
 
     try:

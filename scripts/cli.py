@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Callable
 
+from core import logs
 from core.errors import RunFolderError, ToonmatchError
 
 
@@ -16,24 +16,23 @@ def quiet_tensorflow() -> None:
 
 
 def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
-    for noisy in ("h5py", "matplotlib", "PIL"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    for noisy in ("tensorflow", "absl"):  # retracing notices and the like: not actionable for users
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    """The shared logging set-up (:func:`core.logs.setup_logging`) at DEBUG with ``--verbose``, else INFO."""
+    logs.setup_logging("DEBUG" if verbose else "INFO")
 
 
-def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
-    """Run ``main``; user-facing errors become ``error: …`` on stderr and exit 1, Ctrl-C exits 130."""
+def run_main(
+    main: Callable[[list[str] | None], int],
+    argv: list[str] | None = None,
+    *,
+    prog: str | None = None,
+    interrupted: str = "interrupted",
+) -> int:
+    """Run ``main``; user-facing errors become ``[prog: ]error: …`` on stderr and exit 1, Ctrl-C exits 130."""
+    prefix = f"{prog}: " if prog else ""
     try:
         return main(argv)
     except ToonmatchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{prefix}error: {exc}", file=sys.stderr)
         suggestions = getattr(exc, "suggestions", [])
         if suggestions:
             print("did you mean:", file=sys.stderr)
@@ -41,7 +40,7 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
                 print(f"  {suggestion}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(f"{prefix}{interrupted}", file=sys.stderr)
         return 130
 
 

@@ -25,6 +25,8 @@ from catalog.scrape.client import DEFAULT_USER_AGENT, RetryPolicy
 from catalog.scrape.naver import DEFAULT_API_BASE, WEEKDAYS
 from catalog.scrape.run import ScrapeConfig, scrape
 from core.errors import ToonmatchError
+from core.logs import setup_logging
+from scripts.cli import run_main
 
 PROG = "python -m scripts.scrape"
 
@@ -192,13 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    setup_logging(
+        "DEBUG" if args.verbose else "WARNING", floors={"aiohttp": logging.DEBUG if args.verbose else logging.ERROR}
     )
-    if not args.verbose:
-        logging.getLogger("aiohttp").setLevel(logging.ERROR)
     config = ScrapeConfig(
         out=args.out,
         api_base=args.api_base,
@@ -220,18 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with logging_redirect_tqdm():
             summary = asyncio.run(scrape(config, progress=TqdmProgress(disable=args.quiet)))
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
-    except ToonmatchError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
     except OSError as exc:
-        print(f"{PROG}: error: {exc.strerror or exc} ({exc.filename or args.out})", file=sys.stderr)
-        return 1
+        raise ToonmatchError(f"{exc.strerror or exc} ({exc.filename or args.out})") from exc
     print(summary.format())
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, prog=PROG, interrupted="interrupted; run the same command again to resume"))

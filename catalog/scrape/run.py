@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import catalog.scrape.naver as naver
 from catalog.format import CATALOG_FILE
-from catalog.scrape import naver
 from catalog.scrape.client import DEFAULT_USER_AGENT, RETRYABLE_STATUS, PoliteClient, RetryPolicy
 from catalog.scrape.errors import BadResponseError, FetchError, NothingListedError
 from catalog.scrape.naver import Episode, ListItem, TitleDetail

@@ -11,8 +11,9 @@ import threading
 
 import pytest
 
-from bot.__main__ import RedactSecrets, main
+from bot.__main__ import main
 from bot.bot import BotOptions, run_bot, sync_only
+from core.logs import RedactSecrets
 from tests.bot.conftest import make_settings
 
 

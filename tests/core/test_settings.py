@@ -1,0 +1,62 @@
+"""Settings: each section reads the documented environment names once; explicit values win; typos are errors."""
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from core.settings import DEFAULT_DATABASE_URL, load_settings
+
+ENV_NAMES = (
+    "DISCORD_TOKEN",
+    "DATABASE_URL",
+    "TOONMATCH_RUN_DIR",
+    "TOONMATCH_TASTE_WEIGHT",
+    "TOONMATCH_COOLDOWN_USES",
+    "TOONMATCH_LOG_LEVEL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_without_environment_or_file():
+    settings = load_settings(env_file=None)
+    assert settings.database.url == DEFAULT_DATABASE_URL
+    assert settings.serving.run_dir is None and settings.discord.token is None
+    assert settings.discord.cooldown_uses == 3 and settings.log.level == "INFO"
+
+
+def test_each_section_reads_its_environment_names(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "abc.def.ghi")
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///elsewhere.db")
+    monkeypatch.setenv("TOONMATCH_RUN_DIR", "runs/x")
+    monkeypatch.setenv("TOONMATCH_TASTE_WEIGHT", "0.5")
+    settings = load_settings(env_file=None)
+    assert settings.discord.token.get_secret_value() == "abc.def.ghi"
+    assert settings.database.url == "sqlite+aiosqlite:///elsewhere.db"
+    assert settings.serving.run_dir == Path("runs/x") and settings.serving.taste_weight == 0.5
+
+
+def test_env_file_is_read_and_explicit_values_win(tmp_path, monkeypatch):
+    env = tmp_path / ".env"
+    env.write_text("TOONMATCH_RUN_DIR=from/file\nTOONMATCH_COOLDOWN_USES=7\n")
+    settings = load_settings(env_file=env, TOONMATCH_RUN_DIR="from/flag", DATABASE_URL=None)
+    assert settings.serving.run_dir == Path("from/flag")
+    assert settings.discord.cooldown_uses == 7
+    assert settings.database.url == DEFAULT_DATABASE_URL  # None means "not given"
+
+
+def test_token_is_secret_in_reprs(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "very-secret-token")
+    assert "very-secret-token" not in repr(load_settings(env_file=None))
+
+
+def test_unknown_names_and_bad_values_are_errors():
+    with pytest.raises(TypeError, match="TOONMATCH_RUNDIR"):
+        load_settings(env_file=None, TOONMATCH_RUNDIR="x")
+    with pytest.raises(ValidationError):
+        load_settings(env_file=None, TOONMATCH_TASTE_WEIGHT=2)
