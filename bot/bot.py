@@ -163,8 +163,7 @@ class Toonmatch(commands.Bot):
 
     async def taste_of(self, user_id: int) -> TasteProfile:
         """The user's taste as the engine wants it (liked and disliked title ids, newest first)."""
-        taste = await self.db.run(queries.user_taste, user_id)
-        return TasteProfile(liked=tuple(taste.liked), disliked=tuple(taste.disliked))
+        return TasteProfile.from_ratings(await self.db.run(queries.user_taste, user_id))
 
     async def remember_shown(self, user_id: int, title_ids: list[str], guild_id: int | None) -> None:
         async with self.db.begin() as session:

@@ -40,8 +40,7 @@ async def stored_taste(url: str, user_id: int):
     from ml.serve.engine import TasteProfile
 
     async with await open_database(url) as database:
-        taste = await database.run(user_taste, user_id)
-    return TasteProfile(liked=tuple(taste.liked), disliked=tuple(taste.disliked))
+        return TasteProfile.from_ratings(await database.run(user_taste, user_id))
 
 
 def sheet_path(base: Path, n: int, total: int, fmt: str) -> Path:
@@ -82,9 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     answers = []
     if args.title:
         source = engine.resolve(args.title)
-        panels = engine.cover_panels(source.id)
-        probs = engine.infer(panels)[1] if panels is not None else None
-        answer = engine.recommend(source.id, k=args.k, taste=taste, allow_adult=args.allow_adult, genre_probs=probs)
+        answer = engine.recommend_title(source.id, k=args.k, taste=taste, allow_adult=args.allow_adult)
         answers.append((f"titles like {source.title} ({source.id})", answer, None))
     else:
         for path in args.image:

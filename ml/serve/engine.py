@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
@@ -29,6 +29,16 @@ COVER_CACHE = 512  # decoded cover thumbnails kept in memory (~40 MB at most): 2
 LOW_CONFIDENCE_MESSAGE = "no close match — these are the nearest styles"
 
 
+class Ratings(Protocol):
+    """A user's stored ratings as title ids, newest first (what ``db.queries.user_taste`` returns)."""
+
+    @property
+    def liked(self) -> Sequence[str]: ...
+
+    @property
+    def disliked(self) -> Sequence[str]: ...
+
+
 @dataclass(frozen=True)
 class TasteProfile:
     """What the engine needs of a user's (or a guild's) taste; built by the caller from the taste store."""
@@ -36,6 +46,11 @@ class TasteProfile:
     liked: tuple[str, ...] = ()
     disliked: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()  # e.g. titles already shown or marked read
+
+    @classmethod
+    def from_ratings(cls, ratings: Ratings) -> TasteProfile:
+        """The taste of a user's stored ratings: ``TasteProfile.from_ratings(await db.run(user_taste, user_id))``."""
+        return cls(liked=tuple(ratings.liked), disliked=tuple(ratings.disliked))
 
     @property
     def empty(self) -> bool:
@@ -257,10 +272,23 @@ class Engine:
         answer.source = source
         return answer
 
-    def cover_panels(self, title_id: str) -> np.ndarray | None:
-        """Model input for a title's cover thumbnail (None when the snapshot has no readable cover)."""
-        cover = self.cover(title_id)
+    def cover_genre_input(self, title_id: str) -> np.ndarray | None:
+        """The first step of recommending from a title: the model input for guessing its genres from its cover
+        thumbnail. ``None`` when there is nothing to guess with (no genre head, no readable cover): the answer then
+        shows the catalogue's genres. Raises UnknownTitleError for an unknown id, before any work."""
+        self.title(title_id)
+        cover = self.cover(title_id) if self.genres else None
         return None if cover is None else load_panels(cover, self.input_size, self.limits)
+
+    def recommend_title(
+        self, title_id: str, *, k: int = 24, taste: TasteProfile | None = None, allow_adult: bool = False
+    ) -> Answer:
+        """Synchronous recommendation from a title (CLI, tests): genres guessed by the model on its cover
+        (:meth:`cover_genre_input`), then :meth:`recommend`. :class:`ml.serve.recommender.Recommender` takes the
+        same two steps with the model call batched."""
+        panels = self.cover_genre_input(title_id)
+        probs = None if panels is None else self.infer(panels)[1]
+        return self.recommend(title_id, k=k, taste=taste, allow_adult=allow_adult, genre_probs=probs)
 
     def search(self, text: str, limit: int = 25) -> list[Match]:
         return self.searcher.search(text, limit)

@@ -170,11 +170,9 @@ class Recommender:
     async def recommend(
         self, title_id: str, *, k: int = 24, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> Answer:
-        self.engine.title(title_id)  # unknown id → UnknownTitleError before any work
-        panels = await self._prepare(self.engine.cover_panels, title_id)
-        probs = None
-        if panels is not None and self.engine.genres:
-            _, probs = await self.batcher.submit(panels)
+        """:meth:`Engine.recommend_title` with the model call on the cover batched with other requests."""
+        panels = await self._prepare(self.engine.cover_genre_input, title_id)  # unknown id: UnknownTitleError
+        probs = None if panels is None else (await self.batcher.submit(panels))[1]
         return await self._cpu(
             self.engine.recommend, title_id, k=k, taste=taste, allow_adult=allow_adult, genre_probs=probs
         )

@@ -183,6 +183,21 @@ def test_recommend_without_model_genres_takes_the_catalogue_ones(engine):
 def test_recommend_unknown_id_raises_unknown_title(engine):
     with pytest.raises(UnknownTitleError, match="nope"):
         engine.recommend("nope")
+    with pytest.raises(UnknownTitleError, match="nope"):
+        engine.recommend_title("nope")
+
+
+def test_recommend_title_without_a_cover_to_read_keeps_the_catalogue_genres(engine):
+    assert engine.cover_genre_input("L") is None  # no cover: no model call (this engine has no model)
+    answer = engine.recommend_title("L", k=2)
+    assert [g.genre for g in answer.genres] == ["drama", "romance", "comedy"] and answer.source.id == "L"
+
+
+def test_taste_from_stored_ratings_keeps_their_order():
+    from types import SimpleNamespace
+
+    taste = TasteProfile.from_ratings(SimpleNamespace(liked=["B", "A"], disliked=["L"]))
+    assert taste == TasteProfile(liked=("B", "A"), disliked=("L",))
 
 
 def test_genre_guesses_average_panels_and_keep_the_top_three(engine):
@@ -292,3 +307,10 @@ def test_loaded_engine_recommend_never_returns_the_source(real_engine, cover_tit
     answer = real_engine.recommend(cover_title.id)
     assert cover_title.id not in ids(answer)
     assert answer.results
+
+
+def test_loaded_engine_recommend_title_reads_the_genres_from_the_cover(real_engine, cover_title):
+    answer = real_engine.recommend_title(cover_title.id, k=5)
+    assert answer.source.id == cover_title.id and cover_title.id not in ids(answer) and len(answer.results) == 5
+    assert answer.genres and {g.genre for g in answer.genres} <= set(real_engine.genres)
+    assert sum(g.probability for g in answer.genres) <= 1.0 + 1e-5  # the model's probabilities, not the catalogue's
