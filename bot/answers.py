@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import checks, embeds, errors, images, views
+from ml.serve import RESULTS_PER_ANSWER
 from ml.serve.engine import Answer
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
 
 log = logging.getLogger(__name__)
-
-K = 24  # results per answer: the contact sheet is 5 × 5 with the query first
 
 
 async def contact_sheet(client: Toonmatch, answer: Answer, query_image) -> discord.File | None:
@@ -80,7 +79,9 @@ async def similar_from(
     assert client.http_session is not None
     data = await images.download(source, client.http_session)
     taste = await client.taste_of(interaction.user.id)
-    answer, query_image = await recommender.similar(data, k=K, taste=taste, allow_adult=checks.is_nsfw(interaction))
+    answer, query_image = await recommender.similar(
+        data, k=RESULTS_PER_ANSWER, taste=taste, allow_adult=checks.is_nsfw(interaction)
+    )
     await send_answer(
         client, interaction, answer, heading="Webtoons drawn like your image", private=private, query_image=query_image
     )

@@ -68,7 +68,7 @@ def sample_query(run: Path, folder: Path) -> int:
     print(
         f"[4/4] contact sheet: {sheet}; the original title ranks #{rank}"
         if rank
-        else f"[4/4] contact sheet: {sheet}; the original title is not in the top 24",
+        else f"[4/4] contact sheet: {sheet}; the original title is not in the top {len(answer.results)}",
         file=sys.stderr,
     )
     return 0

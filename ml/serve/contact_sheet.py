@@ -11,17 +11,20 @@ import functools
 import importlib.util
 import io
 import logging
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from ml.serve import RESULTS_PER_ANSWER
+
 log = logging.getLogger(__name__)
 
 # ---- layout -------------------------------------------------------------------------------------------------------
-COLS = ROWS = 5
-MAX_TILES = COLS * ROWS - 1  # 24 results + the query
+MAX_TILES = RESULTS_PER_ANSWER  # numbered results; the query takes the first cell
+COLS = ROWS = math.isqrt(MAX_TILES + 1)  # 5: a square grid (a test checks that the results and the query fill it)
 CELL_W, CELL_H = 150, 190
 IMAGE_H = 146  # the cover box at the top of a cell; the two caption lines sit below it
 GAP = 2
@@ -213,8 +216,10 @@ def _similarity_colour(similarity: float) -> tuple[int, int, int]:
 
 
 # ---- covers -------------------------------------------------------------------------------------------------------
-def _letterbox(img: Image.Image, box: tuple[int, int]) -> Image.Image:
-    """``img`` scaled to fit ``box`` (aspect ratio kept), centred on a neutral background."""
+def fit_cover(img: Image.Image, box: tuple[int, int] = (CELL_W, IMAGE_H)) -> Image.Image:
+    """``img`` scaled to fit ``box`` (aspect ratio kept), centred on the sheet's dark letterbox colour: a cover as
+    a contact-sheet cell draws it (default box: one cell's cover area). Unlike :func:`ml.preprocess.letterbox` (the
+    models' white-padded square input) it honours EXIF orientation and transparency and returns an image."""
     bw, bh = box
     if img.getexif().get(0x0112, 1) != 1:  # EXIF orientation
         img = ImageOps.exif_transpose(img)
@@ -255,7 +260,7 @@ def _cover(tile: SheetTile, box: tuple[int, int]) -> Image.Image:
     if tile.image is None:
         return _placeholder(tile.title, box)
     try:
-        return _letterbox(tile.image, box)
+        return fit_cover(tile.image, box)
     except Exception as e:  # a broken cover must not break the sheet
         log.warning("contact sheet: unusable cover for %r (%s); drawing a placeholder", tile.title, e)
         return _placeholder(tile.title, box)

@@ -21,6 +21,7 @@ from catalog.format import Title, load_catalog
 from core.errors import RunFolderError, UnknownTitleError
 from ml.preprocess import DEFAULT_LIMITS, ImageLimits, load_panels, open_image
 from ml.run import read_config
+from ml.serve import RESULTS_PER_ANSWER
 from ml.serve.index import Hit, TitleIndex, cosine_to_similarity
 from ml.serve.search import Match, TitleSearch
 
@@ -208,7 +209,7 @@ class Engine:
         embeddings: np.ndarray,
         probs: np.ndarray | None,
         *,
-        k: int = 24,
+        k: int = RESULTS_PER_ANSWER,
         taste: TasteProfile | None = None,
         allow_adult: bool = False,
         exclude: set[str] | frozenset[str] = frozenset(),
@@ -239,7 +240,12 @@ class Engine:
         )
 
     def similar(
-        self, image: bytes | str | Path, *, k: int = 24, taste: TasteProfile | None = None, allow_adult: bool = False
+        self,
+        image: bytes | str | Path,
+        *,
+        k: int = RESULTS_PER_ANSWER,
+        taste: TasteProfile | None = None,
+        allow_adult: bool = False,
     ) -> Answer:
         """Synchronous ``similar`` (CLI, tests); the bot goes through :class:`ml.serve.recommender.Recommender`."""
         panels, _ = self.prepare(image)
@@ -250,7 +256,7 @@ class Engine:
         self,
         title_id: str,
         *,
-        k: int = 24,
+        k: int = RESULTS_PER_ANSWER,
         taste: TasteProfile | None = None,
         allow_adult: bool = False,
         genre_probs: np.ndarray | None = None,
@@ -281,7 +287,12 @@ class Engine:
         return None if cover is None else load_panels(cover, self.input_size, self.limits)
 
     def recommend_title(
-        self, title_id: str, *, k: int = 24, taste: TasteProfile | None = None, allow_adult: bool = False
+        self,
+        title_id: str,
+        *,
+        k: int = RESULTS_PER_ANSWER,
+        taste: TasteProfile | None = None,
+        allow_adult: bool = False,
     ) -> Answer:
         """Synchronous recommendation from a title (CLI, tests): genres guessed by the model on its cover
         (:meth:`cover_genre_input`), then :meth:`recommend`. :class:`ml.serve.recommender.Recommender` takes the
@@ -312,11 +323,11 @@ class Engine:
     def _fit_cover(self, title_id: str) -> Image.Image | None:
         """A title's cover already fitted to a contact-sheet cell (the sheet draws it as is, pixel for pixel the
         same): fitting 24 covers was ~3/4 of drawing a sheet."""
-        from ml.serve.contact_sheet import CELL_W, IMAGE_H, _letterbox
+        from ml.serve.contact_sheet import fit_cover
 
         cover = self.cover(title_id)
         try:
-            return None if cover is None else _letterbox(cover, (CELL_W, IMAGE_H))
+            return None if cover is None else fit_cover(cover)
         except Exception:  # as the sheet itself would: a placeholder instead
             log.warning("cover of %s unusable on a contact sheet", title_id)
             return None
@@ -330,7 +341,7 @@ class Engine:
 
     def contact_sheet(self, answer: Answer, query_image: Image.Image | None = None) -> tuple[bytes, str]:
         """The 5×5 sheet (query or source cover first, then the results numbered 1–24): (bytes, "png" | "webp")."""
-        from ml.serve.contact_sheet import SheetTile, render_contact_sheet
+        from ml.serve.contact_sheet import MAX_TILES, SheetTile, render_contact_sheet
 
         if answer.source is not None:
             query = SheetTile(self.cover(answer.source.id), None, answer.source.title, None)
@@ -340,7 +351,7 @@ class Engine:
             label = "QUERY"
         tiles = [
             SheetTile(self._sheet_covers(r.title.id), n, r.title.title, r.similarity)
-            for n, r in enumerate(answer.results[:24], start=1)
+            for n, r in enumerate(answer.results[:MAX_TILES], start=1)
         ]
         banners = [answer.message] if answer.low_confidence and answer.message else []
         if self.synthetic:

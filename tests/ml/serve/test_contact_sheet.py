@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 import ml.serve.contact_sheet as cs
+from ml.serve import RESULTS_PER_ANSWER
 from ml.serve.contact_sheet import SheetTile, render_contact_sheet, render_sheet_image
 
 KOREAN_TITLES = [
@@ -88,6 +89,21 @@ def test_full_sheet_with_korean_titles():
     for i in range(25):  # every cell is occupied: its caption strip carries text (pixels other than the cell colour)
         strip = region(pixels, i, caption=True)[:, 4:-4]
         assert (strip != np.array(cs.CELL_BG, dtype=np.uint8)).any(axis=-1).sum() > 100, i
+
+
+def test_one_answer_and_the_query_fill_the_grid_exactly():
+    assert cs.MAX_TILES == RESULTS_PER_ANSWER
+    assert cs.COLS * cs.ROWS == RESULTS_PER_ANSWER + 1
+    with pytest.raises(ValueError, match="at most"):
+        render_sheet_image(QUERY, full_tiles(RESULTS_PER_ANSWER) + full_tiles(1))
+
+
+def test_a_result_cell_shows_its_cover_as_fit_cover_draws_it():
+    sheet = np.asarray(render_sheet_image(QUERY, full_tiles(2)))
+    fitted = cs.fit_cover(cover(1))
+    assert fitted.size == (cs.CELL_W, cs.IMAGE_H)
+    assert (region(sheet, 1)[: cs.IMAGE_H] == np.asarray(fitted)).all()
+    assert (np.asarray(fitted)[0, 0] == cs.LETTERBOX).all()  # a wide cover: dark bars above and below
 
 
 def test_png_is_a_faithful_256_colour_copy_of_the_sheet():
