@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot import checks, embeds, errors, images, views
+from bot import checks, embeds, errors, images
+from bot.views.results import answer_view, entries_of
 from ml.serve import RESULTS_PER_ANSWER
 from ml.serve.engine import Answer
 
@@ -49,7 +50,7 @@ async def send_answer(
         synthetic=client.require_recommender().synthetic,
         image_name=file.filename if file else None,
     )
-    view = views.answer_view(views.entries_of(answer.results))
+    view = answer_view(entries_of(answer.results))
     kwargs = {"file": file} if file is not None else {}
     if view is not None:
         kwargs["view"] = view

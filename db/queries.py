@@ -243,6 +243,15 @@ async def list_ratings(
     return RatingPage(items=items, total=int(total or 0), limit=limit, offset=offset)
 
 
+async def ratings_page(session: AsyncSession, user_id: int, *, limit: int, offset: int) -> RatingPage:
+    """:func:`list_ratings` for paging through a list that shrinks: an ``offset`` past the end (the last rating of
+    the last page was just removed) gives the last page instead."""
+    page = await list_ratings(session, user_id, limit=limit, offset=max(0, offset))
+    if page.items or not page.total or offset <= 0:
+        return page
+    return await list_ratings(session, user_id, limit=limit, offset=(page.total - 1) // limit * limit)
+
+
 async def user_taste(session: AsyncSession, user_id: int) -> Taste:
     rows = await session.execute(
         select(Rating.title_id, Rating.value)

@@ -21,8 +21,9 @@ import discord
 from discord import app_commands, ui
 from discord.ext import commands, tasks
 
-from bot import checks, embeds, errors, images, views
+from bot import checks, embeds, errors, images
 from bot.bot import Toonmatch
+from bot.views.rating import RateButton
 from core.errors import BadImageError
 from db import GuildSettings, queries
 
@@ -210,8 +211,8 @@ class Discovery(commands.Cog):
                     files.append(discord.File(io.BytesIO(data), thumbs[r.title.id]))
         view = ui.View(timeout=None)
         for n, r in enumerate(picks, start=1):
-            view.add_item(views.RateButton(r.title.id, 1, label=embeds.clip(f"{n}. {r.title.title}", 60), row=n - 1))
-            view.add_item(views.RateButton(r.title.id, -1, row=n - 1))
+            view.add_item(RateButton(r.title.id, 1, label=embeds.clip(f"{n}. {r.title.title}", 60), row=n - 1))
+            view.add_item(RateButton(r.title.id, -1, row=n - 1))
         try:
             message = await channel.send(
                 embeds.DISCOVERY_HEADER,

@@ -6,8 +6,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import embeds, views
+from bot import embeds
 from bot.bot import Toonmatch
+from bot.views.forget import forget_view
+from bot.views.likes import likes_page
 from db import queries
 
 
@@ -17,7 +19,7 @@ class Likes(commands.Cog):
 
     @app_commands.command(name="likes", description="Your ratings: see them and remove any")
     async def likes(self, interaction: discord.Interaction) -> None:
-        embed, view = await views.likes_page(self.bot, interaction.user.id, 0)
+        embed, view = await likes_page(self.bot, interaction.user.id, 0)
         kwargs = {"view": view} if view is not None else {}
         await interaction.response.send_message(embed=embed, ephemeral=True, **kwargs)
 
@@ -25,7 +27,7 @@ class Likes(commands.Cog):
     async def forget_me(self, interaction: discord.Interaction) -> None:
         page = await self.bot.db.run(queries.list_ratings, interaction.user.id, limit=1)
         await interaction.response.send_message(
-            embed=embeds.forget_prompt(page.total), view=views.forget_view(interaction.user.id), ephemeral=True
+            embed=embeds.forget_prompt(page.total), view=forget_view(interaction.user.id), ephemeral=True
         )
 
 

@@ -89,6 +89,17 @@ async def test_paging(database):
         await database.run(q.list_ratings, USER, limit=0)
 
 
+async def test_a_page_past_the_end_of_a_shrinking_list_is_the_last_page(database):
+    for i in range(12):
+        await database.run(q.rate, USER, f"naver:{i}", 1)
+    last = await database.run(q.ratings_page, USER, limit=5, offset=15)  # e.g. the only rating of page 4 removed
+    assert (last.offset, len(last.items), last.total) == (10, 2, 12)
+    assert (await database.run(q.ratings_page, USER, limit=5, offset=5)).offset == 5  # in range: as asked
+    await database.run(q.forget_user, USER)
+    empty = await database.run(q.ratings_page, USER, limit=5, offset=10)
+    assert empty.items == [] and empty.total == 0
+
+
 async def test_user_taste(database):
     assert await database.run(q.user_taste, USER) == Taste(liked=[], disliked=[])
     await database.run(q.rate, USER, "naver:1", 1)
