@@ -3,7 +3,8 @@
 ``/discovery set channel every`` · ``/discovery off`` · ``/discovery now`` (Manage Server). The schedule lives in the
 database (``next_post_at``), so it survives restarts; a ``tasks.loop`` posts for every guild that is due. Before
 posting the bot checks its permissions in the channel; a deleted or forbidden channel turns discovery off for that
-guild with a reason shown to whoever runs ``/discovery`` next.
+guild with a reason shown to whoever runs ``/discovery`` next. This cog does the Discord side only: what to post and
+the bookkeeping are :class:`bot.discovery.DiscoveryService`'s.
 
 Optionally (``TOONMATCH_MESSAGE_CONTENT=true``, which needs the privileged message content intent), images people
 post in a discovery channel get a short "looks like…" reply.
@@ -18,22 +19,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import discord
-from discord import app_commands, ui
+from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import checks, embeds, errors, images
 from bot.bot import Toonmatch
-from bot.views.rating import RateButton
+from bot.discovery import DiscoveryService
+from bot.views.rating import rating_rows
 from core.errors import BadImageError
 from db import GuildSettings, queries
 
 log = logging.getLogger(__name__)
 
 NEEDED = ("view_channel", "send_messages", "embed_links")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -59,6 +57,7 @@ class Discovery(commands.Cog):
 
     def __init__(self, bot: Toonmatch) -> None:
         self.bot = bot
+        self.service = DiscoveryService(bot.db, bot.recommender, picks=bot.options.discovery_picks)
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def cog_load(self) -> None:
@@ -87,7 +86,7 @@ class Discovery(commands.Cog):
                 "Give me those permissions (or pick another channel) and try again."
             )
         previous = await self.bot.db.run(queries.get_guild_settings, interaction.guild.id)
-        first = _now() + timedelta(hours=every)
+        first = datetime.now(UTC) + timedelta(hours=every)
         settings = await self.bot.db.run(queries.set_discovery, interaction.guild.id, channel.id, every, first)
         log.info(
             "interaction %s: discovery in guild %s set to channel %s every %d h",
@@ -148,8 +147,7 @@ class Discovery(commands.Cog):
         return self._locks.setdefault(guild_id, asyncio.Lock())
 
     async def disable(self, guild_id: int, reason: str) -> Outcome:
-        log.warning("discovery in guild %s turned off: %s", guild_id, reason)
-        await self.bot.db.run(queries.disable_discovery, guild_id, reason)
+        await self.service.disable(guild_id, reason)
         return Outcome(disabled=reason)
 
     async def post(self, settings: GuildSettings) -> Outcome:
@@ -158,12 +156,13 @@ class Discovery(commands.Cog):
             return await self._post(settings)
 
     async def _post(self, settings: GuildSettings) -> Outcome:
+        """The Discord side of a post: the channel and its permissions, then the message; the picks and the
+        bookkeeping are the service's."""
         gid, cid = settings.guild_id, settings.discovery_channel_id
         assert cid is not None
-        next_at = _now() + timedelta(hours=settings.discovery_every_hours)
         guild = self.bot.get_guild(gid)
         if guild is None:  # not (or no longer) in that server; the next tick may know better
-            await self.bot.db.run(queries.reschedule, gid, next_at)
+            await self.service.postpone(settings)
             return Outcome(skipped="not in that server")
         channel = guild.get_channel(cid)
         if channel is None:
@@ -178,72 +177,46 @@ class Discovery(commands.Cog):
         missing = self.missing_permissions(channel)
         if missing:
             return await self.disable(gid, f"I'm missing {errors.perm_names(missing)} in #{channel.name}")
-        recommender = self.bot.require_recommender()
-
-        async with self.bot.db.begin() as session:
-            taste = await queries.guild_taste(session, gid)
-            posted = await queries.posted_titles(session, gid)
-            shown = await queries.title_shown_counts(session)
-            likes = await queries.title_like_counts(session)
-        known = dict(shown)
-        for tid, (up, down) in likes.items():
-            known[tid] = known.get(tid, 0) + up + down
-        seed = (int(_now().timestamp()) ^ gid) & 0xFFFFFFFF
-        picks = await recommender.discovery_picks(
-            taste,
-            n=self.bot.options.discovery_picks,
-            exclude=posted,
-            allow_adult=channel.is_nsfw(),
-            known_counts=known,
-            seed=seed,
+        post = await self.service.choose(
+            gid, allow_adult=channel.is_nsfw(), covers=channel.permissions_for(guild.me).attach_files
         )
-        if not picks:
-            await self.bot.db.run(queries.reschedule, gid, next_at)
+        if not post.picks:
+            await self.service.postpone(settings)
             log.info("discovery in guild %s: nothing new to post", gid)
             return Outcome(channel=channel)
 
         files, thumbs = [], {}
-        if channel.permissions_for(guild.me).attach_files:
-            for n, r in enumerate(picks, start=1):
-                data = await recommender.cover_thumbnail(r.title.id, 160)
-                if data is not None:
-                    thumbs[r.title.id] = f"cover-{n}.webp"
-                    files.append(discord.File(io.BytesIO(data), thumbs[r.title.id]))
-        view = ui.View(timeout=None)
-        for n, r in enumerate(picks, start=1):
-            view.add_item(RateButton(r.title.id, 1, label=embeds.clip(f"{n}. {r.title.title}", 60), row=n - 1))
-            view.add_item(RateButton(r.title.id, -1, row=n - 1))
+        for n, r in enumerate(post.picks, start=1):
+            if r.title.id in post.covers:
+                thumbs[r.title.id] = f"cover-{n}.webp"
+                files.append(discord.File(io.BytesIO(post.covers[r.title.id]), thumbs[r.title.id]))
         try:
             message = await channel.send(
                 embeds.DISCOVERY_HEADER,
-                embeds=embeds.discovery(picks, thumbs, synthetic=recommender.synthetic),
+                embeds=embeds.discovery(post.picks, thumbs, synthetic=post.synthetic),
                 files=files,
-                view=view,
+                view=rating_rows(post.picks),
             )
         except discord.NotFound:
             return await self.disable(gid, "the discovery channel was deleted")
         except discord.Forbidden:
             return await self.disable(gid, f"I'm not allowed to post in #{channel.name}")
-        async with self.bot.db.begin() as session:
-            for r in picks:
-                await queries.record_discovery_post(session, gid, r.title.id, channel.id, message.id)
-            await queries.reschedule(session, gid, next_at)
-        log.info("discovery in guild %s: posted %s in channel %s", gid, [r.title.id for r in picks], channel.id)
-        return Outcome(posted=[r.title.id for r in picks], channel=channel)
+        await self.service.posted(post, settings, channel.id, message.id)
+        titles = [r.title.id for r in post.picks]
+        log.info("discovery in guild %s: posted %s in channel %s", gid, titles, channel.id)
+        return Outcome(posted=titles, channel=channel)
 
     async def post_due(self, now: datetime | None = None) -> list[Outcome]:
         """Post for every guild whose next post is due (the loop's body; tests call it directly)."""
-        if self.bot.recommender is None:  # nothing to pick from; the posts wait until the recommender is back
+        if not self.service.ready:  # nothing to pick from; the posts wait until the recommender is back
             return []
-        due = await self.bot.db.run(queries.due_discovery_guilds, now or _now())
         outcomes = []
-        for settings in due:
+        for settings in await self.service.due(now):
             try:
                 outcomes.append(await self.post(settings))
             except Exception:  # one guild's failure must not stop the others, nor the loop
                 log.exception("discovery post for guild %s failed", settings.guild_id)
-                later = _now() + timedelta(hours=settings.discovery_every_hours)
-                await self.bot.db.run(queries.reschedule, settings.guild_id, later)
+                await self.service.postpone(settings)
         return outcomes
 
     @tasks.loop(seconds=60)

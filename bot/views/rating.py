@@ -15,6 +15,7 @@ from db import queries
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
+    from ml.serve.engine import Result
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +86,12 @@ def title_card(client: Toonmatch, title_id: str, rating: int) -> tuple[discord.E
     if title is not None and title.url:
         view.add_item(ui.Button(label="Read", url=title.url, style=discord.ButtonStyle.link))
     return embed, view
+
+
+def rating_rows(results: list[Result]) -> ui.View:
+    """One row per result: 👍 labelled "n. title" and 👎 (discovery posts)."""
+    view = ui.View(timeout=None)
+    for n, r in enumerate(results, start=1):
+        view.add_item(RateButton(r.title.id, 1, label=embeds.clip(f"{n}. {r.title.title}", 60), row=n - 1))
+        view.add_item(RateButton(r.title.id, -1, row=n - 1))
+    return view

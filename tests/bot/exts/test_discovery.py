@@ -164,6 +164,7 @@ async def test_a_guild_the_bot_cannot_see_is_rescheduled_not_disabled():
 
     bot = MagicMock(spec=Toonmatch)
     bot.options = BotOptions(start_discovery_loop=False)
+    bot.recommender = None
     bot.get_guild.return_value = None
     bot.db = MagicMock(spec=Database)
     bot.db.run = AsyncMock()
