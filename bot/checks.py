@@ -19,7 +19,8 @@ def take_heavy_token(client: Toonmatch, user_id: int, now: float) -> app_command
     if opts.cooldown_per <= 0 or opts.cooldown_rate <= 0:
         return None
     buckets = client.heavy_cooldowns
-    for key in [k for k, b in buckets.items() if now > b._last + b.per]:
+    # Forget buckets whose window has passed (all tokens back): a fresh bucket behaves exactly the same.
+    for key in [k for k, b in buckets.items() if b.get_tokens(now) >= b.rate]:
         del buckets[key]
     bucket = buckets.setdefault(user_id, app_commands.Cooldown(opts.cooldown_rate, opts.cooldown_per))
     return bucket if bucket.update_rate_limit(now) is not None else None

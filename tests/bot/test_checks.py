@@ -52,3 +52,17 @@ def test_nsfw_only_where_the_channel_says_so():
     assert checks.channel_is_nsfw(nsfw)
     assert not checks.channel_is_nsfw(MagicMock(spec=discord.DMChannel))
     assert not checks.channel_is_nsfw(None)
+
+
+async def test_cooldown_forgets_users_once_their_window_has_passed():
+    client = _client(cooldown_rate=2, cooldown_per=30)
+    now = datetime.now(UTC)
+    assert await checks.heavy_cooldown_check(_interaction(client, user_id=1, at=now))
+    assert await checks.heavy_cooldown_check(_interaction(client, user_id=2, at=now + timedelta(seconds=20)))
+    assert set(client.heavy_cooldowns) == {1, 2}
+    assert await checks.heavy_cooldown_check(_interaction(client, user_id=3, at=now + timedelta(seconds=31)))
+    assert set(client.heavy_cooldowns) == {2, 3}  # user 1's window is over: nothing left to remember
+    for _ in range(2):  # user 1 starts afresh: two uses, then the wait
+        assert await checks.heavy_cooldown_check(_interaction(client, user_id=1, at=now + timedelta(seconds=32)))
+    with pytest.raises(app_commands.CommandOnCooldown):
+        await checks.heavy_cooldown_check(_interaction(client, user_id=1, at=now + timedelta(seconds=33)))
