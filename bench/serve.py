@@ -29,14 +29,14 @@ CONCURRENCY = (1, 8, 32)
 
 
 # ---- one request, and a closed-loop load ----------------------------------------------------------------------------
-async def request(ae, data: bytes, sheet: bool = True):
-    answer, img = await ae.similar(data)
+async def request(rec, data: bytes, sheet: bool = True):
+    answer, img = await rec.similar(data)
     if sheet:
-        await ae.contact_sheet(answer, img)
+        await rec.contact_sheet(answer, img)
     return answer
 
 
-async def load(ae, uploads: list[bytes], concurrency: int, n: int, sheet: bool = True, tick: bool = False):
+async def load(rec, uploads: list[bytes], concurrency: int, n: int, sheet: bool = True, tick: bool = False):
     """``n`` requests by ``concurrency`` clients back to back: (requests/s, per-request ms, loop lags ms, process CPU
     ms per request — less disturbed than requests/s by other processes on the machine)."""
     lags: list[float] = []
@@ -54,7 +54,7 @@ async def load(ae, uploads: list[bytes], concurrency: int, n: int, sheet: bool =
     async def client():
         for i in counter:
             t = time.perf_counter()
-            await request(ae, uploads[i % len(uploads)], sheet)
+            await request(rec, uploads[i % len(uploads)], sheet)
             latencies.append((time.perf_counter() - t) * 1000)
 
     tick_task = asyncio.create_task(ticker()) if tick else None
@@ -132,17 +132,17 @@ async def bench(engine, slow_engine, uploads: list[bytes], n: int, single_n: int
     def fresh(count: int) -> list[bytes]:  # never the same upload twice in a row of measurements
         return [uploads[next(feed) % len(uploads)] for _ in range(count)]
 
-    ae = fronts[batched]()
+    rec = fronts[batched]()
     for data in fresh(4):
-        await request(ae, data)  # warm-up: executors, fonts, covers
-    _, with_sheet, _, _ = await load(ae, fresh(single_n), 1, single_n)
-    _, without_sheet, _, _ = await load(ae, fresh(single_n), 1, single_n, sheet=False)
+        await request(rec, data)  # warm-up: executors, fonts, covers
+    _, with_sheet, _, _ = await load(rec, fresh(single_n), 1, single_n)
+    _, without_sheet, _, _ = await load(rec, fresh(single_n), 1, single_n, sheet=False)
     single_rows = [
         ["similar() + contact sheet (the /similar reply)", len(with_sheet), pct(with_sheet, 50), pct(with_sheet, 99)],
         ["similar() only: genres + 24 titles", len(without_sheet), pct(without_sheet, 50), pct(without_sheet, 99)],
     ]
 
-    await ae.aclose()
+    await rec.aclose()
 
     # Throughput: the fronts take turns, ``rounds`` times, and the best round of each counts (other processes on
     # the machine slow some rounds down; the best is the least disturbed).
@@ -150,18 +150,18 @@ async def bench(engine, slow_engine, uploads: list[bytes], n: int, single_n: int
     # keras predict is ~20× slower: one round, fewer requests (it is far from the others either way).
     plan = [(False, name) for name in fronts if name != predict] * rounds + [(False, predict), (True, batched)]
     for sheet, name in plan:
-        ae = fronts[name]()
-        await request(ae, uploads[0], sheet)
+        rec = fronts[name]()
+        await request(rec, uploads[0], sheet)
         for c in CONCURRENCY:
             count = max(n, 2 * c) if c > 1 else max(16, n // 2)
             if name == predict or sheet:
                 count = max(16, 2 * c)
-            before = ae.batcher.batches
-            r, lat, lag, cpu = await load(ae, fresh(count), c, count, sheet, tick=c == max(CONCURRENCY))
-            per_call = count / max(1, ae.batcher.batches - before)
+            before = rec.batcher.batches
+            r, lat, lag, cpu = await load(rec, fresh(count), c, count, sheet, tick=c == max(CONCURRENCY))
+            per_call = count / max(1, rec.batcher.batches - before)
             if (name, c, sheet) not in best or r > best[name, c, sheet][0]:
                 best[name, c, sheet] = (r, lat, lag, per_call, cpu)
-        await ae.aclose()
+        await rec.aclose()
     rows = [
         [name, "+ sheet" if sheet else "similar()", c, len(lat), r, pct(lat, 50), pct(lat, 99), per_call, cpu]
         for (name, c, sheet), (r, lat, _, per_call, cpu) in best.items()

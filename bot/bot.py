@@ -162,7 +162,7 @@ class Toonmatch(commands.Bot):
         return self.recommender
 
     async def taste_of(self, user_id: int) -> TasteProfile:
-        """The user's taste as the engine wants it (liked and disliked title ids, newest first)."""
+        """The user's taste as the recommender wants it (liked and disliked title ids, newest first)."""
         return TasteProfile.from_ratings(await self.db.run(queries.user_taste, user_id))
 
     async def remember_shown(self, user_id: int, title_ids: list[str], guild_id: int | None) -> None:
