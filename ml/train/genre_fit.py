@@ -72,9 +72,9 @@ def train_head(x: np.ndarray, y: np.ndarray, n_classes: int, variant: str, c: fl
     bias = np.full(n_classes, -30.0)  # classes absent from training are never predicted
     if len(clf.classes_) > 2:
         weights[:, clf.classes_], bias[clf.classes_] = clf.coef_.T, clf.intercept_
-    else:
-        weights[:, clf.classes_] = np.stack([-clf.coef_[0], clf.coef_[0]], 1)
-        bias[clf.classes_] = [-clf.intercept_[0], clf.intercept_[0]]
+    else:  # binary: scikit-learn's P(classes_[1]) = sigmoid(z) = softmax([0, z])
+        weights[:, clf.classes_[1]] = clf.coef_[0]
+        bias[clf.classes_] = [0.0, clf.intercept_[0]]
     return FittedHead(variant, c, scaler.mean_, scale, weights, bias, {})
 
 
