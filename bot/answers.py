@@ -13,7 +13,7 @@ import discord
 
 from bot import checks, embeds, errors, images
 from bot.views.results import answer_view, entries_of
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 from ml.serve.engine import Answer
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ async def similar_from(
     data = await images.download(source, client.http_session)
     taste = await client.taste_of(interaction.user.id)
     answer, query_image = await recommender.similar(
-        data, k=RESULTS_PER_ANSWER, taste=taste, allow_adult=checks.is_nsfw(interaction)
+        data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=checks.is_nsfw(interaction)
     )
     await send_answer(
         client, interaction, answer, heading="Webtoons drawn like your image", private=private, query_image=query_image

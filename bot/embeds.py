@@ -10,7 +10,7 @@ from discord.utils import escape_markdown, format_dt
 
 from catalog.format import Title
 from db.queries import GuildSettings, RatingPage
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 from ml.serve.engine import Answer, GenreGuess, Result
 
 BRAND = discord.Colour(0x00C73C)  # webtoon green
@@ -247,7 +247,7 @@ def help_embed(*, engine_status: str, synthetic: bool) -> discord.Embed:
     embed.add_field(
         name="Commands",
         value=(
-            f"`/similar image` — webtoons that look like your image ({RESULTS_PER_ANSWER}, "
+            f"`/similar image` — webtoons that look like your image ({TITLES_PER_ANSWER}, "
             "numbered as on the picture)\n"
             "`/recommend title` — webtoons drawn like a title you know (Korean or English name)\n"
             "`/genre image` — the top-3 genre guesses for an image (tall strips are read panel by panel)\n"

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 from scripts.cli import quiet_tensorflow, resolve_run_dir, run_main, setup_logging
 
 
@@ -22,7 +22,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--image", action="append", metavar="PATH", help="query image (repeat for several)")
     what.add_argument("--title", help="a title id, title (Korean or English) or part of one")
-    p.add_argument("--k", type=int, default=RESULTS_PER_ANSWER, help=f"how many titles (default {RESULTS_PER_ANSWER})")
+    p.add_argument("--k", type=int, default=TITLES_PER_ANSWER, help=f"how many titles (default {TITLES_PER_ANSWER})")
     p.add_argument("--json", action="store_true", help="one JSON object per query on stdout")
     p.add_argument("--sheet", type=Path, metavar="OUT.png", help="write the 5×5 contact sheet here")
     p.add_argument("--user", type=int, help="apply this user's stored likes and dislikes")

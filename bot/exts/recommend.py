@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot import answers, checks, embeds
 from bot.bot import Toonmatch
 from bot.errors import AdultContentError
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class Recommend(commands.Cog):
             raise AdultContentError("🔞 That title is for adults; ask for it in an age-restricted channel.")
         await checks.defer(interaction, private=False)
         taste = await self.bot.taste_of(interaction.user.id)
-        answer = await recommender.recommend(found.id, k=RESULTS_PER_ANSWER, taste=taste, allow_adult=nsfw)
+        answer = await recommender.recommend(found.id, k=TITLES_PER_ANSWER, taste=taste, allow_adult=nsfw)
         await answers.send_answer(self.bot, interaction, answer, heading=f"Drawn like {found.title}", private=False)
 
     @recommend.autocomplete("title")

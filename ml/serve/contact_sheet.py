@@ -18,12 +18,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 
 log = logging.getLogger(__name__)
 
 # ---- layout -------------------------------------------------------------------------------------------------------
-MAX_TILES = RESULTS_PER_ANSWER  # numbered results; the query takes the first cell
+MAX_TILES = TITLES_PER_ANSWER  # numbered results; the query takes the first cell
 COLS = ROWS = math.isqrt(MAX_TILES + 1)  # 5: a square grid (a test checks that the results and the query fill it)
 CELL_W, CELL_H = 150, 190
 IMAGE_H = 146  # the cover box at the top of a cell; the two caption lines sit below it

@@ -21,7 +21,7 @@ from catalog.format import Title, load_catalog
 from core.errors import RunFolderError, UnknownTitleError
 from ml.preprocess import DEFAULT_LIMITS, ImageLimits, load_panels, open_image
 from ml.run import read_config
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 from ml.serve.index import Hit, TitleIndex, cosine_to_similarity
 from ml.serve.search import Match, TitleSearch
 
@@ -209,7 +209,7 @@ class Engine:
         embeddings: np.ndarray,
         probs: np.ndarray | None,
         *,
-        k: int = RESULTS_PER_ANSWER,
+        k: int = TITLES_PER_ANSWER,
         taste: TasteProfile | None = None,
         allow_adult: bool = False,
         exclude: set[str] | frozenset[str] = frozenset(),
@@ -243,7 +243,7 @@ class Engine:
         self,
         image: bytes | str | Path,
         *,
-        k: int = RESULTS_PER_ANSWER,
+        k: int = TITLES_PER_ANSWER,
         taste: TasteProfile | None = None,
         allow_adult: bool = False,
     ) -> Answer:
@@ -256,7 +256,7 @@ class Engine:
         self,
         title_id: str,
         *,
-        k: int = RESULTS_PER_ANSWER,
+        k: int = TITLES_PER_ANSWER,
         taste: TasteProfile | None = None,
         allow_adult: bool = False,
         genre_probs: np.ndarray | None = None,
@@ -287,12 +287,7 @@ class Engine:
         return None if cover is None else load_panels(cover, self.input_size, self.limits)
 
     def recommend_title(
-        self,
-        title_id: str,
-        *,
-        k: int = RESULTS_PER_ANSWER,
-        taste: TasteProfile | None = None,
-        allow_adult: bool = False,
+        self, title_id: str, *, k: int = TITLES_PER_ANSWER, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> Answer:
         """Synchronous recommendation from a title (CLI, tests): genres guessed by the model on its cover
         (:meth:`cover_genre_input`), then :meth:`recommend`. :class:`ml.serve.recommender.Recommender` takes the

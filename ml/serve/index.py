@@ -15,7 +15,7 @@ import numpy as np
 from annoy import AnnoyIndex
 
 from core.errors import RunFolderError
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 
 INDEX_FILE = "index.ann"
 IDS_FILE = "ids.json"
@@ -154,7 +154,7 @@ def exact_title_neighbours(embeddings: np.ndarray, item_titles: list[str], query
 
 
 def recall_vs_exact(
-    index: TitleIndex, embeddings: np.ndarray, k: int = RESULTS_PER_ANSWER, n_queries: int = 200, seed: int = 0
+    index: TitleIndex, embeddings: np.ndarray, k: int = TITLES_PER_ANSWER, n_queries: int = 200, seed: int = 0
 ) -> float:
     """Mean overlap of Annoy's title top-k with the exact top-k, over items used as queries."""
     rng = np.random.default_rng(seed)

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from catalog.format import Title
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 from ml.serve.engine import Answer, Engine, GenreGuess, Result, TasteProfile
 from ml.serve.search import Match
 
@@ -156,7 +156,7 @@ class Recommender:
         return emb, probs, img
 
     async def similar(
-        self, image: bytes, *, k: int = RESULTS_PER_ANSWER, taste: TasteProfile | None = None, allow_adult: bool = False
+        self, image: bytes, *, k: int = TITLES_PER_ANSWER, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> tuple[Answer, object]:
         started = time.perf_counter()
         emb, probs, img = await self.embed(image)
@@ -169,12 +169,7 @@ class Recommender:
         return self.engine.genre_guesses(probs, top), len(probs)
 
     async def recommend(
-        self,
-        title_id: str,
-        *,
-        k: int = RESULTS_PER_ANSWER,
-        taste: TasteProfile | None = None,
-        allow_adult: bool = False,
+        self, title_id: str, *, k: int = TITLES_PER_ANSWER, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> Answer:
         """:meth:`Engine.recommend_title` with the model call on the cover batched with other requests."""
         panels = await self._prepare(self.engine.cover_genre_input, title_id)  # unknown id: UnknownTitleError

@@ -14,7 +14,7 @@ from catalog.format import Title, load_catalog
 from ml.embedding import compiled, item_arrays, run_batched, stack_images
 from ml.preprocess import letterbox
 from ml.run import load_model, read_config
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 from ml.serve.index import TitleIndex, recall_vs_exact
 from ml.train.augment import eval_perturbation
 from ml.train.dataset import load_title_images
@@ -65,7 +65,7 @@ def retrieval(
     covers = emb[[index.title_items[t][0] for t in ids]]  # each title's first item is its cover, already embedded
     by_author = Counter(a for t in ids for a in set(titles[t].authors))
     hit1 = hit24 = author_hits = author_n = 0
-    k = min(RESULTS_PER_ANSWER, index.n_titles)
+    k = min(TITLES_PER_ANSWER, index.n_titles)
     for i, tid in enumerate(ids):
         ranked = [h.title_id for h in index.query(q_emb[i], k)]
         hit1 += ranked[:1] == [tid]
@@ -75,7 +75,7 @@ def retrieval(
             author_n += 1
             near = index.query(covers[i], k, exclude={tid})
             author_hits += any(mine & set(titles[h.title_id].authors) for h in near)
-    metrics = {  # "@24" in the key names (the metrics.json contract) is RESULTS_PER_ANSWER, the titles of one answer
+    metrics = {  # "@24" in the key names (the metrics.json contract) is TITLES_PER_ANSWER, the titles of one answer
         "perturbed_hit@1": hit1 / len(ids),
         "perturbed_hit@24": hit24 / len(ids),
         "same_author_hit@24": author_hits / author_n if author_n else None,
@@ -107,7 +107,7 @@ def evaluate_catalog(
         "genre": genre,
         "author": author,
         "retrieval": ret,
-        "index": {"recall@24_vs_exact": recall_vs_exact(index, emb, RESULTS_PER_ANSWER)},
+        "index": {"recall@24_vs_exact": recall_vs_exact(index, emb, TITLES_PER_ANSWER)},
     }
     if baseline:
         paper = load_model(run_dir, "paper_genre")

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from catalog.format import Catalog, load_catalog, write_catalog
 from ml.embedding import compiled, item_arrays, run_batched
 from ml.run import CONFIG_FILE, load_model, now_iso, read_config, write_json
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 from ml.serve.index import TitleIndex, recall_vs_exact
 from ml.train.dataset import load_title_images
 
@@ -74,7 +74,7 @@ def build_run_index(
     embeddings = run_batched(lambda x: serving(x)["embedding"], arrays, progress=progress, desc="embedding images")
     embed_s = time.perf_counter() - started
     index = TitleIndex.build(embeddings, owners, n_trees=n_trees, seed=int(config.get("split_seed", 0)))
-    recall = recall_vs_exact(index, embeddings, k=RESULTS_PER_ANSWER)
+    recall = recall_vs_exact(index, embeddings, k=TITLES_PER_ANSWER)
     index.save(run)
     write_snapshot(run, catalog, title_images, progress=progress)
     stats = {

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import ml.serve.contact_sheet as cs
-from ml.serve import RESULTS_PER_ANSWER
+from ml.serve import TITLES_PER_ANSWER
 from ml.serve.contact_sheet import SheetTile, render_contact_sheet, render_sheet_image
 
 KOREAN_TITLES = [
@@ -92,10 +92,10 @@ def test_full_sheet_with_korean_titles():
 
 
 def test_one_answer_and_the_query_fill_the_grid_exactly():
-    assert cs.MAX_TILES == RESULTS_PER_ANSWER
-    assert cs.COLS * cs.ROWS == RESULTS_PER_ANSWER + 1
+    assert cs.MAX_TILES == TITLES_PER_ANSWER
+    assert cs.COLS * cs.ROWS == TITLES_PER_ANSWER + 1
     with pytest.raises(ValueError, match="at most"):
-        render_sheet_image(QUERY, full_tiles(RESULTS_PER_ANSWER) + full_tiles(1))
+        render_sheet_image(QUERY, full_tiles(TITLES_PER_ANSWER) + full_tiles(1))
 
 
 def test_a_result_cell_shows_its_cover_as_fit_cover_draws_it():
