@@ -24,6 +24,12 @@ One aiohttp server on ``127.0.0.1:<random port>`` plays Discord:
   importable, else plain text frames, which discord.py also accepts). Interactions are dispatched as
   INTERACTION_CREATE; bot/user messages produce MESSAGE_CREATE/UPDATE/DELETE (content stripped for
   user messages without the MESSAGE_CONTENT intent, as Discord does).
+* **shards**: a client may IDENTIFY with ``shard: [id, count]`` (discord.py's ``shard_id``/``shard_count``, or an
+  ``AutoShardedClient``: one connection, IDENTIFY and READY per shard; an id outside the count is closed with 4010).
+  Each guild's GUILD_CREATE, events and interactions go only to the connection of its shard
+  ``(guild_id >> 22) % count``, DMs only to shard 0, as on Discord. ``FakeDiscord(shard_count=N)`` is what
+  ``GET /gateway/bot`` recommends, ``add_guild(shard=n)`` makes a guild on shard ``n`` of it, and
+  ``InteractionRecord.shard`` says which connection an interaction went to.
 
 How discord.py is pointed at it (``fake.patch_discord()``, also applied by ``run_client`` and the
 ``fake_discord`` fixture) -- three class attributes, restored afterwards:

@@ -114,6 +114,15 @@ class SnowflakeGenerator:
         self._last = max(self._last + 1, candidate)
         return self._last
 
+    def on_shard(self, shard: int, count: int) -> int:
+        """The next snowflake whose shard ``(id >> 22) % count`` is ``shard`` (a guild id on that shard); its
+        timestamp may run up to ``count - 1`` ms ahead."""
+        nxt = self()
+        stamp = nxt >> 22
+        stamp += (shard - stamp) % count
+        self._last = max(self._last, stamp << 22 | (nxt & ((1 << 22) - 1)))
+        return self._last
+
 
 def snowflake_of(obj: Any) -> int:
     """Accept an ``int``/``str`` id, a fake model object, a Discord payload dict or a discord.py object."""

@@ -254,6 +254,7 @@ class FakeDiscord:
         max_file_size: int = 10 * 1024 * 1024,
         allowed_privileged_intents: int = PRIVILEGED_INTENTS,
         connect_timeout: float = 5.0,
+        shard_count: int = 1,
     ) -> None:
         self.new_id = SnowflakeGenerator()
         self.application_id: int = self.new_id()
@@ -267,6 +268,10 @@ class FakeDiscord:
         self.max_file_size = max_file_size
         self.allowed_privileged_intents = allowed_privileged_intents
         self.connect_timeout = connect_timeout
+        #: the shard count ``GET /gateway/bot`` recommends; sessions may IDENTIFY with any ``[id, count]``. Guild
+        #: events and interactions go to the session of the guild's shard ``(guild_id >> 22) % count``, DMs to
+        #: shard 0, as on Discord; ``add_guild(shard=n)`` makes a guild on shard ``n`` of this count.
+        self.shard_count = shard_count
 
         self.users: dict[int, FakeUser] = {self.bot_user.id: self.bot_user, self.app_owner.id: self.app_owner}
         self.guilds: dict[int, FakeGuild] = {}
@@ -456,6 +461,18 @@ class FakeDiscord:
         live = [s for s in self._sessions.values() if s.live]
         return max(live, key=lambda s: s.attached_at) if live else None
 
+    def session_for(self, guild: Target | None) -> _Session | None:
+        """The live session that receives a guild's events and interactions (``None``: DMs, shard 0); the newest
+        if several do (e.g. overlapping shards during a restart)."""
+        gid = snowflake_of(guild) if guild is not None else None
+        live = [s for s in self._live_sessions() if self._receives(gid, s)]
+        return max(live, key=lambda s: s.attached_at) if live else None
+
+    @property
+    def connected_shards(self) -> set[tuple[int, int]]:
+        """``(shard id, shard count)`` of every live sharded session."""
+        return {s.shard for s in self._live_sessions() if s.shard}
+
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until a bot has an identified (or resumed) gateway session."""
         await self.wait_until(self._active_session, timeout or self.connect_timeout, "a connected gateway session")
@@ -479,12 +496,14 @@ class FakeDiscord:
         everyone_permissions: int | discord.Permissions | None = None,
         locale: str = "en-US",
         features: list[str] | None = None,
+        shard: int | None = None,
     ) -> FakeGuild:
         """Create a guild the bot is in: @everyone role, the bot's managed role, the bot and an owner member.
 
-        If a bot is connected, it receives GUILD_CREATE (as when a bot is added to a server).
+        If a bot is connected, it receives GUILD_CREATE (as when a bot is added to a server) on the guild's shard.
+        ``shard`` picks an id on that shard of :attr:`shard_count`.
         """
-        gid = self.new_id()
+        gid = self.new_id() if shard is None else self.new_id.on_shard(shard, self.shard_count)
         owner = owner or self.add_user(f"{name.lower().replace(' ', '-')}-owner")
         self.users.setdefault(owner.id, owner)
         guild = FakeGuild(id=gid, name=name, owner_id=owner.id, preferred_locale=locale, features=features or [])
@@ -1032,6 +1051,13 @@ class FakeDiscord:
         shard_id, count = session.shard
         return (guild_id >> 22) % count == shard_id
 
+    @classmethod
+    def _receives(cls, guild_id: int | None, session: _Session) -> bool:
+        """Whether the session gets the events of a guild, or of DMs (``None``: shard 0 only, as on Discord)."""
+        if guild_id is None:
+            return not session.shard or session.shard[0] == 0
+        return cls._guild_in_shard(guild_id, session)
+
     def _broadcast(self, event: str, data: dict[str, Any], *, intent: int | None = None) -> None:
         guild_id = data.get("guild_id") or (data.get("id") if event.startswith("GUILD_") else None)
         for session in self._live_sessions():
@@ -1360,10 +1386,11 @@ class FakeDiscord:
         locale: str,
         message: StoredMessage | None = None,
     ) -> InteractionRecord:
-        if self._active_session() is None:
-            await self.wait_connected()
-        session = self._active_session()
-        assert session is not None
+        gid = guild.id if guild is not None else None
+        session = self.session_for(gid)
+        if session is None:
+            what = f"a gateway session receiving {f'guild {gid}' if gid else 'DMs'}"
+            session = await self.wait_until(lambda: self.session_for(gid), self.connect_timeout, what)
         iid = self.new_id()
         token = base64.urlsafe_b64encode(f"interaction:{iid}:{secrets.token_hex(32)}".encode()).decode().rstrip("=")
         user_perms = self._interaction_user_perms(guild, channel, user)
@@ -1396,6 +1423,7 @@ class FakeDiscord:
             payload["message"] = message.to_payload()
         rec = InteractionRecord(self, id=iid, token=token, type=itype, payload=payload)
         rec.source_message = message
+        rec.shard = session.shard  # which gateway connection it was sent on (``None``: unsharded)
         self.interactions.append(rec)
         self._interactions_by_id[iid] = rec
         self._interactions_by_token[token] = rec
@@ -1655,8 +1683,11 @@ class FakeDiscord:
         if intents & PRIVILEGED_INTENTS & ~self.allowed_privileged_intents:
             conn.close_later(4014, "Disallowed intent(s).")
             return
-        self.identify_payloads.append(copy.deepcopy(d))
         shard = tuple(d["shard"]) if d.get("shard") else None
+        if shard is not None and not (len(shard) == 2 and 0 <= shard[0] < shard[1]):
+            conn.close_later(4010, "Invalid shard.")
+            return
+        self.identify_payloads.append(copy.deepcopy(d))
         session = _Session(secrets.token_hex(16), intents, shard)  # type: ignore[arg-type]
         session.conn, conn.session, conn.identified = conn, session, True
         self._sessions[session.id] = session
@@ -1916,7 +1947,7 @@ class FakeDiscord:
             return
         intent = INTENT_GUILD_MESSAGES if msg.guild_id else INTENT_DIRECT_MESSAGES
         for session in self._live_sessions():
-            if not session.has(intent):
+            if not session.has(intent) or not self._receives(msg.guild_id, session):
                 continue
             if event == "MESSAGE_DELETE":
                 data: dict[str, Any] = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
@@ -1995,7 +2026,7 @@ class FakeDiscord:
     async def _r_gateway_bot(self, req: _Request) -> tuple[int, Any]:
         return 200, {
             "url": self.gateway_url.rstrip("/"),
-            "shards": 1,
+            "shards": self.shard_count,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86400000, "max_concurrency": 1},
         }
 
