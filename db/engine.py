@@ -1,4 +1,5 @@
-"""Creating the async SQLAlchemy engine: per-dialect set-up (SQLite: WAL, busy timeout, foreign keys)."""
+"""Creating the async SQLAlchemy engine: per-dialect set-up (SQLite: WAL, busy timeout, foreign keys; PostgreSQL:
+connections checked before use), and which errors are worth retrying."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from core.settings import DEFAULT_DATABASE_URL
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL errors that a fresh attempt of the same unit of work can clear: serialization_failure, deadlock_detected.
+POSTGRES_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -38,10 +41,16 @@ def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine:
-    """An async engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys, and its folder is created."""
+    """An async engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys, and its folder is created.
+
+    PostgreSQL connections are pinged when taken from the pool (``pool_pre_ping``), so a server restart, a failover
+    or an idle connection dropped by the network costs a reconnect, not a failed command.
+    """
     path = _sqlite_file(url)
     if path is not None:
         path.expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    if make_url(url).get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
@@ -54,3 +63,13 @@ def is_busy_error(exc: BaseException) -> bool:
         return False
     message = str(exc.orig).lower()
     return "database is locked" in message or "database is busy" in message
+
+
+def is_retryable_error(exc: BaseException) -> bool:
+    """An error a fresh attempt of the whole unit of work may not meet again: SQLite busy, or PostgreSQL's
+    serialization failure / deadlock (the server rolled the transaction back, so retrying is safe)."""
+    if is_busy_error(exc):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) in POSTGRES_RETRY_SQLSTATES

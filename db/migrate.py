@@ -1,4 +1,10 @@
-"""Programmatic Alembic: the app upgrades its database at start-up, no ``alembic.ini`` needed."""
+"""Programmatic Alembic: the app upgrades its database at start-up, no ``alembic.ini`` needed.
+
+Several processes may start at once against one database (bot processes, a script): each migration runs in one
+transaction that first takes a database-wide lock, so the others wait and then find the schema already at head.
+PostgreSQL takes a transaction-scoped advisory lock; SQLite starts the transaction with ``BEGIN IMMEDIATE`` (its write
+lock), which also makes its DDL atomic (the sqlite3 module would otherwise run DDL outside any transaction).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_KEY = 0x746F6F6E6D61  # pg_advisory_xact_lock key of migrations ("toonma")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -43,11 +51,21 @@ async def _with_engine(target: AsyncEngine | str, fn, *args):
             await engine.dispose()
 
 
+def _lock_for_migration(connection: Connection) -> None:
+    """Hold the database-wide migration lock until the surrounding transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits for other writers up to the busy timeout
+
+
 def _upgrade(connection: Connection, revision: str) -> None:
+    _lock_for_migration(connection)
     command.upgrade(alembic_config(connection), revision)
 
 
 def _downgrade(connection: Connection, revision: str) -> None:
+    _lock_for_migration(connection)
     command.downgrade(alembic_config(connection), revision)
 
 

@@ -14,16 +14,27 @@ Writes are single-statement upserts (``INSERT ... ON CONFLICT``) so concurrent c
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import USER_TABLES, BotMeta, DiscoveryPost, GuildConfig, GuildMember, Rating, ShownTitle, utcnow
+from db.models import (
+    TITLE_ID_LENGTH,
+    USER_TABLES,
+    BotMeta,
+    DiscoveryPost,
+    GuildConfig,
+    GuildMember,
+    Rating,
+    ShownTitle,
+    utcnow,
+)
 
 LIKE = 1
 DISLIKE = -1
@@ -136,9 +147,36 @@ def _check_value(value: int) -> int:
     return int(value)
 
 
+def _check_title(title_id: str) -> str:
+    # PostgreSQL enforces VARCHAR(128), SQLite does not: refuse the same way on both, before the database.
+    if not title_id or len(title_id) > TITLE_ID_LENGTH:
+        raise ValueError(f"title id must be 1 to {TITLE_ID_LENGTH} characters, not {len(title_id)}")
+    return title_id
+
+
 def _unique(items: Iterable[str]) -> list[str]:
     # A Postgres upsert may not touch the same row twice in one statement.
     return list(dict.fromkeys(items))
+
+
+def _advisory_key(*parts: object) -> int:
+    """A stable signed 64-bit key for ``pg_advisory_xact_lock`` (the same in every process)."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def _lock_rating(session: AsyncSession, user_id: int, title_id: str) -> None:
+    """Serialise read-decide-write units of work on one (user, title) pair until the transaction ends.
+
+    SQLite needs nothing: the first write takes the database's single write lock for the whole transaction.
+    PostgreSQL locks rows, and a row that does not exist yet cannot be locked: two concurrent toggles would both
+    see "no rating" and both insert. A transaction-scoped advisory lock on the pair closes that gap, across every
+    connection and every bot process sharing the database.
+    """
+    if _dialect_name(session) == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key("rating", user_id, title_id)}
+        )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -154,6 +192,7 @@ async def rate(session: AsyncSession, user_id: int, title_id: str, value: int, g
     ``guild_id`` records where it was rated and also marks the user as a member of that guild (guild taste).
     """
     value = _check_value(value)
+    _check_title(title_id)
     now = utcnow()
     await session.execute(
         upsert(
@@ -193,10 +232,13 @@ async def unrate(session: AsyncSession, user_id: int, title_id: str) -> int:
 async def toggle(session: AsyncSession, user_id: int, title_id: str, value: int, guild_id: int | None = None) -> int:
     """Button semantics: rating with the value already set removes it; otherwise set it.
 
-    Returns the resulting state: 1, -1 or 0. Starts with a write (the conditional delete), so on SQLite the
-    transaction holds the write lock before deciding and concurrent toggles cannot interleave.
+    Returns the resulting state: 1, -1 or 0. Concurrent toggles of the same pair never interleave: on SQLite the
+    transaction starts with a write (the conditional delete) and so holds the write lock before deciding; on
+    PostgreSQL it first takes an advisory lock on the pair (see :func:`_lock_rating`).
     """
     value = _check_value(value)
+    _check_title(title_id)
+    await _lock_rating(session, user_id, title_id)
     result = await session.execute(
         delete(Rating)
         .where(Rating.user_id == user_id, Rating.title_id == title_id, Rating.value == value)
@@ -321,7 +363,9 @@ async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> b
 
 async def mark_shown(session: AsyncSession, user_id: int, title_ids: Iterable[str]) -> None:
     """Remember that these titles were shown to the user (bumps ``count`` and ``shown_at`` if shown before)."""
-    ids = _unique(title_ids)
+    # Sorted: concurrent upserts of overlapping lists then lock their rows in the same order (no deadlock on
+    # PostgreSQL, which locks row by row).
+    ids = sorted(_check_title(t) for t in _unique(title_ids))
     if not ids:
         return
     now = utcnow()
@@ -428,6 +472,7 @@ async def due_discovery_guilds(session: AsyncSession, now: datetime, limit: int 
 async def record_discovery_post(
     session: AsyncSession, guild_id: int, title_id: str, channel_id: int, message_id: int
 ) -> None:
+    _check_title(title_id)
     now = utcnow()
     await session.execute(
         upsert(

@@ -18,11 +18,11 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.settings import DEFAULT_DATABASE_URL
-from db.engine import create_engine, is_busy_error
+from db.engine import create_engine, is_retryable_error
 from db.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -74,17 +74,19 @@ class Database:
         """Run ``fn(session, *args, **kwargs)`` as one transaction.
 
         The whole unit of work is retried a few times if SQLite still reports the database busy after its busy
-        timeout (rare; it keeps a burst of writers from surfacing as user-facing errors).
+        timeout, or PostgreSQL aborted it as a deadlock victim or a serialization failure (rare; it keeps a burst of
+        writers, possibly from several bot processes, from surfacing as user-facing errors).
         """
         for attempt in range(self.busy_retries + 1):
             try:
                 async with self.begin() as session:
                     return await fn(session, *args, **kwargs)
-            except OperationalError as exc:
-                if attempt >= self.busy_retries or not is_busy_error(exc):
+            except DBAPIError as exc:
+                if attempt >= self.busy_retries or not is_retryable_error(exc):
                     raise
                 delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
-                log.warning("database busy in %s, retrying in %.2fs", getattr(fn, "__name__", fn), delay)
+                reason = (str(exc.orig).splitlines() or ["?"])[0]
+                log.warning("database busy in %s (%s), retrying in %.2fs", getattr(fn, "__name__", fn), reason, delay)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -40,3 +42,58 @@ def shared_webtoons() -> Path:
     if not (path / "catalog.jsonl").is_file():
         pytest.skip(f"the shared development data is not here ({path}); it sits beside the project in CI")
     return path
+
+
+# --------------------------------------------------------------------------- databases: SQLite and PostgreSQL
+
+#: The taste store's backends every database test runs against (test ids ``[sqlite]`` / ``[postgresql]``).
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throw-away PostgreSQL server for the whole session (started on first use, deleted at the end).
+
+    Skips only when the PostgreSQL binaries are not installed (and ``TOONMATCH_REQUIRE_POSTGRES`` is not set, as in
+    CI); a server that is installed but will not start fails the tests with its log.
+    """
+    from tests.helpers.postgres import PostgresCluster, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        why = (
+            "PostgreSQL is not installed: no initdb/pg_ctl/postgres on PATH or in /usr/lib/postgresql/*/bin "
+            "(apt-get install postgresql, or set TOONMATCH_PG_BINDIR)"
+        )
+        if os.environ.get("TOONMATCH_REQUIRE_POSTGRES"):
+            pytest.fail(why + "; TOONMATCH_REQUIRE_POSTGRES is set", pytrace=False)
+        pytest.skip(why)
+    cluster = PostgresCluster(bindir).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest_asyncio.fixture
+async def new_database_url(request, tmp_path) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
+    """``await new_database_url("sqlite" | "postgresql")``: the URL of a new, empty database of that backend (a file
+    in ``tmp_path``, or a fresh database in the session's PostgreSQL cluster, dropped after the test)."""
+    created: list[str] = []
+    counter = iter(range(1, 1000))
+
+    async def make(backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite+aiosqlite:///{tmp_path / f'toonmatch-{next(counter)}.db'}"
+        if backend == "postgresql":
+            cluster = request.getfixturevalue("postgres_cluster")
+            name = await cluster.create_database()
+            created.append(name)
+            return cluster.url(name)
+        raise ValueError(f"unknown database backend {backend!r}")
+
+    yield make
+    if created:
+        cluster = request.getfixturevalue("postgres_cluster")
+        for name in created:
+            await cluster.drop_database(name)

@@ -23,6 +23,7 @@ from bot.bot import BotOptions, Toonmatch
 from core.settings import Settings, load_settings
 from db import Database, open_database
 from ml.serve.recommender import Recommender
+from tests.conftest import DATABASE_BACKENDS
 from tests.helpers.fake_discord.server import FakeDiscord
 
 # Heavy-command cooldowns off unless a test turns them on; no background discovery loop (tests call post_due).
@@ -68,9 +69,16 @@ def cover_title(bot_engine):
     return sorted((t for t in bot_engine.titles.values() if t.cover), key=lambda t: t.id)[0]
 
 
+@pytest.fixture(params=DATABASE_BACKENDS)
+def backend(request) -> str:
+    """The taste store's backend of this bot test: ``"sqlite"`` or ``"postgresql"``."""
+    return request.param
+
+
 @pytest_asyncio.fixture
-async def db(tmp_path) -> Database:
-    database = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+async def db(backend, new_database_url) -> Database:
+    """The bot's taste store, migrated: a SQLite file or a fresh PostgreSQL database."""
+    database = await open_database(await new_database_url(backend))
     try:
         yield database
     finally:

@@ -8,13 +8,14 @@ import sqlite3
 from collections import Counter, defaultdict
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from db import queries as q
 from db.engine import create_engine, is_busy_error
 from db.models import GuildMember, Rating, ShownTitle
-from db.session import Database
+from db.session import Database, open_database
 
 BASE = 10**17  # snowflake-sized ids
 GUILD = BASE + 999
@@ -60,10 +61,11 @@ def _expected(plan):
     return ratings, dict(shown), members
 
 
-async def _run_plan(db: Database, plan) -> None:
-    async def one(kind, user, title, value, guild):
-        # Deliberately the plain transaction (no db.run retry): busy_timeout + WAL must be enough.
-        async with db.begin() as session:
+async def _run_plan(dbs: list[Database], plan) -> None:
+    async def one(i, kind, user, title, value, guild):
+        # Deliberately the plain transaction (no db.run retry): on SQLite busy_timeout + WAL must be enough, on
+        # PostgreSQL row locks + the advisory lock of toggle.
+        async with dbs[i % len(dbs)].begin() as session:
             if kind == "rate":
                 await q.rate(session, user, title, value, guild_id=guild)
             elif kind == "toggle":
@@ -71,19 +73,53 @@ async def _run_plan(db: Database, plan) -> None:
             else:
                 await q.mark_shown(session, user, [title])
 
-    results = await asyncio.gather(*(one(*task) for task in plan), return_exceptions=True)
+    results = await asyncio.gather(*(one(i, *task) for i, task in enumerate(plan)), return_exceptions=True)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert errors == []
 
 
-async def test_200_concurrent_rating_tasks(database):
+async def test_200_concurrent_rating_tasks(database_url):
+    """200 units of work from two handles (think: two bot processes) of 2 connections each: exact rows."""
     plan = _plan()
     assert len(plan) == 200
     kinds = Counter(kind for kind, *_ in plan)
     assert min(kinds.values()) > 30  # a real mix
     assert max(Counter((u, t) for _, u, t, *_ in plan).values()) > 3  # same pairs hit concurrently
 
-    await _run_plan(database, plan)
+    database = await open_database(database_url, pool_size=2, max_overflow=0)
+    other = Database(create_engine(database_url, pool_size=2, max_overflow=0))
+    connections = set()
+    for db in (database, other):
+        event.listen(db.engine.sync_engine, "checkout", lambda conn, record, proxy: connections.add(id(conn)))
+    try:
+        await _run_plan([database, other], plan)
+        assert len(connections) == 4  # all four connections really were busy at once
+        await _check_plan(database, plan)
+    finally:
+        await other.aclose()
+        await database.aclose()
+
+
+async def test_concurrent_toggles_of_one_pair_never_interleave(database_url):
+    """Toggling is read-decide-write: 40 toggles of one pair from 4 connections in two handles must behave as if
+    one after another (20 end liked, 20 removed, no row left), not both see "not rated" and both insert."""
+    handles = [await open_database(database_url, pool_size=2, max_overflow=0)]
+    handles.append(Database(create_engine(database_url, pool_size=2, max_overflow=0)))
+    try:
+
+        async def one(i: int) -> int:
+            async with handles[i % 2].begin() as session:
+                return await q.toggle(session, BASE, "naver:1", 1, guild_id=GUILD)
+
+        states = await asyncio.gather(*(one(i) for i in range(40)))
+        assert Counter(states) == {1: 20, 0: 20}
+        assert await handles[0].run(q.get_rating, BASE, "naver:1") == 0
+    finally:
+        for handle in handles:
+            await handle.aclose()
+
+
+async def _check_plan(database: Database, plan) -> None:
     ratings, shown, members = _expected(plan)
 
     async with database.begin() as s:
@@ -180,3 +216,38 @@ async def test_closing_waits_for_a_unit_of_work_under_way_and_keeps_its_commit(d
         assert await reopened.run(get_rating, 7, "naver:1") == 1
     finally:
         await reopened.aclose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_deadlock_victim_is_retried(database, caplog):
+    """Two units of work locking the same rows in opposite orders: PostgreSQL aborts one, db.run retries it."""
+    first_locked, second_locked = asyncio.Event(), asyncio.Event()
+    attempts = Counter()
+
+    def unit(name: str, titles: tuple[str, str], mine: asyncio.Event, theirs: asyncio.Event):
+        async def fn(session):
+            attempts[name] += 1
+            await q.rate(session, BASE, titles[0], 1)
+            mine.set()
+            await theirs.wait()
+            await q.rate(session, BASE, titles[1], -1)
+
+        fn.__name__ = name
+        return fn
+
+    a = unit("a", ("naver:1", "naver:2"), first_locked, second_locked)
+    b = unit("b", ("naver:2", "naver:1"), second_locked, first_locked)
+    await asyncio.gather(database.run(a), database.run(b))
+    assert sum(attempts.values()) == 3  # exactly one deadlock victim, run again
+    assert any("deadlock detected" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    # The retried unit ran last and whole: both rows hold its values.
+    a_last, b_last = {"naver:1": (1, 0), "naver:2": (0, 1)}, {"naver:1": (0, 1), "naver:2": (1, 0)}
+    assert await database.run(q.title_like_counts) in (a_last, b_last)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_connections_dropped_by_the_server_are_replaced(database, database_url, postgres_cluster):
+    """A PostgreSQL restart or failover closes every pooled connection: the next unit of work reconnects."""
+    await database.run(q.rate, 1, "naver:1", 1)
+    await postgres_cluster.disconnect_all(make_url(database_url).database)
+    assert await database.run(q.get_rating, 1, "naver:1") == 1

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import insert, inspect, text
 
 from db import queries as q
@@ -43,12 +46,21 @@ async def test_there_are_at_least_two_revisions():
     assert head_revision() != "0001"
 
 
-async def test_upgrade_from_previous_revision_keeps_rows(database_url):
+PREVIOUS_REVISIONS = sorted(
+    script.revision
+    for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    if script.revision != head_revision()
+)
+FIRST_TABLES = {"ratings", "guild_settings", "bot_meta"}  # what 0001 created
+
+
+@pytest.mark.parametrize("revision", PREVIOUS_REVISIONS)
+async def test_upgrade_from_each_previous_revision_keeps_rows(database_url, revision):
     engine = create_engine(database_url)
     try:
-        await upgrade(engine, "0001")
-        assert await current_revision(engine) == "0001"
-        assert await _tables(engine) == {"ratings", "guild_settings", "bot_meta"}
+        await upgrade(engine, revision)
+        assert await current_revision(engine) == revision
+        assert FIRST_TABLES <= await _tables(engine) < ALL_TABLES
         now = datetime.now(UTC)
         async with engine.begin() as conn:
             await conn.execute(
@@ -68,10 +80,30 @@ async def test_upgrade_from_previous_revision_keeps_rows(database_url):
         assert await db.run(q.shown_titles, 2**62) == {"naver:183559"}
 
 
+async def test_processes_starting_at_once_migrate_once(database_url):
+    """Four bot processes starting together on an empty database: one migrates, the others wait and find it done."""
+    engines = [create_engine(database_url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(upgrade(engine) for engine in engines))
+        assert await current_revision(engines[0]) == head_revision()
+        assert await _tables(engines[0]) == ALL_TABLES
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
 async def test_downgrade_to_base_and_up_again(database_url):
     await upgrade(database_url)
+    for revision in reversed(PREVIOUS_REVISIONS):  # one step at a time: every downgrade() runs
+        await downgrade(database_url, revision)
+        assert await current_revision(database_url) == revision
     await downgrade(database_url, "base")
     assert await current_revision(database_url) is None
+    engine = create_engine(database_url)
+    try:
+        assert await _tables(engine) == set()
+    finally:
+        await engine.dispose()
     await upgrade(database_url)
     assert await current_revision(database_url) == head_revision()
 
@@ -99,6 +131,7 @@ def test_postgresql_ddl_renders_offline():
     assert "DEFAULT false" in sql
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_sqlite_pragmas(database, database_url):
     await database.run(q.rate, 1, "naver:1", 1)
     async with database.engine.connect() as conn:

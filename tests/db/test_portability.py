@@ -33,7 +33,7 @@ class _CompilingSession:
     def dialect(self):
         return postgresql.dialect()
 
-    async def execute(self, stmt):
+    async def execute(self, stmt, params=None):
         self.sql.append(str(stmt.compile(dialect=postgresql.dialect())))
         return _Result()
 

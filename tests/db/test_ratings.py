@@ -160,3 +160,21 @@ async def test_shown_titles_and_counts(database):
     assert await database.run(q.title_shown_counts) == {"naver:1": 2, "naver:2": 1, "naver:3": 1}
     shown = {s["title_id"]: s["count"] for s in (await database.run(q.export_user, USER))["shown"]}
     assert shown == {"naver:1": 2, "naver:2": 1}
+
+
+async def test_title_ids_longer_than_the_column_are_refused_alike_on_every_backend(database):
+    """PostgreSQL enforces VARCHAR(128) and SQLite would store anything: both refuse before the database."""
+    longest = "naver:" + "9" * (q.TITLE_ID_LENGTH - len("naver:"))
+    await database.run(q.rate, USER, longest, 1)
+    await database.run(q.mark_shown, USER, [longest])
+    assert await database.run(q.get_rating, USER, longest) == 1
+    too_long = longest + "9"
+    for call in (
+        lambda s: q.rate(s, USER, too_long, 1),
+        lambda s: q.toggle(s, USER, too_long, 1),
+        lambda s: q.mark_shown(s, USER, ["naver:1", too_long]),
+        lambda s: q.record_discovery_post(s, GUILD, too_long, 1, 2),
+    ):
+        with pytest.raises(ValueError, match="title id"):
+            await database.run(call)
+    assert await database.run(q.shown_titles, USER) == {longest}  # nothing half-written
