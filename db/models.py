@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     Index,
     Integer,
     MetaData,
@@ -155,5 +156,22 @@ class GuildMember(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-#: Tables holding personal data, keyed by ``user_id`` (forget-me / export walk these).
-USER_TABLES = (Rating, ShownTitle, GuildMember)
+class CommandCooldown(Base):
+    """A user's current cooldown window of the heavy commands, when several bot processes share it (``bot.checks``).
+
+    The same fixed window as discord.py's ``Cooldown``: it opens at the first use (``window_start``, epoch seconds by
+    Discord's clock: the interaction's snowflake time) and allows ``rate`` uses until ``window_start + per``. A
+    short-lived counter, not a history: rows whose window has passed are purged (``db.queries.purge_cooldowns``).
+    """
+
+    __tablename__ = "command_cooldowns"
+    __table_args__ = (Index("ix_command_cooldowns_window_start", "window_start"),)
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    window_start: Mapped[float] = mapped_column(Double)
+    uses: Mapped[int] = mapped_column(Integer)
+
+
+#: Tables holding personal data, keyed by ``user_id`` (forget-me walks these; the export covers the lasting ones:
+#: a cooldown window lives for seconds).
+USER_TABLES = (Rating, ShownTitle, GuildMember, CommandCooldown)

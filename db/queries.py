@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, text, update
+from sqlalchemy import Integer, case, delete, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ from db.models import (
     TITLE_ID_LENGTH,
     USER_TABLES,
     BotMeta,
+    CommandCooldown,
     DiscoveryPost,
     GuildConfig,
     GuildMember,
@@ -452,21 +453,69 @@ async def reschedule(session: AsyncSession, guild_id: int, next_post_at: datetim
     )
 
 
-async def due_discovery_guilds(session: AsyncSession, now: datetime, limit: int | None = None) -> list[GuildSettings]:
-    """Guilds with discovery on whose next post is due at ``now`` (aware UTC), the most overdue first."""
-    stmt = (
-        select(GuildConfig)
-        .where(
-            GuildConfig.discovery_channel_id.is_not(None),
-            GuildConfig.discovery_disabled_reason.is_(None),
-            GuildConfig.next_post_at.is_not(None),
-            GuildConfig.next_post_at <= now,
-        )
-        .order_by(GuildConfig.next_post_at, GuildConfig.guild_id)
-    )
+def _discovery_due(now: datetime) -> list[Any]:
+    """Discovery is on and the next post is due at ``now``."""
+    return [
+        GuildConfig.discovery_channel_id.is_not(None),
+        GuildConfig.discovery_disabled_reason.is_(None),
+        GuildConfig.next_post_at.is_not(None),
+        GuildConfig.next_post_at <= now,
+    ]
+
+
+def shard_of_guild(guild_id: Any, shard_count: int) -> Any:
+    """Discord's shard of a guild, ``(guild_id >> 22) % shard_count``: for an int, or as SQL for a column."""
+    if isinstance(guild_id, int):
+        return (guild_id >> 22) % shard_count
+    return guild_id.op(">>")(literal(22, Integer())) % shard_count  # PostgreSQL: bigint >> integer (not bigint)
+
+
+async def due_discovery_guilds(
+    session: AsyncSession,
+    now: datetime,
+    limit: int | None = None,
+    *,
+    shards: Sequence[int] | None = None,
+    shard_count: int | None = None,
+) -> list[GuildSettings]:
+    """Guilds with discovery on whose next post is due at ``now`` (aware UTC), the most overdue first; with
+    ``shards`` and ``shard_count``, only the guilds on those shards (the ones a bot process running them sees)."""
+    stmt = select(GuildConfig).where(*_discovery_due(now)).order_by(GuildConfig.next_post_at, GuildConfig.guild_id)
+    if shards is not None:
+        if shard_count is None:
+            raise ValueError("filtering by shards needs the shard count")
+        stmt = stmt.where(shard_of_guild(GuildConfig.guild_id, shard_count).in_(sorted(shards)))
     if limit is not None:
         stmt = stmt.limit(limit)
     return [GuildSettings._from_row(row) for row in await session.scalars(stmt)]
+
+
+async def claim_discovery(
+    session: AsyncSession, seen: GuildSettings, now: datetime, next_post_at: datetime
+) -> GuildSettings | None:
+    """Take the guild's due discovery post: one conditional ``UPDATE … RETURNING`` that moves ``next_post_at`` on
+    to ``next_post_at`` only if the post is still due at ``now`` (and discovery still on, every the same ``seen``
+    hours). Returns the settings as claimed, or ``None`` when another process (or a ``/discovery`` command) got
+    there first.
+
+    The claim is the update itself, so two processes can never both win it: SQLite runs one writer at a time, and
+    PostgreSQL makes the second ``UPDATE`` of the row wait for the first to commit, then re-checks the condition
+    against the new ``next_post_at`` (no longer due) and updates nothing. Run it as its own transaction, so that on
+    SQLite the update is the transaction's first statement (no stale read before it).
+    """
+    table = GuildConfig.__table__
+    stmt = (
+        update(table)
+        .where(
+            table.c.guild_id == seen.guild_id,
+            table.c.discovery_every_hours == seen.discovery_every_hours,
+            *_discovery_due(now),
+        )
+        .values(next_post_at=next_post_at, updated_at=utcnow())
+        .returning(*table.c)
+    )
+    row = (await session.execute(stmt)).first()
+    return GuildSettings._from_row(row) if row is not None else None
 
 
 async def record_discovery_post(
@@ -506,6 +555,41 @@ async def forget_guild(session: AsyncSession, guild_id: int) -> int:
         result = await session.execute(delete(model).where(model.guild_id == guild_id))
         deleted += result.rowcount or 0
     return deleted
+
+
+# --------------------------------------------------------------------------- cooldowns shared by processes
+
+
+async def take_cooldown(session: AsyncSession, user_id: int, now: float, rate: int, per: float) -> float | None:
+    """Use one of the user's ``rate`` heavy-command uses per ``per`` seconds; returns ``None`` if allowed, else the
+    seconds until the window ends. ``now`` is epoch seconds (the interaction's time, the same clock in every process).
+
+    One upsert, one round trip, no read-decide-write race: the window opens at the first use and resets once ``per``
+    seconds have passed (discord.py's ``Cooldown``). Concurrent uses by the same user queue on the row's lock
+    (PostgreSQL) or the write lock (SQLite), so ``rate`` uses go through and the rest are refused.
+    """
+    expired = CommandCooldown.window_start <= now - per
+    stmt = upsert(
+        session,
+        CommandCooldown,
+        {"user_id": user_id, "window_start": now, "uses": 1},
+        ["user_id"],
+        {
+            "uses": case((expired, 1), else_=CommandCooldown.uses + 1),
+            "window_start": case((expired, now), else_=CommandCooldown.window_start),
+        },
+    ).returning(CommandCooldown.uses, CommandCooldown.window_start)
+    uses, window_start = (await session.execute(stmt)).one()
+    if uses <= rate:
+        return None
+    return max(0.0, window_start + per - now)
+
+
+async def purge_cooldowns(session: AsyncSession, before: float) -> int:
+    """Delete cooldown windows that opened before ``before`` (epoch seconds; pass now − the longest window): they
+    allow every use again, so a missing row means the same. Returns how many were deleted."""
+    result = await session.execute(delete(CommandCooldown).where(CommandCooldown.window_start < before))
+    return result.rowcount or 0
 
 
 # --------------------------------------------------------------------------- personal data

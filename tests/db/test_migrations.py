@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,11 +17,19 @@ from sqlalchemy import insert, inspect, text
 from db import queries as q
 from db.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine
 from db.migrate import alembic_config, current_revision, downgrade, head_revision, upgrade
-from db.models import Base, Rating
+from db.models import Base, GuildConfig, Rating
 from db.session import open_database
 from tests.db.conftest import sqlite_url_for
 
-ALL_TABLES = {"ratings", "guild_settings", "bot_meta", "shown_titles", "discovery_posts", "guild_members"}
+ALL_TABLES = {
+    "ratings",
+    "guild_settings",
+    "bot_meta",
+    "shown_titles",
+    "discovery_posts",
+    "guild_members",
+    "command_cooldowns",
+}
 
 
 async def _tables(engine) -> set[str]:
@@ -78,6 +86,38 @@ async def test_upgrade_from_each_previous_revision_keeps_rows(database_url, revi
             assert page.items[0].created_at == now  # tz-aware UTC survives the round trip
             await q.mark_shown(session, 2**62, ["naver:183559"])  # new tables usable
         assert await db.run(q.shown_titles, 2**62) == {"naver:183559"}
+
+
+async def test_upgrade_from_0002_adds_the_shared_cooldowns_and_keeps_the_schedule(database_url):
+    """0003 (several bot processes): a database of the single-process bot keeps its discovery schedule and gains
+    the cooldown windows the processes share; downgrading drops them again."""
+    engine = create_engine(database_url)
+    when = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    try:
+        await upgrade(engine, "0002")
+        assert "command_cooldowns" not in await _tables(engine)
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(GuildConfig).values(
+                    guild_id=2**60, discovery_channel_id=5, discovery_every_hours=6, next_post_at=when
+                )
+            )
+    finally:
+        await engine.dispose()
+
+    async with await open_database(database_url) as db:
+        assert await current_revision(db.engine) == head_revision()
+        [due] = await db.run(q.due_discovery_guilds, when, shards=[(2**60 >> 22) % 3], shard_count=3)
+        assert due.next_post_at == when and due.discovery_every_hours == 6
+        assert await db.run(q.claim_discovery, due, when, when + timedelta(hours=6)) is not None
+        assert await db.run(q.take_cooldown, 1, 100.0, 1, 30) is None
+        assert await db.run(q.take_cooldown, 1, 101.0, 1, 30) == 29
+    await downgrade(database_url, "0002")
+    engine = create_engine(database_url)
+    try:
+        assert "command_cooldowns" not in await _tables(engine)
+    finally:
+        await engine.dispose()
 
 
 async def test_processes_starting_at_once_migrate_once(database_url):
