@@ -49,12 +49,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None, *, ready_event: Any = None, stop_event: Any = None) -> int:
     """Entry point; ``ready_event``/``stop_event`` let a test harness run it in a worker thread and stop it."""
     args = parse_args(argv)
+    from pydantic import ValidationError
+
     from core.errors import ToonmatchError
     from core.settings import load_settings
 
-    settings = load_settings(
-        TOONMATCH_RUN_DIR=args.run_dir, DATABASE_URL=args.database_url, TOONMATCH_LOG_LEVEL=args.log_level
-    )
+    try:
+        settings = load_settings(
+            TOONMATCH_RUN_DIR=args.run_dir, DATABASE_URL=args.database_url, TOONMATCH_LOG_LEVEL=args.log_level
+        )
+    except ValidationError as exc:  # e.g. TOONMATCH_SHARD_IDS without TOONMATCH_SHARD_COUNT
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        print(f"error: bad settings (environment or .env): {problems}", file=sys.stderr)
+        return 2
     token = settings.discord.token.get_secret_value().strip() if settings.discord.token else ""
     if not token:
         print(NO_TOKEN, file=sys.stderr)

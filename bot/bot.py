@@ -3,6 +3,12 @@
 Resources (database, recommender) are opened once in :func:`run_bot` (called by ``python -m bot``) and handed to
 :class:`Toonmatch`; ``setup_hook`` loads every cog in :mod:`bot.exts`, registers the persistent buttons and syncs
 the application commands only when their definitions changed since the last sync (a hash stored in the database).
+
+Sharding (``TOONMATCH_SHARD_COUNT``/``TOONMATCH_SHARD_IDS``, docs/deploy.md): :func:`make_bot` builds a
+:class:`ShardedToonmatch` (discord.py's ``AutoShardedBot``: one gateway connection per shard of its range) instead.
+Several such processes share one database and one run folder; only the one running shard 0 syncs the commands,
+discovery posts go to the process that sees the guild (and are claimed in the database), and the per-user cooldown
+lives in the database.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ import pkgutil
 import signal
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 import bot.exts
 from bot import views
@@ -45,19 +52,24 @@ class BotOptions:
     cooldown_per: float = 30.0  # ... per this many seconds; 0 turns cooldowns off
     discovery_tick: float = 60.0  # how often the discovery loop looks for due guilds (seconds)
     discovery_picks: int = 3  # titles per discovery post
-    auto_sync: bool = True  # sync commands at start when their definitions changed
+    auto_sync: bool = True  # sync commands at start when their definitions changed (only the shard-0 process)
     force_sync: bool = False  # sync even if unchanged (``python -m bot sync``)
     start_discovery_loop: bool = True
+    # Per-user cooldown windows in the database, shared with the other bot processes (one of several processes);
+    # otherwise in this process's memory.
+    cooldowns_in_database: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> BotOptions:
-        """The configurable knobs come from settings (``TOONMATCH_COOLDOWN_*``, ``TOONMATCH_DISCOVERY_PICKS``)."""
-        return cls(
-            cooldown_rate=settings.discord.cooldown_uses,
-            cooldown_per=settings.discord.cooldown_seconds,
-            discovery_picks=settings.discord.discovery_picks,
-            **overrides,
-        )
+        """The configurable knobs come from settings (``TOONMATCH_COOLDOWN_*``, ``TOONMATCH_DISCOVERY_PICKS``); the
+        cooldowns go to the database when other processes run the other shards (``TOONMATCH_SHARD_IDS``)."""
+        values: dict[str, Any] = {
+            "cooldown_rate": settings.discord.cooldown_uses,
+            "cooldown_per": settings.discord.cooldown_seconds,
+            "discovery_picks": settings.discord.discovery_picks,
+            "cooldowns_in_database": settings.discord.one_of_several_processes,
+        }
+        return cls(**{**values, **overrides})
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -73,9 +85,12 @@ def extension_names() -> list[str]:
     return sorted(f"{bot.exts.__name__}.{m.name}" for m in pkgutil.iter_modules(bot.exts.__path__) if not m.ispkg)
 
 
+COOLDOWN_PURGE_MINUTES = 10.0  # how often the shard-0 process deletes cooldown windows that have passed
+
+
 class Toonmatch(commands.Bot):
     """The bot: holds the settings, the database and the recommender (``None`` when no run folder could be
-    loaded)."""
+    loaded). One unsharded gateway connection; :class:`ShardedToonmatch` is the same bot over a range of shards."""
 
     def __init__(
         self,
@@ -91,6 +106,7 @@ class Toonmatch(commands.Bot):
             help_command=None,
             intents=build_intents(settings),
             allowed_mentions=discord.AllowedMentions.none(),
+            **self._shard_options(settings),
         )
         self.settings = settings
         self.db = db
@@ -102,6 +118,34 @@ class Toonmatch(commands.Bot):
         self.ready_event: Any = None
         self.synced: bool = False
 
+    # ---- shards -----------------------------------------------------------------------------------------
+    def _shard_options(self, settings: Settings) -> dict[str, Any]:
+        """discord.py's sharding arguments: none for the unsharded bot, the settings' shards for the sharded one."""
+        if not isinstance(self, discord.AutoShardedClient):
+            return {}
+        ids = settings.discord.shard_ids
+        return {"shard_count": settings.discord.shard_count, "shard_ids": list(ids) if ids is not None else None}
+
+    @property
+    def own_shards(self) -> tuple[int, ...] | None:
+        """The shards this process runs, or ``None`` when it is not sharded (it sees every guild)."""
+        if not isinstance(self, discord.AutoShardedClient) or self.shard_count is None:
+            return None
+        return tuple(self.shard_ids) if self.shard_ids is not None else tuple(range(self.shard_count))
+
+    @property
+    def shard_filter(self) -> tuple[tuple[int, ...], int] | None:
+        """``(shards, shard count)`` when other processes run the other shards; ``None`` when this one sees every
+        guild. Whatever is done per guild without an interaction (discovery posts) is filtered by it."""
+        own = self.own_shards
+        if own is None or self.shard_count is None or set(own) == set(range(self.shard_count)):
+            return None
+        return own, self.shard_count
+
+    def owns_shard(self, shard_id: int) -> bool:
+        own = self.own_shards
+        return own is None or shard_id in own
+
     # ---- start-up -----------------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
         self.http_session = aiohttp.ClientSession()
@@ -109,8 +153,16 @@ class Toonmatch(commands.Bot):
         for name in extension_names():
             await self.load_extension(name)
         log.info("loaded %d extensions: %s", len(self.extensions), ", ".join(sorted(self.extensions)))
-        if self.options.force_sync or self.options.auto_sync:
-            await self.sync_commands(force=self.options.force_sync)
+        if self.own_shards is not None:
+            log.info("running shards %s of %s", ",".join(map(str, self.own_shards)), self.shard_count)
+        if self.options.force_sync:
+            await self.sync_commands(force=True)
+        elif self.options.auto_sync and self.owns_shard(0):
+            await self.sync_commands()
+        elif self.options.auto_sync:
+            log.info("application commands are synced by the process running shard 0, not this one")
+        if self.options.cooldowns_in_database and self.owns_shard(0) and not self.options.force_sync:
+            self.purge_cooldowns.start()
 
     def commands_hash(self) -> str:
         """A stable hash of the global command definitions, as Discord would receive them."""
@@ -145,7 +197,19 @@ class Toonmatch(commands.Bot):
         if self.ready_event is not None:
             self.ready_event.set()
 
+    @tasks.loop(minutes=COOLDOWN_PURGE_MINUTES)
+    async def purge_cooldowns(self) -> None:
+        """Delete the shared cooldown windows that have passed (a missing window allows every use, the same)."""
+        before = datetime.now(UTC).timestamp() - self.options.cooldown_per
+        try:
+            deleted = await self.db.run(queries.purge_cooldowns, before)
+        except Exception:  # housekeeping: try again next time
+            log.exception("purging cooldown windows failed")
+            return
+        log.debug("purged %d cooldown windows", deleted)
+
     async def close(self) -> None:
+        self.purge_cooldowns.cancel()
         await super().close()
         if self.http_session is not None:
             await self.http_session.close()
@@ -170,6 +234,17 @@ class Toonmatch(commands.Bot):
             await queries.mark_shown(session, user_id, title_ids)
             if guild_id is not None:
                 await queries.record_member(session, guild_id, user_id)
+
+
+class ShardedToonmatch(Toonmatch, commands.AutoShardedBot):
+    """The bot over the shards the settings name (``TOONMATCH_SHARD_IDS`` of ``TOONMATCH_SHARD_COUNT``; all of them
+    without ids): one gateway connection (IDENTIFY, READY) per shard; ``on_ready`` once every one of them is ready."""
+
+
+def make_bot(settings: Settings, **kwargs: Any) -> Toonmatch:
+    """The bot the settings ask for: :class:`ShardedToonmatch` when a shard count is set, else :class:`Toonmatch`."""
+    cls = ShardedToonmatch if settings.discord.sharded else Toonmatch
+    return cls(settings, **kwargs)
 
 
 # --------------------------------------------------------------------------- resources and running
@@ -252,7 +327,7 @@ async def run_bot(
     try:
         if recommender is None:
             recommender, recommender_error = await open_recommender(settings)
-        client = Toonmatch(
+        client = make_bot(
             settings, db=db, recommender=recommender, recommender_error=recommender_error, options=options
         )
         client.ready_event = ready_event

@@ -8,13 +8,15 @@ import discord
 from discord import app_commands
 
 from bot import errors
+from db import queries
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
 
 
 def take_heavy_token(client: Toonmatch, user_id: int, now: float) -> app_commands.Cooldown | None:
-    """Use one of the user's heavy-command tokens; returns the exhausted bucket if there is none left."""
+    """Use one of the user's heavy-command tokens in this process's memory; returns the exhausted bucket if there is
+    none left."""
     opts = client.options
     if opts.cooldown_per <= 0 or opts.cooldown_rate <= 0:
         return None
@@ -26,14 +28,32 @@ def take_heavy_token(client: Toonmatch, user_id: int, now: float) -> app_command
     return bucket if bucket.update_rate_limit(now) is not None else None
 
 
+async def use_heavy_token(client: Toonmatch, user_id: int, now: float) -> float | None:
+    """Use one of the user's heavy-command tokens; returns ``None`` if there was one, else the seconds to wait.
+
+    ``now`` is the interaction's (or message's) time, epoch seconds by Discord's clock. One bot process keeps the
+    windows in memory. With several processes (``BotOptions.cooldowns_in_database``) they live in the database: a
+    user's interactions in one server always reach the same process, but their DMs (shard 0) and other servers reach
+    others, and a limit per process would multiply with the number of processes.
+    """
+    opts = client.options
+    if opts.cooldown_per <= 0 or opts.cooldown_rate <= 0:
+        return None
+    if opts.cooldowns_in_database:
+        return await client.db.run(queries.take_cooldown, user_id, now, opts.cooldown_rate, opts.cooldown_per)
+    bucket = take_heavy_token(client, user_id, now)
+    return bucket.get_retry_after(now) if bucket is not None else None
+
+
 async def heavy_cooldown_check(interaction: discord.Interaction) -> bool:
     """One per-user cooldown shared by every heavy command (image and title answers), configured by
     :class:`bot.bot.BotOptions`; a refusal (:class:`~discord.app_commands.CommandOnCooldown`) says how long to
     wait."""
-    now = interaction.created_at.timestamp()
-    bucket = take_heavy_token(interaction.client, interaction.user.id, now)  # type: ignore[arg-type]
-    if bucket is not None:
-        raise app_commands.CommandOnCooldown(bucket, bucket.get_retry_after(now))
+    client: Toonmatch = interaction.client  # type: ignore[assignment]
+    retry_after = await use_heavy_token(client, interaction.user.id, interaction.created_at.timestamp())
+    if retry_after is not None:
+        cooldown = app_commands.Cooldown(client.options.cooldown_rate, client.options.cooldown_per)
+        raise app_commands.CommandOnCooldown(cooldown, retry_after)
     return True
 
 

@@ -2,12 +2,14 @@
 
 The cog (:mod:`bot.exts.discovery`) does the Discord side (the channel, its permissions, sending the message) and
 calls :class:`DiscoveryService` for everything else. :meth:`DiscoveryService.due` is the one query of which guilds
-are due, kept apart so that a sharded bot can filter it to the guilds of its own shards before posting.
+are due, filtered to the guilds of this process's shards when other processes run the others; :meth:`claim` takes
+one due post atomically in the database, so that no two processes (nor two ticks) ever make the same post.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -20,9 +22,9 @@ log = logging.getLogger(__name__)
 COVER_SIZE = 160  # px: the cover thumbnails of a discovery post
 
 
-def next_post_at(settings: GuildSettings) -> datetime:
-    """One interval (the guild's ``every`` hours) from now."""
-    return datetime.now(UTC) + timedelta(hours=settings.discovery_every_hours)
+def next_post_at(settings: GuildSettings, now: datetime | None = None) -> datetime:
+    """One interval (the guild's ``every`` hours) from ``now`` (default: now)."""
+    return (now or datetime.now(UTC)) + timedelta(hours=settings.discovery_every_hours)
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,21 @@ class Post:
 
 class DiscoveryService:
     """Picks and bookkeeping of discovery posts over the taste store and the recommender (``None`` while no run
-    folder is loaded: then nothing is :attr:`ready` and posts wait)."""
+    folder is loaded: then nothing is :attr:`ready` and posts wait). ``shards`` (``(shard ids, shard count)``)
+    limits :meth:`due` to the guilds of this process's shards; ``None``: every guild."""
 
-    def __init__(self, db: Database, recommender: Recommender | None, *, picks: int = 3) -> None:
+    def __init__(
+        self,
+        db: Database,
+        recommender: Recommender | None,
+        *,
+        picks: int = 3,
+        shards: tuple[Sequence[int], int] | None = None,
+    ) -> None:
         self.db = db
         self.recommender = recommender
         self.picks = picks
+        self.shards = shards
 
     @property
     def ready(self) -> bool:
@@ -51,8 +62,21 @@ class DiscoveryService:
         return self.recommender is not None
 
     async def due(self, now: datetime | None = None) -> list[GuildSettings]:
-        """Guilds whose next post is due at ``now`` (default: now), the most overdue first."""
-        return await self.db.run(queries.due_discovery_guilds, now or datetime.now(UTC))
+        """Guilds (of this process's shards) whose next post is due at ``now`` (default: now), the most overdue
+        first. Only a view: :meth:`claim` each before posting."""
+        when = now or datetime.now(UTC)
+        if self.shards is None:
+            return await self.db.run(queries.due_discovery_guilds, when)
+        ids, count = self.shards
+        return await self.db.run(queries.due_discovery_guilds, when, shards=ids, shard_count=count)
+
+    async def claim(self, seen: GuildSettings, now: datetime | None = None) -> GuildSettings | None:
+        """Take the post :meth:`due` listed, moving the guild's next post one interval on, in one conditional update:
+        the settings to post with, or ``None`` if it is no longer due (another process or a command got there
+        first). A process that dies between the claim and the message skips that post (at most once, never twice).
+        """
+        when = now or datetime.now(UTC)
+        return await self.db.run(queries.claim_discovery, seen, when, next_post_at(seen, when))
 
     async def choose(self, guild_id: int, *, allow_adult: bool, covers: bool) -> Post:
         """Up to ``picks`` lesser-known titles that fit the guild's taste and were never posted there, with their

@@ -7,10 +7,11 @@ the ones in ``.env.example``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///toonmatch.db"
@@ -47,6 +48,59 @@ class DiscordSettings(_Section):
     cooldown_uses: int = Field(default=3, ge=1, validation_alias="TOONMATCH_COOLDOWN_USES")
     cooldown_seconds: float = Field(default=30.0, ge=0.0, validation_alias="TOONMATCH_COOLDOWN_SECONDS")
     discovery_picks: int = Field(default=3, ge=1, le=10, validation_alias="TOONMATCH_DISCOVERY_PICKS")
+    # Sharding (docs/deploy.md): unset = one process, one unsharded gateway connection. TOONMATCH_SHARD_COUNT alone:
+    # this process runs every shard; with TOONMATCH_SHARD_IDS ("0,1", "0-3", "4-7,9") only those, others the rest.
+    shard_ids_spec: str | None = Field(default=None, validation_alias="TOONMATCH_SHARD_IDS")
+    shard_count: int | None = Field(default=None, ge=1, validation_alias="TOONMATCH_SHARD_COUNT")
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _check_shards(self) -> DiscordSettings:
+        ids = self.shard_ids
+        if ids is not None:
+            if self.shard_count is None:
+                raise ValueError("TOONMATCH_SHARD_IDS needs TOONMATCH_SHARD_COUNT (the total over every process)")
+            outside = [i for i in ids if i >= self.shard_count]
+            if outside:
+                raise ValueError(
+                    f"TOONMATCH_SHARD_IDS {outside} outside 0–{self.shard_count - 1} (TOONMATCH_SHARD_COUNT)"
+                )
+        return self
+
+    @property
+    def shard_ids(self) -> tuple[int, ...] | None:
+        """The shards this process runs (sorted), or ``None``: every shard (``shard_count`` set) or no sharding."""
+        if self.shard_ids_spec is None or not self.shard_ids_spec.strip():
+            return None
+        return parse_shard_ids(self.shard_ids_spec)
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
+
+    @property
+    def one_of_several_processes(self) -> bool:
+        """Whether other processes run the remaining shards (then per-user cooldowns live in the database)."""
+        ids = self.shard_ids
+        return ids is not None and self.shard_count is not None and set(ids) != set(range(self.shard_count))
+
+
+def parse_shard_ids(spec: str) -> tuple[int, ...]:
+    """``"0,1"``, ``"0-3"``, ``"0-3,8"`` → sorted shard ids; anything else is a ``ValueError``."""
+    ids: set[int] = set()
+    for part in spec.replace(" ", "").split(","):
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if match is None:
+            raise ValueError(f"TOONMATCH_SHARD_IDS: {part!r} is not a shard id or a range like 0-3")
+        first, last = int(match[1]), int(match[2] or match[1])
+        if last < first:
+            raise ValueError(f"TOONMATCH_SHARD_IDS: the range {part!r} runs backwards")
+        ids.update(range(first, last + 1))
+    return tuple(sorted(ids))
 
 
 class LogSettings(_Section):

@@ -57,7 +57,9 @@ class Discovery(commands.Cog):
 
     def __init__(self, bot: Toonmatch) -> None:
         self.bot = bot
-        self.service = DiscoveryService(bot.db, bot.recommender, picks=bot.options.discovery_picks)
+        self.service = DiscoveryService(
+            bot.db, bot.recommender, picks=bot.options.discovery_picks, shards=bot.shard_filter
+        )
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def cog_load(self) -> None:
@@ -207,11 +209,20 @@ class Discovery(commands.Cog):
         return Outcome(posted=titles, channel=channel)
 
     async def post_due(self, now: datetime | None = None) -> list[Outcome]:
-        """Post for every guild whose next post is due (the loop's body; tests call it directly)."""
+        """Post for every guild of this process's shards whose next post is due (the loop's body; tests call it
+        directly). Each post is claimed in the database first, so that it is made once even if another process
+        sees the guild too (overlapping shard ranges during a deploy)."""
         if not self.service.ready:  # nothing to pick from; the posts wait until the recommender is back
             return []
+        now = now or datetime.now(UTC)
+        due = await self.service.due(now)
+        log.debug("discovery tick: %d guild(s) due", len(due))
         outcomes = []
-        for settings in await self.service.due(now):
+        for seen in due:
+            settings = await self.service.claim(seen, now)
+            if settings is None:
+                log.info("discovery in guild %s: already claimed elsewhere", seen.guild_id)
+                continue
             try:
                 outcomes.append(await self.post(settings))
             except Exception:  # one guild's failure must not stop the others, nor the loop
@@ -241,7 +252,7 @@ class Discovery(commands.Cog):
         settings = await self.bot.db.run(queries.get_guild_settings, message.guild.id)
         if not settings.discovery_enabled or settings.discovery_channel_id != message.channel.id:
             return
-        if checks.take_heavy_token(self.bot, message.author.id, message.created_at.timestamp()) is not None:
+        if await checks.use_heavy_token(self.bot, message.author.id, message.created_at.timestamp()) is not None:
             return  # the same per-user cooldown as the heavy commands; silently, it is only a courtesy reply
         try:
             source = images.check_attachment(attachment)

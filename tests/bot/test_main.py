@@ -128,3 +128,12 @@ async def test_bad_token_and_missing_intent_end_with_a_clear_message(tiny_run, c
             monkeypatch.setenv("TOONMATCH_MESSAGE_CONTENT", "true")
             assert await asyncio.to_thread(main, []) == 1
             assert "Message Content Intent" in capsys.readouterr().err
+
+
+def test_bad_shard_settings_end_with_a_clear_message(clean_env, monkeypatch, capsys):
+    monkeypatch.setenv("DISCORD_TOKEN", "abc.def.ghi")
+    monkeypatch.setenv("TOONMATCH_SHARD_IDS", "0-1")
+    monkeypatch.delenv("TOONMATCH_SHARD_COUNT", raising=False)
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "bad settings" in err and "TOONMATCH_SHARD_COUNT" in err and "Traceback" not in err

@@ -14,6 +14,8 @@ ENV_NAMES = (
     "TOONMATCH_TASTE_WEIGHT",
     "TOONMATCH_COOLDOWN_USES",
     "TOONMATCH_LOG_LEVEL",
+    "TOONMATCH_SHARD_IDS",
+    "TOONMATCH_SHARD_COUNT",
 )
 
 
@@ -60,3 +62,30 @@ def test_unknown_names_and_bad_values_are_errors():
         load_settings(env_file=None, TOONMATCH_RUNDIR="x")
     with pytest.raises(ValidationError):
         load_settings(env_file=None, TOONMATCH_TASTE_WEIGHT=2)
+
+
+def test_shard_settings_name_this_processs_shards():
+    unsharded = load_settings(env_file=None).discord
+    assert (unsharded.shard_ids, unsharded.shard_count, unsharded.sharded) == (None, None, False)
+    every = load_settings(env_file=None, TOONMATCH_SHARD_COUNT=4).discord
+    assert every.sharded and every.shard_ids is None and not every.one_of_several_processes
+    some = load_settings(env_file=None, TOONMATCH_SHARD_IDS="4-5, 0,2-3", TOONMATCH_SHARD_COUNT=8).discord
+    assert some.shard_ids == (0, 2, 3, 4, 5) and some.one_of_several_processes
+    assert not load_settings(
+        env_file=None, TOONMATCH_SHARD_IDS="0-1", TOONMATCH_SHARD_COUNT=2
+    ).discord.one_of_several_processes
+
+
+@pytest.mark.parametrize(
+    ("ids", "count", "message"),
+    [
+        ("0,1", None, "needs TOONMATCH_SHARD_COUNT"),
+        ("0,2", 2, "outside 0–1"),
+        ("3-1", 4, "runs backwards"),
+        ("0;1", 4, "not a shard id"),
+        (None, 0, "greater than or equal to 1"),
+    ],
+)
+def test_bad_shard_settings_are_errors(ids, count, message):
+    with pytest.raises(ValidationError, match=message):
+        load_settings(env_file=None, TOONMATCH_SHARD_IDS=ids, TOONMATCH_SHARD_COUNT=count)
