@@ -234,6 +234,22 @@ def _sanitize_filename(name: str) -> str:
     return re.sub(r"[^\w.\-]", "_", name.replace(" ", "_")) or "file"
 
 
+@contextlib.contextmanager
+def discord_pointed_at(base_url: str) -> Iterator[None]:
+    """Point this process's discord.py at a fake Discord served at ``base_url`` (``http://127.0.0.1:PORT``), e.g.
+    one running in another process: REST (``Route.BASE``), gateway (``DiscordWebSocket.DEFAULT_GATEWAY``) and CDN
+    (``Asset.BASE``); restored afterwards. :meth:`FakeDiscord.patch_discord` is this for an in-process fake."""
+    ws_cls = discord.gateway.DiscordWebSocket
+    saved = (discord.http.Route.BASE, ws_cls.DEFAULT_GATEWAY, discord.asset.Asset.BASE)
+    discord.http.Route.BASE = f"{base_url}/api/v{discord.http.INTERNAL_API_VERSION}"
+    ws_cls.DEFAULT_GATEWAY = yarl.URL(f"{base_url.replace('http://', 'ws://')}/gateway/")
+    discord.asset.Asset.BASE = f"{base_url}/cdn"
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE, ws_cls.DEFAULT_GATEWAY, discord.asset.Asset.BASE = saved
+
+
 class FakeDiscord:
     """An in-process fake of the Discord REST API + gateway that real discord.py can talk to.
 
@@ -367,15 +383,8 @@ class FakeDiscord:
         """
         if not self.base_url:
             raise RuntimeError("call await fake.start() first")
-        ws_cls = discord.gateway.DiscordWebSocket
-        saved = (discord.http.Route.BASE, ws_cls.DEFAULT_GATEWAY, discord.asset.Asset.BASE)
-        discord.http.Route.BASE = self.api_base
-        ws_cls.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
-        discord.asset.Asset.BASE = self.cdn_base
-        try:
+        with discord_pointed_at(self.base_url):
             yield self
-        finally:
-            discord.http.Route.BASE, ws_cls.DEFAULT_GATEWAY, discord.asset.Asset.BASE = saved
 
     @contextlib.asynccontextmanager
     async def run_client(

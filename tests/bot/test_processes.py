@@ -1,0 +1,178 @@
+"""Two real bot processes, one shard each, on the fake Discord (running in this test process), one PostgreSQL database
+and one run folder — the deployment of docs/deploy.md, end to end.
+
+Each process is ``tests.helpers.bot_process`` (what ``python -m bot`` runs, pointed at the fake) with
+``TOONMATCH_SHARD_IDS=0`` / ``1`` of ``TOONMATCH_SHARD_COUNT=2``. The servers are spread over both shards. Checked: one
+IDENTIFY per shard, commands synced once (by shard 0's process), every interaction answered exactly once by the
+process of its server, a user's cooldown shared by both processes, each due discovery post made exactly once by the
+process that owns the server, and a graceful stop on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import discord
+import pytest
+
+from db import open_database, queries
+from tests.helpers.fake_discord.server import FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARDS = 2
+START_TIMEOUT = 180.0  # two processes loading TensorFlow and the run folder on 2 busy cores
+
+pytestmark = pytest.mark.timeout(600)
+
+
+class BotProcess:
+    """One ``python -m tests.helpers.bot_process`` with its own shard range; its log is a file."""
+
+    def __init__(self, shard_ids: str, env: dict[str, str], log: Path) -> None:
+        self.shard_ids, self.env, self.log = shard_ids, env, log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("wb") as err:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tests.helpers.bot_process",
+                cwd=ROOT,
+                env={**self.env, "TOONMATCH_SHARD_IDS": self.shard_ids},
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=err,
+            )
+
+    async def wait_ready(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), START_TIMEOUT)
+        except TimeoutError:
+            line = b""
+        assert line.strip() == b"ready", f"shards {self.shard_ids} never became ready:\n{self.text()[-4000:]}"
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def ticks(self) -> int:
+        return self.text().count("discovery tick:")
+
+    async def stop(self) -> int:
+        """SIGTERM, as systemd or docker stop sends; the exit status."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        return self.proc.returncode
+
+
+def _shard(guild) -> int:
+    return (guild.id >> 22) % SHARDS
+
+
+async def test_two_bot_processes_split_the_servers_and_share_one_database(
+    new_database_url, tiny_run, sample_images, tmp_path
+):
+    url = await new_database_url("postgresql")
+    async with await open_database(url) as db, FakeDiscord(shard_count=SHARDS) as fake:
+        guilds = [fake.add_guild(f"club {n}", shard=n % SHARDS) for n in range(4)]
+        recs = {g.id: fake.add_channel(g, "recs") for g in guilds}
+        admins = {
+            g.id: fake.add_member(g, f"admin{n}", permissions=discord.Permissions(manage_guild=True))
+            for n, g in enumerate(guilds)
+        }
+        alice = fake.add_user("alice")
+        for g in guilds[:2]:  # one server on each shard
+            fake.add_member(g, alice)
+
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TOONMATCH_FAKE_DISCORD": fake.base_url,
+            "TOONMATCH_TEST_DISCOVERY_TICK": "0.5",
+            "DISCORD_TOKEN": fake.token,
+            "DATABASE_URL": url,
+            "TOONMATCH_RUN_DIR": str(tiny_run),
+            "TOONMATCH_SHARD_COUNT": str(SHARDS),
+            "TOONMATCH_COOLDOWN_USES": "1",
+            "TOONMATCH_COOLDOWN_SECONDS": "600",
+            "TOONMATCH_LOG_LEVEL": "DEBUG",
+        }
+        procs = [BotProcess(str(n), env, tmp_path / f"shard-{n}.log") for n in range(SHARDS)]
+        try:
+            for proc in procs:
+                await proc.start()
+            for proc in procs:
+                await proc.wait_ready()
+
+            # one IDENTIFY per shard; the commands synced once, by the process of shard 0
+            assert sorted(p["shard"] for p in fake.identify_payloads) == [[0, 2], [1, 2]]
+            assert len(fake.find_requests("PUT", r"^/applications/\d+/commands$")) == 1
+            assert "synced 9 application commands" in procs[0].text()
+            assert "synced by the process running shard 0" in procs[1].text()
+
+            # discovery on in every server: each command reaches (only) the process that sees the server
+            for guild in guilds:
+                rec = await fake.slash_command(
+                    "discovery set", {"channel": recs[guild.id], "every": 6}, user=admins[guild.id], guild=guild
+                )
+                assert "every 6 h" in (await rec.wait_response(timeout=30)).content
+                assert rec.shard == (_shard(guild), SHARDS)
+
+            # one user, two servers on two shards (two processes), and DMs (shard 0): one cooldown window
+            def image():
+                return fake.add_attachment(sample_images["png"], "panel.png")
+
+            first = await fake.slash_command(
+                "genre", {"image": image()}, user=alice, guild=guilds[0], channel=recs[guilds[0].id]
+            )
+            assert (await first.wait_response(timeout=60)).embeds
+            for where in ({"guild": guilds[1], "channel": recs[guilds[1].id]}, {"dm": True}):
+                again = await fake.slash_command("genre", {"image": image()}, user=alice, **where)
+                refusal = await again.wait_response(timeout=30)
+                assert refusal.ephemeral and "try again in" in refusal.content
+            assert [r.shard for r in fake.interactions[-2:]] == [(1, SHARDS), (0, SHARDS)]
+
+            # every server due at once: each process posts for its own servers, each post made once
+            for guild in guilds:
+                await db.run(queries.reschedule, guild.id, datetime.now(UTC) - timedelta(minutes=1))
+            await fake.wait_until(
+                lambda: all(fake.channel_messages(recs[g.id]) for g in guilds),
+                timeout=60,
+                what="a post in every server",
+            )
+            seen = [proc.ticks() for proc in procs]  # then let both processes tick twice more: nothing else comes
+            await fake.wait_until(
+                lambda: all(p.ticks() >= n + 2 for p, n in zip(procs, seen, strict=True)), timeout=30, what="ticks"
+            )
+            for guild in guilds:
+                [post] = fake.channel_messages(recs[guild.id])
+                assert len(post.embeds) == 3 and len(await db.run(queries.posted_titles, guild.id)) == 3
+                settings = await db.run(queries.get_guild_settings, guild.id)
+                assert settings.next_post_at > datetime.now(UTC) + timedelta(hours=5)
+                posted = re.compile(rf"discovery in guild {guild.id}: posted")
+                assert [bool(posted.search(p.text())) for p in procs] == [n == _shard(guild) for n in range(SHARDS)]
+
+            assert all(len(rec.callback_attempts) == 1 for rec in fake.interactions)  # each answered exactly once
+            assert not fake.unhandled_requests and not fake.errors
+        finally:
+            codes = [await proc.stop() for proc in procs if proc.proc is not None]
+        assert codes == [0] * SHARDS, [p.text()[-3000:] for p in procs]
+        for proc in procs:
+            text = proc.text()
+            assert "SIGTERM received" in text and "bot stopped" in text
+            assert fake.token not in text
+            assert not re.search(r"\b(ERROR|CRITICAL)\b", text), text[-4000:]
