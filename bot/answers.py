@@ -78,7 +78,7 @@ async def similar_from(
     """Download the (already checked) image, ask the recommender with the user's taste, send the answer."""
     recommender = client.require_recommender()
     assert client.http_session is not None
-    data = await images.download(source, client.http_session)
+    data = await images.download(source, client.http_session, timeout=client.settings.discord.download_timeout)
     taste = await client.taste_of(interaction.user.id)
     answer, query_image = await recommender.similar(
         data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=checks.is_nsfw(interaction)
@@ -93,7 +93,7 @@ async def genres_from(
 ) -> None:
     recommender = client.require_recommender()
     assert client.http_session is not None
-    data = await images.download(source, client.http_session)
+    data = await images.download(source, client.http_session, timeout=client.settings.discord.download_timeout)
     guesses, panels = await recommender.genres(data)
     embed = embeds.genres(guesses, panels, synthetic=recommender.synthetic)
     await interaction.followup.send(embed=embed, ephemeral=private, wait=True)

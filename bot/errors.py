@@ -42,6 +42,15 @@ class NotAnImageError(BadImageError):
     """The attachment or link is not an image by its declared type (checked before downloading)."""
 
 
+class DownloadFailedError(BotUserError):
+    """Fetching an image failed on the way (connection reset or refused, a stalled or truncated transfer, a CDN
+    error): nothing wrong with the file, so the user is asked to try again. ``cause`` is for the log line."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__("I couldn't download that image")
+        self.cause = cause
+
+
 class NoImageError(BotUserError):
     """A context-menu target message carries no image attachment or image embed."""
 
@@ -68,6 +77,7 @@ class Report:
     message: str
     level: int
     bug: bool = False
+    detail: str | None = None  # for the log line only
 
 
 def _strip_source(text: str) -> str:
@@ -106,6 +116,8 @@ def describe(error: BaseException, interaction_id: int | None = None) -> Report:
         return Report(f"I couldn't understand the value “{error.value}”. Please pick it from the list.", info)
     if isinstance(error, app_commands.CheckFailure):
         return Report("You can't use this command here.", info)
+    if isinstance(error, DownloadFailedError):
+        return Report("📡 I couldn't download that image — try again.", warning, detail=error.cause)
     if isinstance(error, ImageTooLargeError):
         return Report(f"📦 That image is too big: {_strip_source(str(error))}. Try a smaller one.", info)
     if isinstance(error, BadImageError):
@@ -176,7 +188,8 @@ async def report(interaction: discord.Interaction, error: BaseException) -> None
     if rep.bug:
         log.error("interaction %s: %s failed", interaction.id, _where(interaction), exc_info=original)
     else:
-        log.log(rep.level, "interaction %s: %s refused: %s", interaction.id, _where(interaction), rep.message)
+        why = f"{rep.message} ({rep.detail})" if rep.detail else rep.message
+        log.log(rep.level, "interaction %s: %s refused: %s", interaction.id, _where(interaction), why)
     if interaction.type is discord.InteractionType.autocomplete:
         return
     try:

@@ -1,25 +1,30 @@
 """Getting image bytes out of Discord: attachments and image embeds, refused early when they cannot be images.
 
-Checks run cheapest first: the declared content type and size (no download), then the download (bounded), and the
-decoded header is checked by ``ml`` (the one image loader) when the engine reads the bytes.
+Checks run cheapest first: the declared content type and size (no download), then the download (bounded in size
+and in time), and the decoded header is checked by ``ml`` (the one image loader) when the engine reads the bytes.
+
+Every way a download can fail on the network (refused, reset, stalled past the timeout, a body shorter than its
+``Content-Length``, a CDN error) becomes one :class:`~bot.errors.DownloadFailedError`: "try again", not a bug.
 """
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from dataclasses import dataclass
 
 import aiohttp
 import discord
 
-from bot.errors import NoImageError, NotAnImageError
+from bot.errors import DownloadFailedError, NoImageError, NotAnImageError
 from core.errors import BadImageError, ImageTooLargeError
 from ml.preprocess import DEFAULT_LIMITS
 
 MAX_BYTES = DEFAULT_LIMITS.max_bytes
 # What Pillow (and so the engine) reads; SVG and HEIC are images to Discord but not to us.
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp", "image/tiff"}
-DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=20, sock_connect=5)
+DEFAULT_DOWNLOAD_TIMEOUT = 15.0  # seconds for a whole download (TOONMATCH_DOWNLOAD_TIMEOUT)
+CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -91,28 +96,42 @@ def find_image(message: discord.Message) -> ImageSource:
     raise NoImageError("🖼️ That message has no image attachment or image embed. Try it on a message with a picture.")
 
 
-async def download(source: ImageSource, session: aiohttp.ClientSession) -> bytes:
+async def download(
+    source: ImageSource, session: aiohttp.ClientSession, *, timeout: float = DEFAULT_DOWNLOAD_TIMEOUT
+) -> bytes:
     """The bytes of ``source``, never more than :data:`MAX_BYTES` (checked on the declared headers, then while
-    reading)."""
-    if source.attachment is not None:
-        try:
-            return await source.attachment.read()
-        except discord.NotFound:
-            raise BadImageError("the attachment is gone (deleted?)") from None
-        except discord.HTTPException as exc:
-            raise BadImageError(f"I couldn't download the attachment (HTTP {exc.status})") from None
-    assert source.url is not None
+    reading), within ``timeout`` seconds from the request to the last byte.
+
+    Attachments and embed images are fetched alike, from their (signed) CDN URL. A file that is gone (404/403) is
+    the user's problem (:class:`BadImageError`); anything on the way is :class:`DownloadFailedError`.
+    """
+    url = source.attachment.url if source.attachment is not None else source.url
+    assert url is not None
     try:
-        async with session.get(source.url, timeout=DOWNLOAD_TIMEOUT) as resp:
-            if resp.status != 200:
-                raise BadImageError(f"I couldn't download the image (HTTP {resp.status})")
-            check_declared(source.name, resp.headers.get("Content-Type"), resp.content_length, require_type=False)
-            chunks, total = [], 0
-            async for chunk in resp.content.iter_chunked(64 * 1024):
-                total += len(chunk)
-                if total > MAX_BYTES:
-                    raise ImageTooLargeError(f"“{source.name}” is over {_mb(MAX_BYTES)}, the limit")
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise BadImageError(f"I couldn't download the image ({type(exc).__name__})") from None
+        async with asyncio.timeout(timeout):
+            return await _fetch(source, url, session)
+    except TimeoutError:
+        raise DownloadFailedError(f"no complete answer within {timeout:g} s") from None
+    except (aiohttp.ClientError, OSError) as exc:
+        reason = " ".join(str(exc).split()) or "no details"
+        raise DownloadFailedError(f"{type(exc).__name__}: {reason}") from None
+
+
+async def _fetch(source: ImageSource, url: str, session: aiohttp.ClientSession) -> bytes:
+    async with session.get(url) as resp:
+        if resp.status >= 500 or resp.status == 429:
+            raise DownloadFailedError(f"HTTP {resp.status} from the CDN")
+        if resp.status in (403, 404, 410) and source.attachment is not None:
+            raise BadImageError("the attachment is gone (deleted, or its link expired)")
+        if resp.status != 200:
+            raise BadImageError(f"I couldn't download the image (HTTP {resp.status})")
+        # An attachment's type was declared by Discord and checked before; a CDN may still call it octet-stream.
+        declared = source.content_type if source.attachment is not None else resp.headers.get("Content-Type")
+        check_declared(source.name, declared, resp.content_length, require_type=False)
+        chunks, total = [], 0
+        async for chunk in resp.content.iter_chunked(CHUNK):
+            total += len(chunk)
+            if total > MAX_BYTES:
+                raise ImageTooLargeError(f"“{source.name}” is over {_mb(MAX_BYTES)}, the limit")
+            chunks.append(chunk)
+        return b"".join(chunks)

@@ -257,9 +257,13 @@ class Discovery(commands.Cog):
         try:
             source = images.check_attachment(attachment)
             assert self.bot.http_session is not None
-            data = await images.download(source, self.bot.http_session)
+            timeout = self.bot.settings.discord.download_timeout
+            data = await images.download(source, self.bot.http_session, timeout=timeout)
             nsfw = checks.channel_is_nsfw(message.channel)
             answer, _ = await self.bot.recommender.similar(data, k=3, allow_adult=nsfw)
+        except errors.DownloadFailedError as exc:  # only a courtesy reply: no message in the channel about it
+            log.warning("looks-like reply skipped for message %s: %s (%s)", message.id, exc, exc.cause)
+            return
         except BadImageError as exc:
             log.info("looks-like reply skipped for message %s: %s", message.id, exc)
             return

@@ -51,6 +51,7 @@ def _interaction(*, done: bool, rtype=None, extras=None, itype=discord.Interacti
             logging.WARNING,
         ),
         (RunFolderError("run/: missing model"), "not available: run/: missing model", logging.WARNING),
+        (errors.DownloadFailedError("ClientPayloadError: reset"), "couldn't download that image", logging.WARNING),
     ],
 )
 def test_users_mistakes_get_a_clear_message_and_no_error_level(error, expected, level):
@@ -127,3 +128,14 @@ async def test_report_does_not_answer_autocomplete():
     interaction = _interaction(done=False, itype=discord.InteractionType.autocomplete)
     await errors.report(interaction, RuntimeError("x"))
     interaction.response.send_message.assert_not_awaited()
+
+
+async def test_a_failed_download_logs_its_cause_on_one_line_and_tells_the_user_to_try_again(caplog):
+    interaction = _interaction(done=False)
+    caplog.set_level(logging.INFO)
+    await errors.report(interaction, errors.DownloadFailedError("ClientPayloadError: payload is not completed"))
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert "1234567890" in record.getMessage() and "payload is not completed" in record.getMessage()
+    sent = interaction.response.send_message.await_args
+    assert "try again" in sent.args[0] and "payload" not in sent.args[0] and sent.kwargs["ephemeral"]

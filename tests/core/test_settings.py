@@ -64,6 +64,16 @@ def test_unknown_names_and_bad_values_are_errors():
         load_settings(env_file=None, TOONMATCH_TASTE_WEIGHT=2)
 
 
+def test_download_timeout_is_a_discord_setting(monkeypatch):
+    monkeypatch.delenv("TOONMATCH_DOWNLOAD_TIMEOUT", raising=False)
+    assert load_settings(env_file=None).discord.download_timeout == 15.0
+    monkeypatch.setenv("TOONMATCH_DOWNLOAD_TIMEOUT", "2.5")
+    assert load_settings(env_file=None).discord.download_timeout == 2.5
+    for bad in (0, -1, 301):
+        with pytest.raises(ValidationError):
+            load_settings(env_file=None, TOONMATCH_DOWNLOAD_TIMEOUT=bad)
+
+
 def test_shard_settings_name_this_processs_shards():
     unsharded = load_settings(env_file=None).discord
     assert (unsharded.shard_ids, unsharded.shard_count, unsharded.sharded) == (None, None, False)

@@ -10,6 +10,7 @@ import logging
 import warnings
 from types import SimpleNamespace
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
@@ -494,3 +495,44 @@ async def test_edits_followups_and_deletion(world: SimpleNamespace) -> None:
         assert private.ephemeral and private.content == "original said step 2"
         assert rec.original_deleted and rec.messages == [first, public, private]
         assert fake.channel_messages(world.general, include_interaction_responses=True) == [public]
+
+
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [
+        ("reset", (aiohttp.ClientPayloadError, aiohttp.ClientOSError)),
+        ("short", aiohttp.ClientPayloadError),
+        ("stall", TimeoutError),
+    ],
+)
+async def test_cdn_faults_break_the_next_downloads_then_serve_again(mode, error) -> None:
+    image = png_bytes(64, 64) * 20  # several kilobytes: the first half arrives before the fault
+    async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
+        att = fake.add_attachment(image, "panel.png", "image/png")
+        fake.fail_cdn(att, mode, times=2)
+        for _ in range(2):
+            received = bytearray()
+            with pytest.raises(error):
+                async with asyncio.timeout(0.5), http.get(att["url"]) as resp:
+                    assert resp.status == 200 and resp.content_length == len(image)  # it promised the whole file
+                    async for chunk in resp.content.iter_any():
+                        received += chunk
+            if mode != "reset":  # (a reset may drop what the client had not read yet)
+                assert bytes(received) == image[: len(image) // 2]
+        async with http.get(att["url"]) as resp:
+            assert await resp.read() == image
+        assert len(fake.cdn_requests) == 3 and len(set(fake.cdn_requests)) == 1
+
+
+async def test_cdn_status_fault_and_bad_fault_requests() -> None:
+    async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
+        url = fake.add_cdn_file("external/cover.png", png_bytes(), "image/png")
+        fake.fail_cdn(url, "status", status=502)
+        async with http.get(url) as resp:
+            assert resp.status == 502
+        async with http.get(url) as resp:
+            assert resp.status == 200
+        with pytest.raises(FakeDiscordError):
+            fake.fail_cdn(url, "explode")
+        with pytest.raises(FakeDiscordError):
+            fake.fail_cdn(f"{fake.cdn_base}/nowhere.png", "reset")

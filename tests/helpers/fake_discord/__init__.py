@@ -16,6 +16,9 @@ One aiohttp server on ``127.0.0.1:<random port>`` plays Discord:
   files > 10 MiB, and a **3 s acknowledgement deadline** (late callbacks get 404 10062 Unknown interaction).
 * a **CDN** (``/cdn/...``, ``/media/...``) serving attachments registered by tests or uploaded by the
   bot, so ``await attachment.read()`` works; ``attachment://name`` in embeds is resolved to the URL.
+  ``fake.fail_cdn(att, mode, times=1)`` makes the next downloads of a file fail like a flaky CDN (``"reset"``
+  mid-body, ``"stall"`` mid-body, ``"short"``: fewer bytes than ``Content-Length``, ``"status"``: a 5xx);
+  ``fake.cdn_requests`` lists every download asked for.
 * a **gateway** websocket (``/gateway/``): HELLO -> IDENTIFY -> READY (guilds unavailable) + one
   GUILD_CREATE per guild (channels with ``nsfw``, roles with permissions, the bot's member), heartbeat
   ACKs, RESUME (replays missed events, RESUMED), op 7/INVALID_SESSION, REQUEST_GUILD_MEMBERS, and

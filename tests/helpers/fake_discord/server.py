@@ -13,10 +13,13 @@ import json
 import logging
 import re
 import secrets
+import socket
+import struct
 import time
 import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -102,6 +105,19 @@ OPT_USER, OPT_CHANNEL, OPT_ROLE, OPT_MENTIONABLE, OPT_NUMBER, OPT_ATTACHMENT = 6
 _SELECT_TYPES = {3, 5, 6, 7, 8}
 
 Target = Any  # an id, a fake model object, a payload dict or a discord.py object
+
+
+CDN_FAULTS = ("reset", "stall", "short", "status")
+
+
+@dataclass
+class _CdnFault:
+    """How the fake CDN misbehaves for the next ``times`` downloads of one file (see ``FakeDiscord.fail_cdn``)."""
+
+    mode: str
+    after: int | None
+    times: int
+    status: int
 
 
 class FakeDiscordError(Exception):
@@ -310,6 +326,10 @@ class FakeDiscord:
         self._guild_commands: dict[int, list[dict[str, Any]]] = {}
         self._channel_messages: dict[int, list[StoredMessage]] = {}
         self._cdn: dict[str, tuple[bytes, str]] = {}
+        self._cdn_faults: dict[str, _CdnFault] = {}
+        self._cdn_stalls_released: asyncio.Event | None = None
+        #: path of every CDN download asked for (including the failed ones), in order
+        self.cdn_requests: list[str] = []
         self._interactions_by_id: dict[int, InteractionRecord] = {}
         self._interactions_by_token: dict[str, InteractionRecord] = {}
         self._dm_channels: dict[int, FakeChannel] = {}
@@ -340,6 +360,8 @@ class FakeDiscord:
 
     async def stop(self) -> None:
         """Close gateway connections and the server. Stop your bots first."""
+        if self._cdn_stalls_released is not None:
+            self._cdn_stalls_released.set()  # stalled CDN downloads end now, not at the shutdown timeout
         for conn in list(self._connections):
             await conn.shutdown(1001)
         self._connections.clear()
@@ -692,6 +714,39 @@ class FakeDiscord:
         """Serve arbitrary bytes at ``{base_url}/cdn/{path}``; returns the URL."""
         self._cdn[path.lstrip("/")] = (data, content_type)
         return f"{self.cdn_base}/{path.lstrip('/')}"
+
+    def fail_cdn(
+        self, target: Target, mode: str, *, times: int = 1, after: int | None = None, status: int = 503
+    ) -> None:
+        """Make the next ``times`` downloads of a CDN file fail the way a flaky CDN does, then serve it normally.
+
+        ``target`` is an attachment (dict, :class:`StoredAttachment`) or a CDN URL or path. ``mode``:
+
+        * ``"reset"``: the headers with the full ``Content-Length``, ``after`` bytes of the body (default: half),
+          then the TCP connection is reset (RST);
+        * ``"stall"``: the headers and ``after`` bytes (default: half), then nothing more until the client gives up
+          (or the fake stops);
+        * ``"short"``: the headers with the full ``Content-Length``, ``after`` bytes (default: half), then a clean
+          close: a body shorter than it said;
+        * ``"status"``: an HTTP ``status`` error (default 503) instead of the file.
+        """
+        if mode not in CDN_FAULTS:
+            raise FakeDiscordError(f"unknown CDN fault {mode!r}; one of {', '.join(CDN_FAULTS)}")
+        path = self._cdn_path(target)
+        if path not in self._cdn:
+            raise FakeDiscordError(f"{path!r} is not on the fake CDN")
+        self._cdn_faults[path] = _CdnFault(mode, after, times, status)
+
+    def _cdn_path(self, target: Target) -> str:
+        if isinstance(target, StoredAttachment):
+            target = target.url
+        elif isinstance(target, dict):
+            target = target["url"]
+        url = str(target).split("?", 1)[0]
+        for prefix in (f"{self.cdn_base}/", f"{self.base_url}/media/"):
+            if url.startswith(prefix):
+                return url[len(prefix) :]
+        return url.lstrip("/")
 
     @staticmethod
     def image_embed(url: str, *, width: int = 0, height: int = 0, rich: bool = False) -> dict[str, Any]:
@@ -1616,7 +1671,43 @@ class FakeDiscord:
         if entry is None:
             return web.Response(status=404, text="Not Found")
         data, ctype = entry
-        return web.Response(body=data, content_type=ctype.split(";")[0])
+        self.cdn_requests.append(path)
+        fault = self._cdn_faults.get(path)
+        if fault is None:
+            return web.Response(body=data, content_type=ctype.split(";")[0])
+        fault.times -= 1
+        if fault.times <= 0:
+            del self._cdn_faults[path]
+        return await self._faulty_cdn_response(request, data, ctype, fault)
+
+    async def _faulty_cdn_response(
+        self, request: web.Request, data: bytes, ctype: str, fault: _CdnFault
+    ) -> web.StreamResponse:
+        if fault.mode == "status":
+            return web.Response(status=fault.status, text="upstream connect error")
+        resp = web.StreamResponse(headers={"Content-Type": ctype.split(";")[0]})
+        resp.content_length = len(data)
+        await resp.prepare(request)
+        cut = len(data) // 2 if fault.after is None else min(fault.after, len(data) - 1)
+        await resp.write(data[:cut])
+        transport = request.transport
+        assert transport is not None
+        while transport.get_write_buffer_size() and not transport.is_closing():  # the part really is on the wire
+            await asyncio.sleep(0.005)
+        if fault.mode == "stall":
+            if self._cdn_stalls_released is None:
+                self._cdn_stalls_released = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._cdn_stalls_released.wait(), 600)
+            transport.close()
+        elif fault.mode == "reset":
+            sock = transport.get_extra_info("socket")
+            if sock is not None:  # linger 0: closing sends RST instead of FIN
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        else:  # "short"
+            transport.close()
+        return resp  # aiohttp's write_eof meets the closed connection and gives up quietly
 
     # =========================================================================== gateway server
     async def _handle_gateway(self, request: web.Request) -> web.StreamResponse:
