@@ -4,7 +4,9 @@
 RUN/config.json     input size, labels, split seed, versions, source catalogue (path + sha256), model file names
 RUN/split.json      the seeded 65/15/20 title split
 RUN/*.keras         serving (embedding + genre), embedder, genre, author, paper_genre (baseline)
-RUN/index.ann       Annoy index (angular) over every image of every indexed title; RUN/ids.json maps items → titles
+RUN/index/          CURRENT names the generation <g>/ holding the pair index.ann (Annoy, angular, over every image of
+                    every indexed title) + ids.json (items → titles); a rebuild swaps in a new pair as one
+                    (ml.serve.index). Older run folders have the pair at the top: RUN/index.ann + RUN/ids.json
 RUN/catalog.jsonl   snapshot of the indexed titles' metadata; RUN/covers/ small cover thumbnails for contact sheets
 RUN/metrics.json, RUN/report.md, RUN/plots/*.png
 ```

@@ -25,6 +25,7 @@ into .env as DISCORD_TOKEN=... (see .env.example and docs/discord.md), invite it
 def ensure_run(folder: Path, progress: bool) -> Path:
     """Build the demo catalogue and a quick run once; later calls reuse them."""
     from catalog.demo import generate_demo_catalog
+    from ml.serve.index import index_paths
     from ml.train.pipeline import train_run
     from ml.train.training import TrainConfig
 
@@ -32,7 +33,7 @@ def ensure_run(folder: Path, progress: bool) -> Path:
     if not (catalog / "catalog.jsonl").is_file():
         print(f"[1/4] drawing the synthetic demo catalogue in {catalog} …", file=sys.stderr)
         generate_demo_catalog(catalog, seed=0)
-    if not (run / "index.ann").is_file():
+    if index_paths(run) is None:
         print(f"[2/4] training a quick model and building the index in {run} …", file=sys.stderr)
         started = time.perf_counter()
         train_run(catalog, run, TrainConfig.preset_named("quick"), progress=progress)

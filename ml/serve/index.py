@@ -2,13 +2,29 @@
 
 Every image (panel) of every title is one item; ``ids.json`` maps items to titles. A query asks Annoy for more items
 than needed and keeps each title once, at its best score, until ``k`` titles are found.
+
+On disk, ``index.ann`` and ``ids.json`` only make sense as a pair, so they are swapped in together::
+
+    RUN/index/CURRENT                      the name of the current generation (one line)
+    RUN/index/<generation>/index.ann       Annoy index
+    RUN/index/<generation>/ids.json        items → titles, dim, centre
+
+:meth:`TitleIndex.save` writes a new generation into a hidden staging folder, syncs it, renames it into place and only
+then replaces ``CURRENT`` (a write to a temporary file and an atomic rename). A crash at any point leaves ``CURRENT``
+naming a complete pair: the old one, or the new one. Readers resolve ``CURRENT`` once and read both files from that
+one folder. Run folders of the older layout (``index.ann`` + ``ids.json`` at the top) still load; saving into one
+moves it to the new layout.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +35,53 @@ from ml.serve import TITLES_PER_ANSWER
 
 INDEX_FILE = "index.ann"
 IDS_FILE = "ids.json"
+INDEX_DIR = "index"  # RUN/index/: generations of the pair and the CURRENT pointer
+CURRENT_FILE = "CURRENT"
+STAGING_PREFIX = ".staging-"
+STALE_STAGING_SECONDS = 3600  # a staging folder this old is a crashed writer's, not one at work
+KEEP_GENERATIONS = 2  # the current one and the one before (a reader may have just resolved the old pointer)
+
+
+def _fsync(path: Path) -> None:
+    """Make ``path`` (a file, or a folder's entries) durable before anything points at it."""
+    if path.is_dir() and not hasattr(os, "O_DIRECTORY"):  # Windows: folders cannot be opened, nor need to be
+        return
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_ids(path: Path, meta: dict) -> None:
+    path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
+def _point_to(root: Path, generation: str) -> None:
+    """Replace ``root/CURRENT`` atomically: readers see the old name or the new one, never a partial file."""
+    tmp = root / f".{CURRENT_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(generation + "\n", encoding="utf-8")
+    _fsync(tmp)
+    os.replace(tmp, root / CURRENT_FILE)
+    _fsync(root)
+
+
+def index_paths(run: Path) -> tuple[Path, Path] | None:
+    """The matching ``(index.ann, ids.json)`` a reader of ``run`` should use now, or ``None`` if it has no index.
+
+    The pair named by ``RUN/index/CURRENT``, else (older run folders) the pair at the top of the run folder.
+    """
+    run = Path(run)
+    pointer = run / INDEX_DIR / CURRENT_FILE
+    try:
+        generation = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        legacy = run / INDEX_FILE, run / IDS_FILE
+        return legacy if any(p.exists() for p in legacy) else None
+    if not generation or "/" in generation or generation.startswith("."):
+        raise RunFolderError(f"{pointer}: names no index generation ({generation!r})")
+    folder = run / INDEX_DIR / generation
+    return folder / INDEX_FILE, folder / IDS_FILE
 
 
 def cosine_to_similarity(cos: np.ndarray | float) -> np.ndarray | float:
@@ -71,32 +134,58 @@ class TitleIndex:
         ann.build(n_trees, n_jobs=1)
         return index
 
-    def save(self, folder: Path) -> None:
-        folder = Path(folder)
-        tmp = folder / (INDEX_FILE + ".tmp")
-        self.ann.save(str(tmp))
-        tmp.replace(folder / INDEX_FILE)
-        (folder / IDS_FILE).write_text(
-            json.dumps(
-                {"dim": self.dim, "metric": "angular", "center": self.center.tolist(), "items": self.item_titles},
-                ensure_ascii=False,
-            )
+    def save(self, run: Path) -> Path:
+        """Swap this index into ``run`` as one new generation (see the module docstring); returns its folder.
+
+        Older generations beyond the previous one, stale staging folders of crashed writers and the top-level pair of
+        the older layout are removed afterwards (a process that has them memory-mapped keeps reading them).
+        """
+        run = Path(run)
+        root = run / INDEX_DIR
+        root.mkdir(parents=True, exist_ok=True)
+        generation = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
+        staging = root / f"{STAGING_PREFIX}{generation}"
+        staging.mkdir()
+        self.ann.save(str(staging / INDEX_FILE))
+        _write_ids(
+            staging / IDS_FILE,
+            {"dim": self.dim, "metric": "angular", "center": self.center.tolist(), "items": self.item_titles},
         )
+        for path in (staging / INDEX_FILE, staging / IDS_FILE, staging):
+            _fsync(path)
+        final = root / generation
+        staging.rename(final)
+        _fsync(root)
+        _point_to(root, generation)  # the swap: from here on readers load the new pair
+        _tidy(run, root, generation)
+        return final
 
     @classmethod
-    def load(cls, folder: Path) -> TitleIndex:
-        folder = Path(folder)
-        try:
-            meta = json.loads((folder / IDS_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise RunFolderError(
-                f"{folder}: no {IDS_FILE}; build the index with `python -m scripts.build_index`"
-            ) from None
-        ann = AnnoyIndex(int(meta["dim"]), "angular")
-        if not (folder / INDEX_FILE).is_file():
-            raise RunFolderError(f"{folder}: no {INDEX_FILE}; build it with `python -m scripts.build_index`")
-        ann.load(str(folder / INDEX_FILE), prefault=False)  # memory-mapped
-        return cls(ann, list(meta["items"]), int(meta["dim"]), meta.get("center"))
+    def load(cls, run: Path) -> TitleIndex:
+        """The index ``run`` currently points at (memory-mapped), ``index.ann`` and ``ids.json`` from one pair."""
+        run = Path(run)
+        for attempt in range(3):
+            paths = index_paths(run)
+            if paths is None:
+                raise RunFolderError(f"{run}: no {IDS_FILE}; build the index with `python -m scripts.build_index`")
+            ann_path, ids_path = paths
+            try:
+                meta = json.loads(ids_path.read_text(encoding="utf-8"))
+                if not ann_path.is_file():
+                    raise FileNotFoundError(ann_path)
+                ann = AnnoyIndex(int(meta["dim"]), "angular")
+                ann.load(str(ann_path), prefault=False)  # memory-mapped: stays valid if the file is removed later
+            except OSError as exc:  # FileNotFoundError, or Annoy's own error for a file gone or unreadable
+                if ids_path.parent != run and attempt < 2:  # a newer save pruned it just now: resolve again
+                    time.sleep(0.01)
+                    continue
+                if isinstance(exc, FileNotFoundError):
+                    problem = f"no {Path(exc.filename or ann_path).name}"
+                else:
+                    problem = f"cannot read {ann_path.name} ({exc})"
+                raise RunFolderError(f"{run}: {problem}; rebuild it with `python -m scripts.build_index`") from None
+            return cls(ann, list(meta["items"]), int(meta["dim"]), meta.get("center"))
+        raise AssertionError("unreachable")
 
     def first_fetch(self, k: int) -> int:
         """How many items :meth:`query` first asks Annoy for, to find ``k`` distinct titles."""
@@ -138,6 +227,25 @@ class TitleIndex:
             want = min(n_items, want * 4)
         hits = sorted(best.items(), key=lambda kv: -kv[1])[:k]
         return [Hit(t, s) for t, s in hits]
+
+
+def _tidy(run: Path, root: Path, current: str) -> None:
+    """After a swap: drop generations older than the previous one, crashed writers' staging folders and the
+    older layout's top-level pair (best effort: a failure here never undoes the swap)."""
+    generations = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    keep = set(generations[-KEEP_GENERATIONS:]) | {current}
+    for name in generations:
+        if name not in keep:
+            shutil.rmtree(root / name, ignore_errors=True)
+    now = time.time()
+    for staging in root.glob(f"{STAGING_PREFIX}*"):
+        try:
+            if now - staging.stat().st_mtime > STALE_STAGING_SECONDS:
+                shutil.rmtree(staging, ignore_errors=True)
+        except FileNotFoundError:
+            pass
+    for name in (INDEX_FILE, IDS_FILE, INDEX_FILE + ".tmp"):
+        (run / name).unlink(missing_ok=True)
 
 
 def exact_title_neighbours(embeddings: np.ndarray, item_titles: list[str], query: np.ndarray, k: int) -> list[str]:

@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 
 from catalog.format import CATALOG_FILE, load_catalog
+from ml.serve.index import index_paths
 from scripts import build_index, evaluate, query, rate, train
 from scripts.cli import run_main
 
@@ -74,8 +75,10 @@ def folder_state(folder: Path) -> dict[str, tuple[int, int, str]]:
 
 
 def test_run_folder_holds_everything_serving_needs(tiny_run, tiny_catalog):
-    for name in ("config.json", "index.ann", "ids.json", "metrics.json", "report.md", "split.json", CATALOG_FILE):
+    for name in ("config.json", "metrics.json", "report.md", "split.json", CATALOG_FILE):
         assert (tiny_run / name).is_file(), name
+    ann, ids = index_paths(tiny_run)  # the current generation of the index pair
+    assert ann.is_file() and ids.is_file() and ann.parent.parent == tiny_run / "index"
     assert {p.name for p in tiny_run.glob("*.keras")} >= {"serving.keras", "author.keras", "genre.keras"}
     assert list((tiny_run / "plots").glob("*.png"))
     snapshot = load_catalog(tiny_run)  # the snapshot is itself a valid catalogue, covers included

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from core.errors import RunFolderError
+from ml.serve import index as index_module
 from ml.serve.index import (
+    CURRENT_FILE,
     IDS_FILE,
+    INDEX_DIR,
     INDEX_FILE,
     TitleIndex,
     cosine_to_similarity,
     exact_title_neighbours,
+    index_paths,
     recall_vs_exact,
 )
 
@@ -105,11 +110,12 @@ def test_build_refuses_mismatched_ids():
 
 
 def test_save_load_round_trip_is_memory_mapped_and_answers_the_same(tmp_path, small_index):
-    small_index.save(tmp_path)
-    assert (tmp_path / INDEX_FILE).is_file()
-    meta = json.loads((tmp_path / IDS_FILE).read_text())
+    folder = small_index.save(tmp_path)
+    assert index_paths(tmp_path) == (folder / INDEX_FILE, folder / IDS_FILE)
+    assert (tmp_path / INDEX_DIR / CURRENT_FILE).read_text().strip() == folder.name
+    meta = json.loads((folder / IDS_FILE).read_text())
     assert meta["dim"] == DIM and meta["items"] == small_index.item_titles
-    assert not list(tmp_path.glob("*.tmp"))
+    assert {p.name for p in (tmp_path / INDEX_DIR).iterdir()} == {folder.name, CURRENT_FILE}  # nothing temporary
 
     loaded = TitleIndex.load(tmp_path)
     assert loaded.dim == DIM and loaded.item_titles == small_index.item_titles
@@ -117,7 +123,7 @@ def test_save_load_round_trip_is_memory_mapped_and_answers_the_same(tmp_path, sm
         assert loaded.query(QUERY, k) == small_index.query(QUERY, k)
     maps = Path("/proc/self/maps")
     if maps.is_file():  # Annoy maps the file instead of reading it into memory
-        assert str((tmp_path / INDEX_FILE).resolve()) in maps.read_text()
+        assert str((folder / INDEX_FILE).resolve()) in maps.read_text()
 
 
 def test_load_without_index_files_says_how_to_build_one(tmp_path):
@@ -126,6 +132,114 @@ def test_load_without_index_files_says_how_to_build_one(tmp_path):
     (tmp_path / IDS_FILE).write_text(json.dumps({"dim": DIM, "items": []}))
     with pytest.raises(RunFolderError, match=INDEX_FILE):
         TitleIndex.load(tmp_path)
+
+
+# ---- swapping the pair in: a crash never leaves index.ann and ids.json out of step ------------------------------
+
+
+def other_index(n_titles: int, seed: int = 1) -> TitleIndex:
+    """An index of ``n_titles`` one-item titles ``o0…``: a different item count than any other index here."""
+    rng = np.random.default_rng(seed)
+    return TitleIndex.build(rng.normal(size=(n_titles, DIM)), [f"o{i}" for i in range(n_titles)], n_trees=5)
+
+
+def save_old_layout(index: TitleIndex, run: Path) -> None:
+    """What run folders looked like before generations: the pair at the top (as the old ``save`` wrote it)."""
+    index.ann.save(str(run / INDEX_FILE))
+    meta = {"dim": index.dim, "metric": "angular", "center": index.center.tolist(), "items": index.item_titles}
+    (run / IDS_FILE).write_text(json.dumps(meta))
+
+
+def assert_matching_pair(index: TitleIndex, titles: list[str]) -> None:
+    assert index.item_titles == titles
+    assert index.ann.get_n_items() == len(index.item_titles)  # ids.json describes this very index.ann
+    assert index.query(QUERY, 2)  # and it answers
+
+
+class Crash(BaseException):
+    """The process dies here (a BaseException: nothing on the way may catch it)."""
+
+
+def crash(*args, **kwargs):
+    raise Crash
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "_write_ids",  # index.ann written, ids.json not yet: the two writes of the old code
+        "_point_to",  # the new pair complete on disk, CURRENT not yet switched
+    ],
+)
+@pytest.mark.parametrize("layout", ["generations", "old top-level pair"])
+def test_a_crash_between_the_writes_leaves_the_previous_pair(tmp_path, small_index, monkeypatch, where, layout):
+    if layout == "generations":
+        small_index.save(tmp_path)
+    else:
+        save_old_layout(small_index, tmp_path)
+    newer = other_index(9)
+    with monkeypatch.context() as patched:
+        patched.setattr(index_module, where, crash)
+        with pytest.raises(Crash):
+            newer.save(tmp_path)
+    assert_matching_pair(TitleIndex.load(tmp_path), small_index.item_titles)  # the old pair, whole
+
+    newer.save(tmp_path)  # the next build succeeds, leftovers or not
+    assert_matching_pair(TitleIndex.load(tmp_path), newer.item_titles)
+    assert not (tmp_path / INDEX_FILE).exists() and not (tmp_path / IDS_FILE).exists()  # moved to the new layout
+
+
+def test_a_crash_after_the_switch_already_serves_the_new_pair(tmp_path, small_index, monkeypatch):
+    small_index.save(tmp_path)
+    newer = other_index(9)
+    monkeypatch.setattr(index_module, "_tidy", crash)
+    with pytest.raises(Crash):
+        newer.save(tmp_path)
+    assert_matching_pair(TitleIndex.load(tmp_path), newer.item_titles)
+
+
+def test_old_run_folders_still_load(tmp_path, small_index):
+    save_old_layout(small_index, tmp_path)
+    assert index_paths(tmp_path) == (tmp_path / INDEX_FILE, tmp_path / IDS_FILE)
+    assert_matching_pair(TitleIndex.load(tmp_path), small_index.item_titles)
+
+
+def test_old_generations_are_pruned_while_their_readers_keep_reading(tmp_path):
+    first = other_index(5, seed=1)
+    first.save(tmp_path)
+    reader = TitleIndex.load(tmp_path)  # e.g. a running bot, its index memory-mapped
+    for n in (6, 7, 8):
+        other_index(n, seed=n).save(tmp_path)
+    generations = [p for p in (tmp_path / INDEX_DIR).iterdir() if p.is_dir()]
+    assert len(generations) == 2  # the current one and the one before
+    assert_matching_pair(TitleIndex.load(tmp_path), [f"o{i}" for i in range(8)])
+    assert_matching_pair(reader, first.item_titles)  # its files are gone, its mapping is not
+
+
+def test_readers_always_see_a_matching_pair_while_the_index_is_rebuilt(tmp_path):
+    """One thread swaps indexes of different sizes in, another loads all the while: every load is one pair."""
+    indexes = [other_index(n, seed=n) for n in (3, 11)]
+    indexes[0].save(tmp_path)
+    done = threading.Event()
+    seen: list[tuple[int, int]] = []
+
+    def read() -> None:
+        while not done.is_set():
+            loaded = TitleIndex.load(tmp_path)
+            seen.append((loaded.ann.get_n_items(), len(loaded.item_titles)))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        for i in range(1000):  # at least 40 swaps, and until the reader has met both indexes
+            indexes[i % 2].save(tmp_path)
+            if i >= 40 and {n for n, _ in seen} == {3, 11}:
+                break
+    finally:
+        done.set()
+        thread.join()
+    assert {n for n, _ in seen} == {3, 11}
+    assert all(n_ann == n_ids for n_ann, n_ids in seen)
 
 
 def clustered(n_titles=120, per_title=3, n_clusters=12, dim=16, seed=0):
