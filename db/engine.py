@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from core.errors import ToonmatchError
 from core.settings import DEFAULT_DATABASE_URL
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -44,14 +45,26 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine
     """An async engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys, and its folder is created.
 
     PostgreSQL connections are pinged when taken from the pool (``pool_pre_ping``), so a server restart, a failover
-    or an idle connection dropped by the network costs a reconnect, not a failed command.
+    or an idle connection dropped by the network costs a reconnect, not a failed command. A PostgreSQL URL without a
+    driver (``postgresql://…``, ``postgres://…``) gets asyncpg; without asyncpg installed the error says how to get it.
     """
     path = _sqlite_file(url)
     if path is not None:
         path.expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-    if make_url(url).get_backend_name() == "postgresql":
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":  # no driver named, as hosting providers hand URLs out: asyncpg
+            parsed = parsed.set(drivername="postgresql+asyncpg")
         kwargs.setdefault("pool_pre_ping", True)
-    engine = create_async_engine(url, **kwargs)
+    try:
+        engine = create_async_engine(parsed, **kwargs)
+    except ImportError as exc:
+        if parsed.get_backend_name() == "postgresql":
+            raise ToonmatchError(
+                f"DATABASE_URL is a PostgreSQL database but its driver is not installed ({exc.name or exc}): "
+                "pip install -e '.[postgres]'"
+            ) from None
+        raise
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     return engine
