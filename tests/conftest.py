@@ -61,8 +61,9 @@ def postgres_cluster():
 
     bindir = find_bindir()
     if bindir is None:
+        where = os.environ.get("TOONMATCH_PG_BINDIR") or "PATH or /usr/lib/postgresql/*/bin"
         why = (
-            "PostgreSQL is not installed: no initdb/pg_ctl/postgres on PATH or in /usr/lib/postgresql/*/bin "
+            f"PostgreSQL is not installed: no initdb/pg_ctl/postgres in {where} "
             "(apt-get install postgresql, or set TOONMATCH_PG_BINDIR)"
         )
         if os.environ.get("TOONMATCH_REQUIRE_POSTGRES"):
