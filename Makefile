@@ -42,6 +42,7 @@ train-real: setup
 bench: setup
 	$(BIN)/python bench/embed.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(DEMO) .pytest_cache .ruff_cache
