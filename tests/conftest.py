@@ -37,6 +37,15 @@ def tiny_run(tiny_catalog, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def nsfw_run(tiny_run, tmp_path_factory) -> Path:
+    """``tiny_run`` whose serving model also has an ``nsfw`` output (``tests/helpers/nsfw_run.py``: plain red
+    images look explicit, covers do not) and whose config lists ``nsfw_classes``."""
+    from tests.helpers.nsfw_run import with_nsfw_head
+
+    return with_nsfw_head(tiny_run, tmp_path_factory.mktemp("nsfw") / "run")
+
+
+@pytest.fixture(scope="session")
 def shared_webtoons() -> Path:
     path = SHARED_DATA / "webtoons"
     if not (path / "catalog.jsonl").is_file():

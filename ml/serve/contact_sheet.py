@@ -1,4 +1,5 @@
-"""The 5×5 contact sheet: the query (or source title's cover) top-left, then up to 24 numbered results.
+"""The 5×5 contact sheet: the query (or source title's cover) top-left, then up to 24 numbered results (or the
+results alone, from the top left, when the query is left out).
 
 Pure Pillow, no system fonts: text is drawn with the NanumGothic TTFs shipped inside the ``koreanize_matplotlib``
 package, so Korean titles render the same everywhere. The sheet is encoded as PNG, or as WebP when the PNG would be
@@ -306,7 +307,7 @@ def sheet_size(banner: bool) -> tuple[int, int]:
 
 
 def render_sheet_image(
-    query: SheetTile, tiles: list[SheetTile], *, banner: str | None = None, query_label: str = "QUERY"
+    query: SheetTile | None, tiles: list[SheetTile], *, banner: str | None = None, query_label: str = "QUERY"
 ) -> Image.Image:
     """The sheet as an RGB image (see :func:`render_contact_sheet`)."""
     if len(tiles) > MAX_TILES:
@@ -317,14 +318,16 @@ def render_sheet_image(
     draw = ImageDraw.Draw(sheet)
     if banner:
         _draw_banner(sheet, draw, banner, 0)
-    for i, tile in enumerate([query, *tiles]):
+    cells = [query, *tiles] if query is not None else tiles
+    first_result = 1 if query is not None else 0
+    for i, tile in enumerate(cells):
         row, col = divmod(i, COLS)
         x = MARGIN + col * (CELL_W + GAP)
         y = top + MARGIN + row * (CELL_H + GAP)
-        if i == 0:
+        if i < first_result:
             _draw_cell(sheet, draw, x, y, tile, query_label)
         else:
-            number = tile.number if tile.number is not None else i
+            number = tile.number if tile.number is not None else i - first_result + 1
             _draw_cell(sheet, draw, x, y, SheetTile(tile.image, number, tile.title, tile.similarity), None)
     return sheet
 
@@ -357,13 +360,14 @@ def encode_sheet(sheet: Image.Image) -> tuple[bytes, str]:
 
 
 def render_contact_sheet(
-    query: SheetTile, tiles: list[SheetTile], *, banner: str | None = None, query_label: str = "QUERY"
+    query: SheetTile | None, tiles: list[SheetTile], *, banner: str | None = None, query_label: str = "QUERY"
 ) -> tuple[bytes, str]:
     """Returns (image bytes, format) where format is "png" or "webp"; always under 1 MB.
 
     The grid is always 5×5: ``query`` top-left, framed and labelled ``query_label`` (e.g. "QUERY", "FROM"), then
     ``tiles`` (at most 24) in reading order, each with "#n · 87%" and its truncated title; missing covers become
-    placeholders and unused cells stay blank. ``banner`` adds a line across the top when given.
+    placeholders and unused cells stay blank. With ``query=None`` (an upload not to be re-posted) the tiles start at
+    the top-left cell, keeping their numbers. ``banner`` adds a line across the top when given.
     """
     return encode_sheet(render_sheet_image(query, tiles, banner=banner, query_label=query_label))
 

@@ -28,6 +28,7 @@ from ml.serve.search import Match, TitleSearch
 log = logging.getLogger(__name__)
 COVER_CACHE = 512  # decoded cover thumbnails kept in memory (~40 MB at most): 24 per contact sheet otherwise re-read
 LOW_CONFIDENCE_MESSAGE = "no close match — these are the nearest styles"
+EXPLICIT_CLASSES = ("Porn", "Hentai")  # of the serving model's optional "nsfw" output: their sum is the explicit score
 
 
 class Ratings(Protocol):
@@ -85,6 +86,28 @@ class Result:
         }
 
 
+@dataclass(frozen=True)
+class UploadScreen:
+    """What the serving model's ``nsfw`` output says of an upload: the class probabilities (in the run's
+    ``nsfw_classes`` order) of its most explicit panel. Whether that is too explicit to re-post where is the front
+    door's rule (the bot's threshold and channel)."""
+
+    probabilities: dict[str, float]
+    panels: int = 1  # panels read; ``probabilities`` are those of the panel with the highest explicit score
+
+    @property
+    def explicit(self) -> float:
+        """Porn + Hentai, in [0, 1]."""
+        return float(sum(self.probabilities.get(c, 0.0) for c in EXPLICIT_CLASSES))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "explicit": round(self.explicit, 4),
+            "probabilities": {c: round(float(p), 4) for c, p in self.probabilities.items()},
+            "panels": self.panels,
+        }
+
+
 @dataclass
 class Answer:
     genres: list[GenreGuess]
@@ -94,14 +117,18 @@ class Answer:
     panels: int = 1
     message: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    screen: UploadScreen | None = None  # of the query image, when the run's model has an "nsfw" output
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "genres": [{"genre": g.genre, "probability": round(float(g.probability), 4)} for g in self.genres],
             "results": [r.to_json() for r in self.results],
             "low_confidence": self.low_confidence,
             "message": self.message,
         }
+        if self.screen is not None:
+            out["screen"] = self.screen.to_json()
+        return out
 
 
 class Engine:
@@ -111,7 +138,8 @@ class Engine:
         titles: list[Title],
         *,
         genres: list[str] | None = None,
-        infer: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+        infer: Callable[[np.ndarray], tuple[np.ndarray, ...]] | None = None,
+        nsfw_classes: Sequence[str] | None = None,
         input_size: int = 96,
         taste_weight: float = 0.2,
         low_confidence_threshold: float = 0.7,
@@ -122,7 +150,8 @@ class Engine:
         self.index = index
         self.titles = {t.id: t for t in titles if t.id in index.title_items}
         self.genres = list(genres or [])
-        self._infer = infer
+        self._infer = infer  # batch → (embedding, genre) or (embedding, genre, nsfw)
+        self.nsfw_classes = tuple(nsfw_classes or ())  # the columns of the nsfw output; empty: no screening
         self.input_size = input_size
         self.taste_weight = taste_weight
         self.low_confidence_threshold = low_confidence_threshold
@@ -152,11 +181,14 @@ class Engine:
         model = load_model(run, "serving")
         fn = compiled(model, size)
 
-        def infer(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def infer(batch: np.ndarray) -> tuple[np.ndarray, ...]:
             out = fn(batch)
+            if "nsfw" in out:  # the same call's upload-screening output (runs with a pretrained-feature stage)
+                return out["embedding"], out["genre"], out["nsfw"]
             return out["embedding"], out["genre"]
 
-        infer(np.zeros((1, size, size, 3), np.float32))  # trace once now, not on the first user's request
+        traced = infer(np.zeros((1, size, size, 3), np.float32))  # trace once now, not on the first user's request
+        nsfw_classes = _nsfw_classes(run, config, traced[2] if len(traced) > 2 else None)
         index = TitleIndex.load(run)
         catalog = load_catalog(run, check_images=False)
         engine = cls(
@@ -164,6 +196,7 @@ class Engine:
             list(catalog.titles),
             genres=config["genres"],
             infer=infer,
+            nsfw_classes=nsfw_classes,
             input_size=size,
             taste_weight=taste_weight,
             low_confidence_threshold=low_confidence_threshold,
@@ -171,12 +204,13 @@ class Engine:
             synthetic=bool(config["catalog"].get("synthetic")),
         )
         log.info(
-            "engine loaded from %s in %.2f s: %d titles, %d indexed images, %d genres",
+            "engine loaded from %s in %.2f s: %d titles, %d indexed images, %d genres, upload screening %s",
             run,
             time.perf_counter() - started,
             len(engine.titles),
             len(index.item_titles),
             len(engine.genres),
+            "on" if engine.screens_uploads else "off (the model has no nsfw output)",
         )
         return engine
 
@@ -186,10 +220,39 @@ class Engine:
         img = open_image(image, self.limits)
         return load_panels(img, self.input_size, self.limits), img
 
-    def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def model_outputs(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
+        """One model call: (embeddings, genre probabilities) per panel, plus the nsfw probabilities when the run's
+        model has them (:attr:`screens_uploads`). The batching front runs this; :meth:`read_outputs` splits it."""
         if self._infer is None:
             raise RunFolderError("this engine was built without a model")
-        return self._infer(batch)
+        return tuple(self._infer(batch))
+
+    def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(embeddings, genre probabilities) of a batch of panels."""
+        emb, probs = self.model_outputs(batch)[:2]
+        return emb, probs
+
+    @property
+    def screens_uploads(self) -> bool:
+        """Whether answers to uploads carry an :class:`UploadScreen` (the model has an nsfw output)."""
+        return bool(self.nsfw_classes)
+
+    def read_outputs(self, outputs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, UploadScreen | None]:
+        """:meth:`model_outputs` of one query's panels → (embeddings, genre probabilities, screen or ``None``)."""
+        nsfw = outputs[2] if len(outputs) > 2 else None
+        return outputs[0], outputs[1], self.screen(nsfw)
+
+    def screen(self, nsfw: np.ndarray | None) -> UploadScreen | None:
+        """The screen of one query from its panels' nsfw probabilities: the most explicit panel (Porn + Hentai)
+        speaks for the whole image. ``None`` without nsfw output (nothing is screened)."""
+        if nsfw is None or not self.nsfw_classes:
+            return None
+        rows = np.asarray(nsfw, dtype=np.float64).reshape(-1, len(self.nsfw_classes))
+        if not len(rows):
+            return None
+        explicit = [self.nsfw_classes.index(c) for c in EXPLICIT_CLASSES]
+        worst = int(rows[:, explicit].sum(axis=1).argmax())
+        return UploadScreen(dict(zip(self.nsfw_classes, map(float, rows[worst]), strict=True)), panels=len(rows))
 
     # ---- answers -------------------------------------------------------------------------------------------
     def title(self, title_id: str) -> Title:
@@ -249,8 +312,10 @@ class Engine:
     ) -> Answer:
         """Synchronous ``similar`` (CLI, tests); the bot goes through :class:`ml.serve.recommender.Recommender`."""
         panels, _ = self.prepare(image)
-        emb, probs = self.infer(panels)
-        return self.answer_vectors(emb, probs, k=k, taste=taste, allow_adult=allow_adult)
+        emb, probs, screen = self.read_outputs(self.model_outputs(panels))
+        answer = self.answer_vectors(emb, probs, k=k, taste=taste, allow_adult=allow_adult)
+        answer.screen = screen
+        return answer
 
     def recommend(
         self,
@@ -334,11 +399,16 @@ class Engine:
             log.warning("cover of %s unreadable: %s", title_id, path)
             return None
 
-    def contact_sheet(self, answer: Answer, query_image: Image.Image | None = None) -> tuple[bytes, str]:
-        """The 5×5 sheet (query or source cover first, then the results numbered 1–24): (bytes, "png" | "webp")."""
+    def contact_sheet(
+        self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True
+    ) -> tuple[bytes, str]:
+        """The 5×5 sheet (query or source cover first, then the results numbered 1–24): (bytes, "png" | "webp").
+        Without ``include_query`` (an upload not to be re-posted) the results alone fill the grid from the top left."""
         from ml.serve.contact_sheet import MAX_TILES, SheetTile, render_contact_sheet
 
-        if answer.source is not None:
+        if not include_query:
+            query, label = None, "QUERY"
+        elif answer.source is not None:
             query = SheetTile(self.cover(answer.source.id), None, answer.source.title, None)
             label = "FROM"
         else:
@@ -435,6 +505,21 @@ class Engine:
             )
             for i in order
         ]
+
+
+def _nsfw_classes(run: Path, config: dict[str, Any], nsfw: np.ndarray | None) -> tuple[str, ...]:
+    """The columns of the serving model's nsfw output (``config.json``'s ``nsfw_classes``), checked against the
+    output itself; empty when the model has none (older runs: no screening)."""
+    if nsfw is None:
+        return ()
+    classes = tuple(config.get("nsfw_classes") or ())
+    width = np.shape(nsfw)[-1]
+    if len(classes) != width or not set(EXPLICIT_CLASSES) <= set(classes):
+        raise RunFolderError(
+            f"{run}: the serving model has an nsfw output of {width} classes, but config.json's nsfw_classes is "
+            f"{list(classes)} (it must name each column, including {' and '.join(EXPLICIT_CLASSES)})"
+        )
+    return classes
 
 
 def _merge_panels(per_panel: list[list[Hit]]) -> list[Hit]:

@@ -22,7 +22,7 @@ from PIL import Image
 
 from catalog.format import Title
 from ml.serve import TITLES_PER_ANSWER
-from ml.serve.engine import Answer, Engine, GenreGuess, Result, TasteProfile
+from ml.serve.engine import Answer, Engine, GenreGuess, Result, TasteProfile, UploadScreen
 from ml.serve.search import Match
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class Recommender:
         self.cpu_executor = ThreadPoolExecutor(workers, thread_name_prefix="toonmatch-cpu")
         self._preparing = 0  # model inputs being made in the CPU pool, soon submitted to the batcher
         self.batcher = Batcher(
-            engine.infer,
+            engine.model_outputs,  # every output of the one call: embedding, genre (and nsfw, when the run has it)
             self.model_executor,
             max_batch=max_batch,
             max_wait_ms=max_wait_ms,
@@ -149,23 +149,31 @@ class Recommender:
         finally:
             self._preparing -= 1
 
+    async def _read(self, image: bytes) -> tuple[np.ndarray, np.ndarray, UploadScreen | None, Image.Image]:
+        """(embeddings, genre probabilities, screen, decoded image) of an upload, from one batched model call."""
+        panels, img = await self._prepare(self.engine.prepare, image)
+        emb, probs, screen = self.engine.read_outputs(await self.batcher.submit(panels))
+        return emb, probs, screen, img
+
     async def embed(self, image: bytes):
         """(embeddings, genre probabilities, decoded image) of an upload; raises BadImageError for bad input."""
-        panels, img = await self._prepare(self.engine.prepare, image)
-        emb, probs = await self.batcher.submit(panels)
+        emb, probs, _, img = await self._read(image)
         return emb, probs, img
 
     async def similar(
         self, image: bytes, *, k: int = TITLES_PER_ANSWER, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> tuple[Answer, object]:
+        """(answer, decoded image) of an upload; ``answer.screen`` says how explicit it looks when the run's model
+        has an nsfw output (else ``None``)."""
         started = time.perf_counter()
-        emb, probs, img = await self.embed(image)
+        emb, probs, screen, img = await self._read(image)
         answer = await self._cpu(self.engine.answer_vectors, emb, probs, k=k, taste=taste, allow_adult=allow_adult)
+        answer.screen = screen
         answer.timings["total_ms"] = (time.perf_counter() - started) * 1000
         return answer, img
 
     async def genres(self, image: bytes, top: int = 3) -> tuple[list[GenreGuess], int]:
-        _, probs, _ = await self.embed(image)
+        _, probs, _, _ = await self._read(image)
         return self.engine.genre_guesses(probs, top), len(probs)
 
     async def recommend(
@@ -181,9 +189,12 @@ class Recommender:
     async def discovery_picks(self, taste: dict[str, int], **kwargs) -> list[Result]:
         return await self._cpu(self.engine.discovery_picks, taste, **kwargs)
 
-    async def contact_sheet(self, answer: Answer, query_image: Image.Image | None = None) -> tuple[bytes, str]:
-        """The answer's numbered 5×5 sheet: (bytes, "png" | "webp")."""
-        return await self._cpu(self.engine.contact_sheet, answer, query_image)
+    async def contact_sheet(
+        self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True
+    ) -> tuple[bytes, str]:
+        """The answer's numbered 5×5 sheet: (bytes, "png" | "webp"); ``include_query=False`` leaves the query tile
+        out (an upload that must not be re-posted)."""
+        return await self._cpu(self.engine.contact_sheet, answer, query_image, include_query=include_query)
 
     async def cover_thumbnail(self, title_id: str, size: int = 256) -> bytes | None:
         """A small WebP of a title's cover for an embed thumbnail (``None`` without a readable cover)."""

@@ -177,6 +177,21 @@ def test_fewer_tiles_leave_blank_cells():
     assert decode(data).size == cs.sheet_size(banner=False) and fmt == "png"
 
 
+def test_without_the_query_the_results_fill_the_grid_from_the_top_left():
+    """An upload left out (upload screening): #1 takes the query's cell, numbers unchanged, the last cell blank."""
+    with_query = np.asarray(render_sheet_image(QUERY, full_tiles()))
+    without = np.asarray(render_sheet_image(None, full_tiles()))
+    assert without.shape == with_query.shape  # the same 5×5 layout
+    for i in range(24):  # result n sits one cell earlier, drawn exactly as before
+        assert np.array_equal(region(without, i), region(with_query, i + 1)), i
+    assert (region(without, 24) == np.array(cs.BG, dtype=np.uint8)).all()
+    accent = np.array(cs.ACCENT, dtype=np.uint8)
+    assert (region(with_query, 0)[:, : cs.FRAME] == accent).all()  # the framed query tile …
+    assert not (region(without, 0)[:, : cs.FRAME] == accent).all(axis=-1).any()  # … is nowhere
+    data, fmt = render_contact_sheet(None, full_tiles(3), banner="[DEMO] synthetic catalogue")
+    assert fmt == "png" and decode(data).size == cs.sheet_size(banner=True)
+
+
 def test_missing_cover_draws_a_placeholder_with_the_title():
     tiles = full_tiles(4)
     tiles[1] = SheetTile(None, 2, "표지 없는 아주 아주 긴 웹툰 제목입니다", 0.8)

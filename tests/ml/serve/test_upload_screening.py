@@ -1,0 +1,165 @@
+"""Upload screening in the engine and the recommender: the serving model's optional ``nsfw`` output, read from the
+same call as the embedding (``tests/helpers/nsfw_run.py``: plain red looks explicit, covers do not)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from catalog.format import Title, load_catalog
+from core.errors import RunFolderError
+from ml.serve import contact_sheet as cs
+from ml.serve.engine import Engine, UploadScreen
+from ml.serve.recommender import Recommender
+from tests.helpers.nsfw_run import NSFW_CLASSES, red_square, shows_query_tile
+from tests.ml.serve.test_engine import make_engine
+
+
+@pytest.fixture(scope="module")
+def screening_engine(nsfw_run) -> Engine:
+    return Engine.load(nsfw_run)
+
+
+@pytest.fixture(scope="module")
+def plain_engine(tiny_run) -> Engine:
+    return Engine.load(tiny_run)
+
+
+@pytest.fixture(scope="module")
+def cover_title(tiny_catalog) -> Title:
+    return next(t for t in load_catalog(tiny_catalog).titles if t.adult is not True)
+
+
+def png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def strip_with_red_panel(cover_path) -> bytes:
+    """A tall strip of three 200×280 panels: cover, plain red, cover."""
+    cover = Image.open(cover_path).convert("RGB").resize((200, 280))
+    strip = Image.new("RGB", (200, 840), "white")
+    strip.paste(cover, (0, 0))
+    strip.paste(Image.new("RGB", (200, 280), (255, 0, 0)), (0, 280))
+    strip.paste(cover, (0, 560))
+    return png(strip)
+
+
+# ---- the rule on given probabilities (no model) ------------------------------------------------------------------
+
+
+def test_explicit_is_porn_plus_hentai_of_the_most_explicit_panel():
+    engine = make_engine(nsfw_classes=NSFW_CLASSES)
+    rows = np.array(
+        [  # Drawing, Hentai, Neutral, Porn, Sexy
+            [0.1, 0.0, 0.8, 0.05, 0.05],
+            [0.0, 0.3, 0.1, 0.4, 0.2],  # explicit 0.7: this panel speaks for the image
+            [0.0, 0.0, 0.2, 0.1, 0.7],  # very "Sexy", but that is not explicit
+        ]
+    )
+    screen = engine.screen(rows)
+    assert screen.panels == 3
+    assert screen.probabilities == pytest.approx(dict(zip(NSFW_CLASSES, rows[1], strict=True)))
+    assert screen.explicit == pytest.approx(0.7)
+    assert screen.to_json()["explicit"] == 0.7 and list(screen.to_json()["probabilities"]) == list(NSFW_CLASSES)
+    assert UploadScreen({"Porn": 0.5, "Hentai": 0.45, "Neutral": 0.05}).explicit == pytest.approx(0.95)
+
+
+def test_no_nsfw_output_or_no_classes_means_no_screen():
+    assert make_engine(nsfw_classes=NSFW_CLASSES).screen(None) is None
+    engine = make_engine()
+    assert not engine.screens_uploads
+    assert engine.screen(np.full((1, 5), 0.2)) is None
+
+
+def test_model_outputs_pass_the_nsfw_column_through_and_infer_keeps_two():
+    emb, genre, nsfw = np.ones((2, 12)), np.full((2, 4), 0.25), np.tile([0.0, 0.5, 0.0, 0.5, 0.0], (2, 1))
+    engine = make_engine(infer=lambda batch: (emb, genre, nsfw), nsfw_classes=NSFW_CLASSES)
+    assert len(engine.model_outputs(np.zeros((2, 8, 8, 3)))) == 3
+    assert len(engine.infer(np.zeros((2, 8, 8, 3)))) == 2  # scripts and benches unpack two
+    got_emb, got_genre, screen = engine.read_outputs(engine.model_outputs(np.zeros((2, 8, 8, 3))))
+    assert got_emb is emb and got_genre is genre and screen.explicit == pytest.approx(1.0)
+
+
+# ---- a real run whose serving model has the nsfw output ---------------------------------------------------------
+
+
+def test_loaded_engine_screens_uploads_from_the_same_model_call(screening_engine, plain_engine, cover_title):
+    assert screening_engine.screens_uploads and screening_engine.nsfw_classes == NSFW_CLASSES
+    explicit = screening_engine.similar(red_square())
+    assert explicit.screen.explicit > 0.99 and explicit.screen.panels == 1
+    assert explicit.results  # still answered
+    safe = screening_engine.similar(cover_title.cover.read_bytes())
+    probabilities = safe.screen.probabilities
+    assert safe.screen.explicit < 0.05 and max(probabilities, key=probabilities.get) == "Neutral"
+    assert sum(safe.screen.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+    same = plain_engine.similar(cover_title.cover.read_bytes())  # the head changes nothing else
+    assert [r.title.id for r in safe.results] == [r.title.id for r in same.results]
+    assert [g.genre for g in safe.genres] == [g.genre for g in same.genres]
+    assert safe.to_json()["screen"]["explicit"] < 0.05
+
+
+def test_a_tall_strip_is_as_explicit_as_its_most_explicit_panel(screening_engine, cover_title):
+    answer = screening_engine.similar(strip_with_red_panel(cover_title.cover))
+    assert answer.panels == 3 and answer.screen.panels == 3
+    assert answer.screen.explicit > 0.99
+
+
+def test_a_run_without_nsfw_output_screens_nothing(plain_engine, cover_title):
+    assert not plain_engine.screens_uploads
+    answer = plain_engine.similar(red_square())
+    assert answer.screen is None and "screen" not in answer.to_json()
+
+
+def test_the_contact_sheet_can_leave_the_query_out(screening_engine):
+    answer = screening_engine.similar(red_square())
+    query = Image.new("RGB", (256, 256), (255, 0, 0))
+    with_tile, _ = screening_engine.contact_sheet(answer, query)
+    without, fmt = screening_engine.contact_sheet(answer, query, include_query=False)
+    assert fmt in ("png", "webp")
+    assert Image.open(io.BytesIO(without)).size == Image.open(io.BytesIO(with_tile)).size  # the same layout
+    assert shows_query_tile(with_tile) and not shows_query_tile(without)
+    cell = (slice(-cs.GRID_H + cs.MARGIN, -cs.GRID_H + cs.MARGIN + cs.IMAGE_H), slice(cs.MARGIN, cs.MARGIN + cs.CELL_W))
+    first = np.asarray(Image.open(io.BytesIO(with_tile)).convert("RGB"))[cell]
+    assert ((first[..., 0] > 200) & (first[..., 1] < 60) & (first[..., 2] < 60)).mean() > 0.5  # the red upload
+
+
+def test_nsfw_output_without_classes_in_config_is_a_broken_run(nsfw_run, tmp_path):
+    broken = tmp_path / "run"
+    shutil.copytree(nsfw_run, broken)
+    config = json.loads((broken / "config.json").read_text(encoding="utf-8"))
+    del config["nsfw_classes"]
+    (broken / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(RunFolderError, match="nsfw_classes"):
+        Engine.load(broken)
+
+
+# ---- the recommender: the batched call carries the nsfw output too -------------------------------------------------
+
+
+async def test_batched_requests_each_get_their_own_screen(screening_engine, cover_title):
+    recommender = Recommender(screening_engine, max_batch=32, max_wait_ms=50.0)
+    try:
+        uploads = [red_square(), cover_title.cover.read_bytes(), strip_with_red_panel(cover_title.cover)] * 2
+        answers = await asyncio.gather(*(recommender.similar(data, k=5) for data in uploads))
+        assert recommender.batcher.batches < len(uploads)  # they did share model calls
+        explicit = [round(a.screen.explicit) for a, _ in answers]
+        assert explicit == [1, 0, 1] * 2
+        assert [a.screen.panels for a, _ in answers] == [1, 1, 3] * 2
+        assert all(len(a.results) == 5 for a, _ in answers)
+        answer, img = answers[0]
+        data, _ = await recommender.contact_sheet(answer, img, include_query=False)
+        assert data
+        recommended = await recommender.recommend(cover_title.id, k=3)  # the cover's genres through the same batcher
+        assert recommended.genres and recommended.screen is None
+        guesses, panels = await recommender.genres(red_square())
+        assert guesses and panels == 1
+    finally:
+        await recommender.aclose()
