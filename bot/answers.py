@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def contact_sheet(client: Toonmatch, answer: Answer, query_image) -> discord.File | None:
+async def contact_sheet(
+    client: Toonmatch, answer: Answer, query_image, *, include_query: bool = True
+) -> discord.File | None:
     """The numbered contact sheet, rendered off the event loop. A failure to draw it is logged (a bug) but does
     not cost the user the answer."""
     recommender = client.require_recommender()
     try:
-        data, fmt = await recommender.contact_sheet(answer, query_image)
+        data, fmt = await recommender.contact_sheet(answer, query_image, include_query=include_query)
     except Exception:
         log.exception("rendering the contact sheet failed; answering without it")
         return None
@@ -42,8 +44,9 @@ async def send_answer(
     heading: str,
     private: bool,
     query_image=None,
+    include_query: bool = True,
 ) -> discord.WebhookMessage:
-    file = await contact_sheet(client, answer, query_image)
+    file = await contact_sheet(client, answer, query_image, include_query=include_query)
     embed = embeds.answer(
         answer,
         heading=heading,
@@ -83,9 +86,28 @@ async def similar_from(
     answer, query_image = await recommender.similar(
         data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=checks.is_nsfw(interaction)
     )
+    threshold = client.settings.discord.nsfw_threshold
+    hide = checks.hide_upload(answer.screen, interaction.channel, private=private, threshold=threshold)
     await send_answer(
-        client, interaction, answer, heading="Webtoons drawn like your image", private=private, query_image=query_image
+        client,
+        interaction,
+        answer,
+        heading="Webtoons drawn like your image",
+        private=private,
+        query_image=query_image,
+        include_query=not hide,
     )
+    if hide:
+        log.info(
+            "interaction %s: image left off the contact sheet (explicit score %.2f ≥ %.2f)",
+            interaction.id,
+            answer.screen.explicit,
+            threshold,
+        )
+        try:  # the titles are answered already; a lost notice is logged, not shown
+            await interaction.followup.send(embeds.UPLOAD_LEFT_OUT, ephemeral=True)
+        except discord.HTTPException as exc:
+            log.warning("interaction %s: the left-out notice failed: %s", interaction.id, exc)
 
 
 async def genres_from(

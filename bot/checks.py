@@ -1,4 +1,4 @@
-"""Small interaction helpers the cogs share: the heavy-command cooldown, NSFW gating, deferring."""
+"""Small interaction helpers the cogs share: the heavy-command cooldown, NSFW gating, upload screening, deferring."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from db import queries
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
+    from ml.serve.engine import UploadScreen
 
 
 def take_heavy_token(client: Toonmatch, user_id: int, now: float) -> app_commands.Cooldown | None:
@@ -70,6 +71,21 @@ def channel_is_nsfw(channel: object) -> bool:
 
 def is_nsfw(interaction: discord.Interaction) -> bool:
     return channel_is_nsfw(interaction.channel)
+
+
+def channel_is_dm(channel: object) -> bool:
+    """A direct message with the bot (one person besides the bot)."""
+    return getattr(channel, "type", None) == discord.ChannelType.private
+
+
+def hide_upload(screen: UploadScreen | None, channel: object, *, private: bool, threshold: float) -> bool:
+    """Upload screening, the one rule: whether an answer must not re-post the image it answers (the query tile of
+    the contact sheet). Only an image that looks explicit (Porn + Hentai ≥ ``threshold``) in a place others see that
+    is not age-restricted. Never in age-restricted channels, DMs or private (ephemeral) answers, which only the
+    person who asked sees; never without a screen (the run's model has no nsfw output)."""
+    if screen is None or private or channel_is_nsfw(channel) or channel_is_dm(channel):
+        return False
+    return screen.explicit >= threshold
 
 
 async def defer(interaction: discord.Interaction, *, private: bool) -> None:

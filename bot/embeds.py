@@ -17,6 +17,10 @@ BRAND = discord.Colour(0x00C73C)  # webtoon green
 WARN = discord.Colour(0xF0A020)
 DESCRIPTION_LIMIT = 4096
 DEMO_NOTE = "[DEMO] synthetic catalogue — titles and covers are generated"
+UPLOAD_LEFT_OUT = (
+    "🙈 I left the image out of the picture because it looks explicit and this channel isn't age-restricted. "
+    "Here are the titles anyway."
+)
 
 
 def clip(text: str, limit: int, *, oneline: bool = True) -> str:

@@ -50,6 +50,9 @@ class DiscordSettings(_Section):
     cooldown_uses: int = Field(default=3, ge=1, validation_alias="TOONMATCH_COOLDOWN_USES")
     cooldown_seconds: float = Field(default=30.0, ge=0.0, validation_alias="TOONMATCH_COOLDOWN_SECONDS")
     discovery_picks: int = Field(default=3, ge=1, le=10, validation_alias="TOONMATCH_DISCOVERY_PICKS")
+    # Upload screening (docs/discord.md): an upload whose Porn + Hentai probability (the run model's nsfw output) is at
+    # least this is not re-posted on contact sheets in channels that are not age-restricted.
+    nsfw_threshold: float = Field(default=0.9, ge=0.0, le=1.0, validation_alias="TOONMATCH_NSFW_THRESHOLD")
     # Sharding (docs/deploy.md): unset = one process, one unsharded gateway connection. TOONMATCH_SHARD_COUNT alone:
     # this process runs every shard; with TOONMATCH_SHARD_IDS ("0,1", "0-3", "4-7,9") only those, others the rest.
     shard_ids_spec: str | None = Field(default=None, validation_alias="TOONMATCH_SHARD_IDS")

@@ -66,3 +66,26 @@ async def test_cooldown_forgets_users_once_their_window_has_passed():
         assert await checks.heavy_cooldown_check(_interaction(client, user_id=1, at=now + timedelta(seconds=32)))
     with pytest.raises(app_commands.CommandOnCooldown):
         await checks.heavy_cooldown_check(_interaction(client, user_id=1, at=now + timedelta(seconds=33)))
+
+
+def test_upload_screening_hides_explicit_images_only_where_others_see_them_unrestricted():
+    from ml.serve.engine import UploadScreen
+
+    explicit = UploadScreen({"Drawing": 0.02, "Hentai": 0.5, "Neutral": 0.03, "Porn": 0.4, "Sexy": 0.05})  # 0.9
+    mild = UploadScreen({"Drawing": 0.3, "Hentai": 0.1, "Neutral": 0.2, "Porn": 0.1, "Sexy": 0.3})  # 0.2
+    text = MagicMock(spec=discord.TextChannel, type=discord.ChannelType.text)
+    text.is_nsfw.return_value = False
+    restricted = MagicMock(spec=discord.TextChannel, type=discord.ChannelType.text)
+    restricted.is_nsfw.return_value = True
+    dm = MagicMock(spec=discord.DMChannel, type=discord.ChannelType.private)
+
+    def hide(screen, channel, private=False, threshold=0.9):
+        return checks.hide_upload(screen, channel, private=private, threshold=threshold)
+
+    assert explicit.explicit == pytest.approx(0.9) and hide(explicit, text)  # at the threshold: hidden
+    assert not hide(explicit, text, threshold=0.95) and not hide(mild, text)
+    assert hide(mild, text, threshold=0.2)
+    assert not hide(explicit, restricted)  # age-restricted channels keep it
+    assert not hide(explicit, dm) and checks.channel_is_dm(dm) and not checks.channel_is_dm(text)  # DMs keep it
+    assert not hide(explicit, text, private=True)  # only the asker sees a private answer
+    assert not hide(None, text, threshold=0.0)  # no nsfw output, no screening

@@ -74,6 +74,16 @@ def test_download_timeout_is_a_discord_setting(monkeypatch):
             load_settings(env_file=None, TOONMATCH_DOWNLOAD_TIMEOUT=bad)
 
 
+def test_nsfw_threshold_is_a_discord_setting(monkeypatch):
+    monkeypatch.delenv("TOONMATCH_NSFW_THRESHOLD", raising=False)
+    assert load_settings(env_file=None).discord.nsfw_threshold == 0.9
+    monkeypatch.setenv("TOONMATCH_NSFW_THRESHOLD", "0.75")
+    assert load_settings(env_file=None).discord.nsfw_threshold == 0.75
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValidationError):
+            load_settings(env_file=None, TOONMATCH_NSFW_THRESHOLD=bad)
+
+
 def test_shard_settings_name_this_processs_shards():
     unsharded = load_settings(env_file=None).discord
     assert (unsharded.shard_ids, unsharded.shard_count, unsharded.sharded) == (None, None, False)
