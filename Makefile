@@ -5,9 +5,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := demo
 
-.PHONY: setup test lint format demo bot sync train-real bench clean
+.PHONY: setup weights test lint format demo bot sync train-real bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) weights
+
+## weights: the pretrained backbone (npm package nsfwjs, pinned + sha256-checked), converted once into
+## $$TOONMATCH_CACHE or ~/.cache/toonmatch. Without npm or the registry, training falls back to the from-scratch
+## backbone with a warning.
+weights: $(STAMP)
+	@$(BIN)/python -m scripts.fetch_weights >/dev/null || \
+		echo "warning: no pretrained backbone (see the error above); training will use the from-scratch backbone" >&2
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

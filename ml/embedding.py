@@ -51,11 +51,18 @@ def stack_images(images: Iterable[Image.Image], size: int) -> np.ndarray:
     return np.concatenate([load_panels(img, size) for img in images])
 
 
-def item_arrays(title_images: dict[str, list[Image.Image]], size: int) -> tuple[np.ndarray, list[str]]:
-    """Every panel of every title as one batch, with the title id of each row (the index's items)."""
+def item_arrays(
+    title_images: dict[str, list[Image.Image]], size: int, flips: bool = False
+) -> tuple[np.ndarray, list[str]]:
+    """Every panel of every title as one batch, with the title id of each row (the index's items). With ``flips``,
+    the mirror images follow as further items (for embeddings that are not flip-averaged), so each title's first
+    item is still its cover."""
     arrays, owners = [], []
     for title_id, images in title_images.items():
         for img in images:
             arrays.append(load_panels(img, size)[0])
             owners.append(title_id)
-    return np.stack(arrays), owners
+    batch = np.stack(arrays)
+    if flips:
+        return np.concatenate([batch, batch[:, :, ::-1]]), owners + owners
+    return batch, owners

@@ -46,6 +46,28 @@ def nsfw_run(tiny_run, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def pretrained_backbone():
+    """The real pretrained network (nsfwjs's MobileNetV2), from the cache ``make setup`` fills."""
+    from ml.pretrained import BackboneUnavailableError, default_cache_dir, load_backbone
+
+    try:
+        return load_backbone()
+    except BackboneUnavailableError as exc:
+        pytest.skip(f"the pretrained backbone is not in {default_cache_dir()} and cannot be fetched: {exc}")
+
+
+@pytest.fixture(scope="session")
+def pretrained_run(pretrained_backbone, tiny_catalog, tmp_path_factory) -> Path:
+    """A real run folder on the frozen pretrained network (the tiny preset otherwise)."""
+    from ml.train.pipeline import train_run
+    from ml.train.training import TrainConfig
+
+    run = tmp_path_factory.mktemp("pretrained_run")
+    train_run(tiny_catalog, run, TrainConfig.preset_named("tiny", backbone="pretrained"), progress=False)
+    return run
+
+
+@pytest.fixture(scope="session")
 def shared_webtoons() -> Path:
     path = SHARED_DATA / "webtoons"
     if not (path / "catalog.jsonl").is_file():

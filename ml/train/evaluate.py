@@ -51,11 +51,13 @@ def retrieval(
     size: int,
     n_trees: int = 50,
     seed: int = 0,
+    flips: bool = False,
 ) -> tuple[dict, TitleIndex, np.ndarray]:
-    """Index every image of the titles, query with a perturbed copy of each cover (seeded), count hits.
+    """Index every image of the titles (``flips``: and their mirror images, as the run's index does), query with a
+    perturbed copy of each cover (seeded), count hits.
 
     Returns (metrics, the index, the item embeddings it was built from)."""
-    arrays, owners = item_arrays(title_images, size)
+    arrays, owners = item_arrays(title_images, size, flips)
     emb = run_batched(embed_fn, arrays)
     index = TitleIndex.build(emb, owners, n_trees=n_trees, seed=seed)
     rng = np.random.default_rng(seed)
@@ -102,7 +104,8 @@ def evaluate_catalog(
         lambda x: serving(x)["genre"], listed, covers, config["genres"], lambda t: t.primary_genre, size
     )
     author, _, _ = classify(author_fn, listed, covers, config["authors"], lambda t: t.first_author, size)
-    ret, index, emb = retrieval(lambda x: serving(x)["embedding"], images, titles, size, int(config.get("n_trees", 50)))
+    n_trees, flips = int(config.get("n_trees", 50)), bool(config.get("index_flips", False))
+    ret, index, emb = retrieval(lambda x: serving(x)["embedding"], images, titles, size, n_trees, flips=flips)
     result = {
         "genre": genre,
         "author": author,
@@ -114,7 +117,5 @@ def evaluate_catalog(
         from ml.train.models import paper_embedder
 
         base_fn = compiled(paper_embedder(paper), size)
-        result["retrieval_paper_baseline"], _, _ = retrieval(
-            base_fn, images, titles, size, int(config.get("n_trees", 50))
-        )
+        result["retrieval_paper_baseline"], _, _ = retrieval(base_fn, images, titles, size, n_trees)
     return result

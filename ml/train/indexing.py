@@ -70,7 +70,7 @@ def build_run_index(
     n_trees = int(n_trees or config.get("n_trees", 50))
     serving = compiled(load_model(run, "serving"), size)
     started = time.perf_counter()
-    arrays, owners = item_arrays(title_images, size)
+    arrays, owners = item_arrays(title_images, size, flips=bool(config.get("index_flips", False)))
     embeddings = run_batched(lambda x: serving(x)["embedding"], arrays, progress=progress, desc="embedding images")
     embed_s = time.perf_counter() - started
     index = TitleIndex.build(embeddings, owners, n_trees=n_trees, seed=int(config.get("split_seed", 0)))

@@ -74,10 +74,15 @@ def embed_graph(inputs, backbone: keras.Model, projection: keras.Model, features
     return L2Normalize(name="embedding")(both)
 
 
-def build_paper_cnn(spec: ModelSpec, n_classes: int) -> keras.Model:
-    """The paper's style of classifier: a plain CNN trained with Adam and sparse categorical cross-entropy."""
-    inputs = keras.Input((spec.input_size, spec.input_size, 3), name="image")
-    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+def build_paper_cnn(spec: ModelSpec, n_classes: int, input_size: int | None = None) -> keras.Model:
+    """The paper's style of classifier: a plain CNN trained with Adam and sparse categorical cross-entropy.
+    With ``input_size`` (the run's, when larger) it takes images of that size and resizes them to its own."""
+    size = input_size or spec.input_size
+    inputs = keras.Input((size, size, 3), name="image")
+    x = inputs
+    if size != spec.input_size:
+        x = keras.layers.Resizing(spec.input_size, spec.input_size, interpolation="area", name="to_cnn_size")(x)
+    x = keras.layers.Rescaling(1 / 255.0)(x)
     for width in (32, 64, 128):
         x = keras.layers.Conv2D(width, 3, activation="relu", padding="same")(x)
         x = keras.layers.MaxPooling2D()(x)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -32,6 +32,7 @@ from ml.embedding import compiled, run_batched, stack_images
 from ml.layers import HorizontalFlip
 from ml.preprocess import letterbox
 from ml.run import CONFIG_FILE, FORMAT_VERSION, MODEL_FILES, now_iso, versions, write_json
+from ml.train import frozen
 from ml.train.augment import training_view
 from ml.train.dataset import SPLIT_FRACTIONS, Labels, build_labels, load_title_images, split_titles
 from ml.train.evaluate import classify, retrieval
@@ -60,23 +61,51 @@ def train_run(catalog_dir: str | Path, out_dir: str | Path, config: TrainConfig,
     started = time.perf_counter()
     out = Path(out_dir)
     data = load_training_data(catalog_dir, config.seed, progress)  # raises before OUT exists: bad data leaves nothing
+    config, pretrained = resolve_backbone(config)
     write_split(out, data, config.seed)
-    trained = train_embedding(data, config, progress)
-    head_features = extract_head_features(data, trained, config, progress)
-    heads = fit_heads(data, head_features, config.genre_features, config.seed)
-    models = assemble_serving_models(trained, heads, config.spec.input_size)
+    if pretrained is not None:
+        models, heads = build_from_pretrained(data, config, pretrained.model, progress)
+        history, multitask_author = [], None
+    else:
+        trained = train_embedding(data, config, progress)
+        head_features = extract_head_features(data, trained, config, progress)
+        heads = fit_heads(data, head_features, config.genre_features, config.seed)
+        models = assemble_serving_models(trained, heads, config.input_size)
+        history, multitask_author = trained.history, trained.multitask_author
     models.save(out)
     paper = train_paper_baseline(data, config, progress)
     paper.model.save(out / MODEL_FILES["paper_genre"])
     train_seconds = time.perf_counter() - started
 
-    run_config = write_run_config(out, data, heads, config)
+    run_config = write_run_config(out, data, heads, config, pretrained)
     index_stats = build_run_index(out, catalog=data.catalog, title_images=data.images, progress=progress)
-    evaluation = evaluate_on_test(data, models, trained, paper, config)
-    metrics = metrics_json(data, trained, heads, paper, evaluation, index_stats, train_seconds, run_config)
+    evaluation = evaluate_on_test(data, models, multitask_author, paper, config)
+    metrics = metrics_json(data, history, heads, paper, evaluation, index_stats, train_seconds, run_config)
     write_json(out / "metrics.json", metrics)
     write_report(out, metrics, run_config)
     return metrics
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """The loaded pretrained network and where it came from (recorded in config.json)."""
+
+    model: keras.Model
+    source: dict
+
+
+def resolve_backbone(config: TrainConfig) -> tuple[TrainConfig, Pretrained | None]:
+    """Load the pretrained network when the config asks for it; when it is unavailable (no npm, offline, not
+    fetched), fall back to the from-scratch backbone with a visible warning, recorded in the run's config."""
+    if config.backbone != "pretrained":
+        return config, None
+    from ml.pretrained import BackboneUnavailableError, backbone_source, load_backbone
+
+    try:
+        return config, Pretrained(load_backbone(), backbone_source())
+    except BackboneUnavailableError as exc:
+        log.warning("pretrained backbone unavailable (%s); training the from-scratch backbone instead", exc)
+        return replace(config, backbone="scratch", backbone_fallback=str(exc)), None
 
 
 # ---- 1. load and split -----------------------------------------------------------------------------------------------
@@ -344,6 +373,92 @@ def assemble_serving_models(trained: TrainedBackbone, heads: FittedHeads, size: 
     return ServingModels(serving, embedder, genre_model, author_model)
 
 
+# ---- 2–5 with a pretrained network (instead of 2–5 above) ------------------------------------------------------------
+def build_from_pretrained(
+    data: TrainingData, config: TrainConfig, backbone: keras.Model, progress: bool = True
+) -> tuple[ServingModels, FittedHeads]:
+    """Frozen pretrained features (:mod:`ml.train.frozen`): one feature pass over the train + val images in both
+    orientations plus ``config.genre_views`` augmented views; the embedding's whitening and both heads are fitted on
+    those rows, each head's C chosen on the validation covers."""
+    size = config.input_size
+    ids = data.split["train"] + data.split["val"]
+    x, _, owners = _labelled_samples(data.images, ids, lambda t: 0, size, config.genre_views, config.seed)
+    x = np.concatenate([x, x[:, :, ::-1]])
+    owners = np.concatenate([owners, owners])
+    feats = frozen.extract(backbone, x, progress, desc="pretrained features")
+    del x
+    embedding = frozen.fit_whitening(
+        np.concatenate([feats["cnn"], feats["handcrafted"]], axis=1), frozen.EMBED_DIM, config.seed
+    )
+    covers = {s: _pretrained_covers(backbone, data, s, size) for s in ("val", "test")}
+    genre, genre_parts = _pretrained_head(data, feats, owners, covers, data.genre_of, data.n_genres, config, True)
+    author, _ = _pretrained_head(data, feats, owners, covers, data.author_of, data.n_authors, config, False)
+    inputs = _image_input(size)
+    out = frozen.serving_graph(inputs, backbone, embedding, {"genre": genre, "author": author})
+    serving = keras.Model(inputs, {k: out[k] for k in ("embedding", "genre", "nsfw")}, name="serving")
+    models = ServingModels(
+        serving,
+        keras.Model(inputs, out["embedding"], name="embedder"),
+        keras.Model(inputs, out["genre"], name="genre"),
+        keras.Model(inputs, out["author"], name="author"),
+    )
+    heads = FittedHeads(_as_fitted(genre), _as_fitted(author), genre_parts)
+    return models, heads
+
+
+def _pretrained_covers(backbone, data: TrainingData, split_name: str, size: int) -> tuple[list[str], dict] | None:
+    ids = list(data.split[split_name])
+    if not ids:
+        return None
+    return ids, frozen.extract(backbone, stack_images([data.images[t][0] for t in ids], size))
+
+
+def _pretrained_head(data, feats, owners, covers, label_of, n_classes, config, report_families: bool):
+    """The shipped head (``config.genre_features`` family, refitted on train + val with the C chosen on the val
+    covers) and, with ``report_families``, each family fitted on train alone and scored on the test covers."""
+    labels = np.array([label_of(t) for t in owners])
+    known = labels >= 0
+    train = known & np.isin(owners, data.split["train"])
+
+    def rows(mask):
+        return {k: v[mask] for k, v in feats.items()}, labels[mask]
+
+    def cover_rows(split_name):
+        if covers[split_name] is None:
+            return None, np.array([], dtype=int)
+        ids, f = covers[split_name]
+        y = np.array([label_of(t) for t in ids])
+        return {k: v[y >= 0] for k, v in f.items()}, y[y >= 0]
+
+    val_x, val_y = cover_rows("val")
+    test_x, test_y = cover_rows("test")
+    if val_x is not None and not len(val_y):
+        val_x = None
+    parts = {}
+    if report_families and test_x is not None and len(test_y):
+        for name in frozen.FAMILIES:
+            head = frozen.fit_frozen_head(*rows(train), val_x, val_y, n_classes, name, config.seed)
+            pred = head.predict_proba(test_x).argmax(axis=1)
+            parts[name] = {"val": head.head.val, "test": classification_metrics(test_y, pred), "C": head.head.C}
+    shipped = frozen.fit_frozen_head(
+        *rows(train), val_x, val_y, n_classes, config.genre_features, config.seed, refit=rows(known)
+    )
+    log.info(
+        "pretrained %s head: C=%s, val macro-F1 %.3f",
+        "genre" if report_families else "author",
+        shipped.head.C,
+        shipped.head.val.get("f1") or 0.0,
+    )
+    return shipped, parts
+
+
+def _as_fitted(head: frozen.FrozenHead) -> FittedHead:
+    """For config.json / metrics.json: the head's family and C."""
+    return FittedHead(
+        head.family, head.head.C, head.head.mean, head.head.scale, head.head.weights, head.head.bias, head.head.val
+    )
+
+
 # ---- 6. the paper's baseline -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PaperBaseline:
@@ -354,19 +469,28 @@ class PaperBaseline:
 
 
 def train_paper_baseline(data: TrainingData, config: TrainConfig, progress: bool = True) -> PaperBaseline:
-    x, y, _ = _labelled_samples(data.images, data.split["train"], data.genre_of, config.spec.input_size, 0, config.seed)
-    model, history = train_paper_cnn(config, x, y, data.n_genres, progress)
+    x, y, _ = _labelled_samples(data.images, data.split["train"], data.genre_of, config.input_size, 0, config.seed)
+    model, history = train_paper_cnn(config, x, y, data.n_genres, progress, input_size=config.input_size)
     return PaperBaseline(model, history)
 
 
 # ---- 7. config.json --------------------------------------------------------------------------------------------------
-def write_run_config(out: Path, data: TrainingData, heads: FittedHeads, config: TrainConfig) -> dict:
+def write_run_config(
+    out: Path, data: TrainingData, heads: FittedHeads, config: TrainConfig, pretrained: Pretrained | None = None
+) -> dict:
     """``config.json``: what serving needs to know (input size, labels, models) and where the run came from."""
     catalog = data.catalog
+    backbone = {"kind": config.backbone}
+    if pretrained is not None:
+        backbone["source"] = pretrained.source
+    if config.backbone_fallback:
+        backbone["fallback_reason"] = config.backbone_fallback
     run_config = {
         "format": FORMAT_VERSION,
         "created_at": now_iso(),
-        "input_size": config.spec.input_size,
+        "input_size": config.input_size,
+        "backbone": backbone,
+        "index_flips": config.index_flips,
         "genres": list(data.labels.genres),
         "authors": list(data.labels.authors),
         "split_seed": config.seed,
@@ -375,6 +499,7 @@ def write_run_config(out: Path, data: TrainingData, heads: FittedHeads, config: 
         "author_head": head_summary(heads.author),
         "n_trees": config.n_trees,
         "train": config.to_json(),
+        **({"nsfw_classes": list(frozen.NSFW_CLASSES)} if pretrained is not None else {}),
         "models": MODEL_FILES,
         "catalog": {
             "path": str(catalog.root),
@@ -403,9 +528,13 @@ class Evaluation:
 
 
 def evaluate_on_test(
-    data: TrainingData, models: ServingModels, trained: TrainedBackbone, paper: PaperBaseline, config: TrainConfig
+    data: TrainingData,
+    models: ServingModels,
+    multitask_author: keras.Model | None,
+    paper: PaperBaseline,
+    config: TrainConfig,
 ) -> Evaluation:
-    size = config.spec.input_size
+    size = config.input_size
     serving = compiled(models.serving, size)
     test_titles = [data.titles[t] for t in data.split["test"]]
     covers = {t: imgs[0] for t, imgs in data.images.items()}
@@ -419,9 +548,11 @@ def evaluate_on_test(
 
     genre, y_true, y_pred = genre_scores(lambda x: serving(x)["genre"])
     author = author_scores(models.author)
-    author_multitask = author_scores(trained.multitask_author)
+    author_multitask = author_scores(multitask_author) if multitask_author is not None else {}
     paper_genre = genre_scores(compiled(paper.model, size))[0]
-    ours = retrieval(lambda x: serving(x)["embedding"], data.images, data.titles, size, config.n_trees)[0]
+    ours = retrieval(
+        lambda x: serving(x)["embedding"], data.images, data.titles, size, config.n_trees, flips=config.index_flips
+    )[0]
     baseline = retrieval(compiled(paper_embedder(paper.model), size), data.images, data.titles, size, config.n_trees)[0]
     matrix = confusion(y_true, y_pred, len(genres)).tolist() if len(y_true) else []
     return Evaluation(genre, author, author_multitask, paper_genre, ours, baseline, matrix)
@@ -430,7 +561,7 @@ def evaluate_on_test(
 # ---- 9. metrics.json -------------------------------------------------------------------------------------------------
 def metrics_json(
     data: TrainingData,
-    trained: TrainedBackbone,
+    history: list[dict],
     heads: FittedHeads,
     paper: PaperBaseline,
     evaluation: Evaluation,
@@ -456,7 +587,8 @@ def metrics_json(
             "n_trees": index_stats["n_trees"],
         },
         "paper": PAPER,
-        "history": trained.history,
+        "history": history,
+        "backbone": run_config["backbone"],
         "paper_history": paper.history,
         "confusion": {"labels": list(data.labels.genres), "matrix": evaluation.genre_confusion},
         "train_seconds": round(train_seconds, 1),

@@ -33,7 +33,8 @@ def plot_history(metrics: dict, path: Path) -> None:
     epochs = [h["epoch"] for h in hist]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for key in ("loss", "contrastive", "genre_ce", "author_ce"):
-        axes[0].plot(epochs, [h[key] for h in hist], label=key)
+        if hist:  # a frozen pretrained backbone has no training history of its own
+            axes[0].plot(epochs, [h[key] for h in hist], label=key)
     if metrics.get("paper_history"):
         axes[0].plot(
             [h["epoch"] for h in metrics["paper_history"]],
@@ -43,7 +44,8 @@ def plot_history(metrics: dict, path: Path) -> None:
         )
     axes[0].set_xlabel("epoch")
     axes[0].set_title("training losses")
-    axes[0].legend(fontsize=7)
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(fontsize=7)
     for key in ("val_hit@1", "val_genre_f1_head"):
         vals = [h.get(key) for h in hist]
         if any(v is not None for v in vals):
@@ -51,7 +53,8 @@ def plot_history(metrics: dict, path: Path) -> None:
     axes[1].set_xlabel("epoch")
     axes[1].set_ylim(0, 1)
     axes[1].set_title("validation")
-    axes[1].legend(fontsize=7)
+    if axes[1].get_legend_handles_labels()[0]:
+        axes[1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -86,6 +89,26 @@ def plot_confusion(metrics: dict, path: Path) -> None:
     plt.close(fig)
 
 
+EMBEDDING_NAMES = {
+    "scratch": "contrastive, flip-averaged, L2",
+    "pretrained": "pretrained features, PCA-whitened, L2",
+}
+
+
+def backbone_line(backbone: dict) -> str:
+    if backbone["kind"] == "pretrained":
+        src = backbone.get("source", {})
+        return (
+            f"Pretrained backbone: frozen MobileNetV2 α=1.4 (`{src.get('model', '?')}` from the npm package "
+            f"`{src.get('package', '?')}` {src.get('version', '?')}, {src.get('license', '?')}, tarball sha256 "
+            f"`{str(src.get('tarball_sha256', '?'))[:12]}…`): multi-depth channel statistics + colour/texture "
+            "features; PCA-whitened embedding, every image indexed in both orientations."
+        )
+    reason = backbone.get("fallback_reason")
+    note = f" — **the pretrained backbone was unavailable** ({reason})" if reason else ""
+    return f"Backbone: the small CNN trained from scratch (multi-task, supervised contrastive){note}."
+
+
 def write_report(run_dir: Path, metrics: dict, config: dict) -> Path:
     plots = run_dir / "plots"
     plots.mkdir(exist_ok=True)
@@ -105,12 +128,18 @@ def write_report(run_dir: Path, metrics: dict, config: dict) -> Path:
         f"Input {size}×{size}, preset `{train['preset']}`, {train['epochs']} epochs, trained in "
         f"{metrics['train_seconds']:.0f} s.",
         "",
+        backbone_line(config.get("backbone", {"kind": "scratch"})),
+        "",
         "## Classification (test split, macro over primary genres / first authors present)",
         "",
         "| model | precision | recall | F1 | accuracy | n |",
         "|---|---|---|---|---|---|",
         _row("paper: author CNN", PAPER["author"]),
-        _row("ours: author head of the multi-task backbone", metrics.get("author_multitask_head", {})),
+        *(
+            [_row("ours: author head of the multi-task backbone", metrics["author_multitask_head"])]
+            if metrics.get("author_multitask_head")
+            else []
+        ),
         _row(f"**ours: author classifier** ({metrics['genre_head']} features, shipped)", metrics["author"]),
         _row("paper: genre (AutoKeras)", PAPER["genre"]),
         _row("paper-style genre CNN, retrained here", metrics["paper_style_genre_cnn"]),
@@ -144,7 +173,8 @@ def write_report(run_dir: Path, metrics: dict, config: dict) -> Path:
         "|---|---|---|---|---|",
         f"| paper-style (genre CNN penultimate layer) | {_fmt(base['perturbed_hit@1'])} | "
         f"{_fmt(base['perturbed_hit@24'])} | {_fmt(base['same_author_hit@24'])} | {base['n_queries']} |",
-        f"| **ours** (contrastive, flip-averaged, L2) | {_fmt(ours['perturbed_hit@1'])} | "
+        f"| **ours** ({EMBEDDING_NAMES[config.get('backbone', {}).get('kind', 'scratch')]}) | "
+        f"{_fmt(ours['perturbed_hit@1'])} | "
         f"{_fmt(ours['perturbed_hit@24'])} | {_fmt(ours['same_author_hit@24'])} | {ours['n_queries']} |",
         "",
         f"Annoy index: {metrics['index']['n_items']} images, {metrics['index']['n_trees']} trees, title-level "

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from catalog.format import Title
 from ml.embedding import compiled, run_batched, stack_images
 from ml.preprocess import letterbox
+from ml.pretrained.nsfwjs import INPUT_SIZE as PRETRAINED_INPUT_SIZE
 from ml.train.augment import eval_perturbation, training_view
 from ml.train.dataset import Labels
 from ml.train.metrics import classification_metrics
@@ -40,7 +41,19 @@ class TrainConfig:
     genre_features: str = "fused"  # which features the shipped genre head uses: cnn, handcrafted or fused
     author_positive_weight: float = 0.2  # same-author titles count as weak positives in the contrastive loss
     n_trees: int = 50
+    backbone: str = "pretrained"  # "pretrained" (frozen MobileNetV2 from nsfwjs, ml.pretrained) or "scratch"
+    backbone_fallback: str | None = None  # why a "pretrained" run fell back to "scratch" (set by the pipeline)
     preset: str = "default"
+
+    @property
+    def input_size(self) -> int:
+        """The run's input size: the pretrained network's 224 px, else the from-scratch backbone's."""
+        return PRETRAINED_INPUT_SIZE if self.backbone == "pretrained" else self.spec.input_size
+
+    @property
+    def index_flips(self) -> bool:
+        """Index every image in both orientations (the pretrained embedding is not flip-averaged: one pass a query)."""
+        return self.backbone == "pretrained"
 
     @classmethod
     def preset_named(cls, name: str, **overrides) -> TrainConfig:
@@ -59,6 +72,7 @@ class TrainConfig:
                 "genre_views": 0,
                 "n_trees": 5,
                 "batch_titles": 16,
+                "backbone": "scratch",
                 "spec": ModelSpec(input_size=32, widths=(8, 16, 16), embed_dim=16),
             },
         }
@@ -212,10 +226,18 @@ class _ValProbe:
         return {"val_hit@1": hit1, "val_genre_f1_head": f1}
 
 
-def train_paper_cnn(config: TrainConfig, x: np.ndarray, y: np.ndarray, n_classes: int, progress: bool = True):
-    """The paper's recipe: plain CNN, Adam, sparse categorical cross-entropy, no tricks. Returns (model, history)."""
+def train_paper_cnn(
+    config: TrainConfig,
+    x: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    progress: bool = True,
+    input_size: int | None = None,
+):
+    """The paper's recipe: plain CNN, Adam, sparse categorical cross-entropy, no tricks. Returns (model, history).
+    ``input_size``: the run's input size, when it differs from the CNN's own (the model resizes)."""
     keras.utils.set_random_seed(config.seed + 1)
-    model = build_paper_cnn(config.spec, n_classes)
+    model = build_paper_cnn(config.spec, n_classes, input_size)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     bar = tqdm(total=config.paper_epochs, desc="training paper-style CNN", unit="epoch", disable=not progress)
 
