@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def setup_env() -> None:
     """Quiet TensorFlow's C++ logging before it is imported. oneDNN is left as the bot gets it (TensorFlow's default,
-    on for x86 CPUs; the scripts' ``quiet_tensorflow`` turns it off): set ``TF_ENABLE_ONEDNN_OPTS=0`` to compare."""
+    on for x86 CPUs, as in the scripts): set ``TF_ENABLE_ONEDNN_OPTS=0`` to compare."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import logging
 

@@ -11,8 +11,9 @@ from core.errors import RunFolderError, ToonmatchError
 
 
 def quiet_tensorflow() -> None:
+    """Quiet TensorFlow's C++ logging before it is imported. oneDNN stays on (TensorFlow's default on x86): it runs
+    the pretrained MobileNetV2 2–3× faster on CPU."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -1,6 +1,6 @@
 """Train the models on a catalogue and write a complete run folder (models, index, metrics, report).
 
-python -m scripts.train --catalog DIR --out RUN [--epochs N] [--seed N] [--quick]
+python -m scripts.train --catalog DIR --out RUN [--epochs N] [--seed N] [--quick] [--backbone scratch]
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--quick", action="store_true", help="a small model in about a minute (demo, smoke tests)")
     mode.add_argument("--tiny", action="store_true", help="a toy model in seconds (tests)")
     p.add_argument("--n-trees", type=int, help="Annoy trees (default: the preset's)")
+    p.add_argument(
+        "--backbone",
+        choices=("pretrained", "scratch"),
+        help="frozen pretrained MobileNetV2 (default; --tiny: scratch) or the small CNN trained from scratch",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
@@ -37,11 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     from ml.train.training import TrainConfig
 
     preset = "tiny" if args.tiny else "quick" if args.quick else "default"
-    config = TrainConfig.preset_named(preset, epochs=args.epochs, seed=args.seed, n_trees=args.n_trees)
+    config = TrainConfig.preset_named(
+        preset, epochs=args.epochs, seed=args.seed, n_trees=args.n_trees, backbone=args.backbone
+    )
     metrics = train_run(args.catalog, args.out, config, progress=not args.no_progress)
     g, r = metrics["genre"], metrics["retrieval"]
     print(
-        f"run written to {args.out}: genre macro-F1 {g['f1'] or 0:.3f} (test), perturbed hit@1 "
+        f"run written to {args.out} ({metrics['backbone']['kind']} backbone): genre macro-F1 {g['f1'] or 0:.3f} "
+        "(test), perturbed hit@1 "
         f"{r['perturbed_hit@1']:.3f}, index recall@24 {metrics['index']['recall@24_vs_exact']:.3f}, "
         f"{metrics['train_seconds']:.0f} s; see {args.out}/report.md",
         file=sys.stderr,
