@@ -108,6 +108,16 @@ def parse_shard_ids(spec: str) -> tuple[int, ...]:
     return tuple(sorted(ids))
 
 
+class CacheSettings(_Section):
+    """Where downloaded-and-converted third-party weights live (the pretrained backbone), outside the repository."""
+
+    dir: Path = Field(default=Path("~/.cache/toonmatch"), validation_alias="TOONMATCH_CACHE")
+
+    @property
+    def path(self) -> Path:
+        return self.dir.expanduser()
+
+
 class LogSettings(_Section):
     level: str = Field(default="INFO", validation_alias="TOONMATCH_LOG_LEVEL")
 
@@ -118,6 +128,7 @@ class Settings(BaseModel):
     serving: ServingSettings
     database: DatabaseSettings
     discord: DiscordSettings
+    cache: CacheSettings
     log: LogSettings
 
 
@@ -125,6 +136,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "serving": ServingSettings,
     "database": DatabaseSettings,
     "discord": DiscordSettings,
+    "cache": CacheSettings,
     "log": LogSettings,
 }
 

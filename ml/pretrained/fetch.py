@@ -32,9 +32,10 @@ _MODEL_MEMBER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.min\.js$")
 
 
 def default_cache_dir() -> Path:
-    """``TOONMATCH_CACHE`` if set, else ``~/.cache/toonmatch`` (the one place reading the environment)."""
-    configured = os.environ.get("TOONMATCH_CACHE")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "toonmatch"
+    """``TOONMATCH_CACHE`` (environment or ``.env``, through the settings), else ``~/.cache/toonmatch``."""
+    from core.settings import CacheSettings
+
+    return CacheSettings().path
 
 
 def backbone_dir(cache_dir: str | Path | None = None) -> Path:
