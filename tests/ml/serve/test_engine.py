@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catalog.format import Title, load_catalog
+from catalog.format import Title
 from core.errors import RunFolderError, UnknownTitleError
 from ml.serve.engine import LOW_CONFIDENCE_MESSAGE, Engine, TasteProfile
 from ml.serve.index import TitleIndex
@@ -258,16 +258,6 @@ def test_discovery_with_nothing_left_returns_nothing(discovery_engine):
 
 
 # ---- the real tiny run ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def real_engine(tiny_run) -> Engine:
-    return Engine.load(tiny_run)
-
-
-@pytest.fixture(scope="module")
-def cover_title(tiny_catalog) -> Title:
-    return next(t for t in load_catalog(tiny_catalog).titles if t.adult is not True)
 
 
 def test_loaded_engine_finds_the_catalogue_cover_itself_first(real_engine, cover_title):

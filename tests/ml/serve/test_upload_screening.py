@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catalog.format import Title, load_catalog
 from core.errors import RunFolderError
 from ml.serve import contact_sheet as cs
 from ml.serve.engine import Engine, UploadScreen
@@ -24,16 +23,6 @@ from tests.ml.serve.test_engine import make_engine
 @pytest.fixture(scope="module")
 def screening_engine(nsfw_run) -> Engine:
     return Engine.load(nsfw_run)
-
-
-@pytest.fixture(scope="module")
-def plain_engine(tiny_run) -> Engine:
-    return Engine.load(tiny_run)
-
-
-@pytest.fixture(scope="module")
-def cover_title(tiny_catalog) -> Title:
-    return next(t for t in load_catalog(tiny_catalog).titles if t.adult is not True)
 
 
 def png(img: Image.Image) -> bytes:
@@ -91,7 +80,7 @@ def test_model_outputs_pass_the_nsfw_column_through_and_infer_keeps_two():
 # ---- a real run whose serving model has the nsfw output ---------------------------------------------------------
 
 
-def test_loaded_engine_screens_uploads_from_the_same_model_call(screening_engine, plain_engine, cover_title):
+def test_loaded_engine_screens_uploads_from_the_same_model_call(screening_engine, real_engine, cover_title):
     assert screening_engine.screens_uploads and screening_engine.nsfw_classes == NSFW_CLASSES
     explicit = screening_engine.similar(red_square())
     assert explicit.screen.explicit > 0.99 and explicit.screen.panels == 1
@@ -100,7 +89,7 @@ def test_loaded_engine_screens_uploads_from_the_same_model_call(screening_engine
     probabilities = safe.screen.probabilities
     assert safe.screen.explicit < 0.05 and max(probabilities, key=probabilities.get) == "Neutral"
     assert sum(safe.screen.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
-    same = plain_engine.similar(cover_title.cover.read_bytes())  # the head changes nothing else
+    same = real_engine.similar(cover_title.cover.read_bytes())  # the head changes nothing else
     assert [r.title.id for r in safe.results] == [r.title.id for r in same.results]
     assert [g.genre for g in safe.genres] == [g.genre for g in same.genres]
     assert safe.to_json()["screen"]["explicit"] < 0.05
@@ -112,9 +101,9 @@ def test_a_tall_strip_is_as_explicit_as_its_most_explicit_panel(screening_engine
     assert answer.screen.explicit > 0.99
 
 
-def test_a_run_without_nsfw_output_screens_nothing(plain_engine, cover_title):
-    assert not plain_engine.screens_uploads
-    answer = plain_engine.similar(red_square())
+def test_a_run_without_nsfw_output_screens_nothing(real_engine, cover_title):
+    assert not real_engine.screens_uploads
+    answer = real_engine.similar(red_square())
     assert answer.screen is None and "screen" not in answer.to_json()
 
 
