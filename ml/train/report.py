@@ -125,8 +125,9 @@ def write_report(run_dir: Path, metrics: dict, config: dict) -> Path:
     lines += [
         f"Catalogue: `{cat['path']}` ({cat['n_titles']} titles, sha256 `{cat['sha256'][:12]}…`). Split by title, "
         f"seed {config['split_seed']}: {split['train']} train / {split['val']} val / {split['test']} test. "
-        f"Input {size}×{size}, preset `{train['preset']}`, {train['epochs']} epochs, trained in "
-        f"{metrics['train_seconds']:.0f} s.",
+        f"Input {size}×{size}, preset `{train['preset']}`, "
+        + (f"{train['epochs']} epochs, " if config.get("backbone", {}).get("kind", "scratch") == "scratch" else "")
+        + f"trained in {metrics['train_seconds']:.0f} s (the paper-style baseline CNN included).",
         "",
         backbone_line(config.get("backbone", {"kind": "scratch"})),
         "",
