@@ -1,6 +1,6 @@
 """Ask a run for similar titles: by image(s) or by title, optionally reranked by a stored user's taste.
 
-python -m scripts.query --run RUN (--image PATH… | --title TEXT) [--k 24] [--json] [--sheet OUT.png]
+python -m scripts.query --run RUN (--image PATH… | --title TEXT) [--k 24] [--json] [--sheet OUT.jpg]
                         [--user ID --db URL] [--allow-adult]
 """
 
@@ -24,7 +24,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     what.add_argument("--title", help="a title id, title (Korean or English) or part of one")
     p.add_argument("--k", type=int, default=TITLES_PER_ANSWER, help=f"how many titles (default {TITLES_PER_ANSWER})")
     p.add_argument("--json", action="store_true", help="one JSON object per query on stdout")
-    p.add_argument("--sheet", type=Path, metavar="OUT.png", help="write the 5×5 contact sheet here")
+    p.add_argument("--sheet", type=Path, metavar="OUT.jpg", help="write the 5×5 contact sheet here (JPEG)")
     p.add_argument("--user", type=int, help="apply this user's stored likes and dislikes")
     p.add_argument("--db", help="database URL for --user (default: DATABASE_URL)")
     p.add_argument("--allow-adult", action="store_true", help="include titles flagged adult")
@@ -45,8 +45,9 @@ async def stored_taste(url: str, user_id: int):
 
 
 def sheet_path(base: Path, n: int, total: int, fmt: str) -> Path:
-    path = base if total == 1 else base.with_name(f"{base.stem}-{n}{base.suffix or '.png'}")
-    return path.with_suffix(".webp") if fmt == "webp" else path
+    """``--sheet`` as given (numbered when there are several answers), with the suffix of the sheet's format."""
+    path = base if total == 1 else base.with_name(f"{base.stem}-{n}{base.suffix}")
+    return path.with_suffix(f".{fmt}")
 
 
 def print_answer(label: str, answer) -> None:

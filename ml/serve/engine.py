@@ -402,7 +402,7 @@ class Engine:
     def contact_sheet(
         self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True
     ) -> tuple[bytes, str]:
-        """The 5×5 sheet (query or source cover first, then the results numbered 1–24): (bytes, "png" | "webp").
+        """The 5×5 sheet (query or source cover first, then the results numbered 1–24): (bytes, "jpg").
         Without ``include_query`` (an upload not to be re-posted) the results alone fill the grid from the top left."""
         from ml.serve.contact_sheet import MAX_TILES, SheetTile, render_contact_sheet
 

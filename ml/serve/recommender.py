@@ -192,7 +192,7 @@ class Recommender:
     async def contact_sheet(
         self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True
     ) -> tuple[bytes, str]:
-        """The answer's numbered 5×5 sheet: (bytes, "png" | "webp"); ``include_query=False`` leaves the query tile
+        """The answer's numbered 5×5 sheet: (bytes, "jpg"); ``include_query=False`` leaves the query tile
         out (an upload that must not be re-posted)."""
         return await self._cpu(self.engine.contact_sheet, answer, query_image, include_query=include_query)
 

@@ -112,7 +112,7 @@ def test_the_contact_sheet_can_leave_the_query_out(screening_engine):
     query = Image.new("RGB", (256, 256), (255, 0, 0))
     with_tile, _ = screening_engine.contact_sheet(answer, query)
     without, fmt = screening_engine.contact_sheet(answer, query, include_query=False)
-    assert fmt in ("png", "webp")
+    assert fmt == "jpg"
     assert Image.open(io.BytesIO(without)).size == Image.open(io.BytesIO(with_tile)).size  # the same layout
     assert shows_query_tile(with_tile) and not shows_query_tile(without)
     cell = (slice(-cs.GRID_H + cs.MARGIN, -cs.GRID_H + cs.MARGIN + cs.IMAGE_H), slice(cs.MARGIN, cs.MARGIN + cs.CELL_W))
