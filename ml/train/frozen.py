@@ -168,10 +168,15 @@ def family_tensor(outputs: dict, name: str, suffix: str):
     return outputs[name]
 
 
-def extract(backbone: keras.Model, arrays: np.ndarray, progress: bool = False, desc: str = "features") -> dict:
-    """Features of letterboxed 224×224 images ([0, 255]) in batches."""
+def feature_extractor(backbone: keras.Model):
+    """``fn(arrays, progress=False, desc=...)`` → {"cnn", "handcrafted"} of letterboxed 224×224 images ([0, 255]),
+    in batches through one traced graph."""
     run = compiled(feature_model(backbone), INPUT_SIZE)
-    return run_batched(run, arrays, progress=progress, desc=desc)
+
+    def extract(arrays: np.ndarray, progress: bool = False, desc: str = "features") -> dict:
+        return run_batched(run, arrays, progress=progress, desc=desc)
+
+    return extract
 
 
 NSFW_CLASSES = list(CLASSES)

@@ -385,12 +385,13 @@ def build_from_pretrained(
     x, _, owners = _labelled_samples(data.images, ids, lambda t: 0, size, config.genre_views, config.seed)
     x = np.concatenate([x, x[:, :, ::-1]])
     owners = np.concatenate([owners, owners])
-    feats = frozen.extract(backbone, x, progress, desc="pretrained features")
+    extract = frozen.feature_extractor(backbone)
+    feats = extract(x, progress, desc="pretrained features")
     del x
     embedding = frozen.fit_whitening(
         np.concatenate([feats["cnn"], feats["handcrafted"]], axis=1), frozen.EMBED_DIM, config.seed
     )
-    covers = {s: _pretrained_covers(backbone, data, s, size) for s in ("val", "test")}
+    covers = {s: _pretrained_covers(extract, data, s, size) for s in ("val", "test")}
     genre, genre_parts = _pretrained_head(data, feats, owners, covers, data.genre_of, data.n_genres, config, True)
     author, _ = _pretrained_head(data, feats, owners, covers, data.author_of, data.n_authors, config, False)
     inputs = _image_input(size)
@@ -402,15 +403,15 @@ def build_from_pretrained(
         keras.Model(inputs, out["genre"], name="genre"),
         keras.Model(inputs, out["author"], name="author"),
     )
-    heads = FittedHeads(_as_fitted(genre), _as_fitted(author), genre_parts)
+    heads = FittedHeads(genre.head, author.head, genre_parts)  # each FittedHead's variant is its feature family
     return models, heads
 
 
-def _pretrained_covers(backbone, data: TrainingData, split_name: str, size: int) -> tuple[list[str], dict] | None:
+def _pretrained_covers(extract, data: TrainingData, split_name: str, size: int) -> tuple[list[str], dict] | None:
     ids = list(data.split[split_name])
     if not ids:
         return None
-    return ids, frozen.extract(backbone, stack_images([data.images[t][0] for t in ids], size))
+    return ids, extract(stack_images([data.images[t][0] for t in ids], size))
 
 
 def _pretrained_head(data, feats, owners, covers, label_of, n_classes, config, report_families: bool):
@@ -450,13 +451,6 @@ def _pretrained_head(data, feats, owners, covers, label_of, n_classes, config, r
         shipped.head.val.get("f1") or 0.0,
     )
     return shipped, parts
-
-
-def _as_fitted(head: frozen.FrozenHead) -> FittedHead:
-    """For config.json / metrics.json: the head's family and C."""
-    return FittedHead(
-        head.family, head.head.C, head.head.mean, head.head.scale, head.head.weights, head.head.bias, head.head.val
-    )
 
 
 # ---- 6. the paper's baseline -----------------------------------------------------------------------------------------
