@@ -24,8 +24,8 @@ from sklearn.decomposition import PCA
 from ml.embedding import compiled, run_batched
 from ml.features import handcrafted_features
 from ml.layers import L2Normalize, SignedSqrt, SpatialStats
-from ml.pretrained import CLASSES, INPUT_SIZE
-from ml.train.genre_fit import FittedHead, fit_head, train_head
+from ml.pretrained import INPUT_SIZE
+from ml.train.genre_fit import FittedHead, fit_head, select, train_head
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,12 @@ STYLE_LAYERS = (
 )
 EMBED_DIM = 256
 HEAD_DIM = 256
-FAMILIES = ("cnn", "handcrafted", "fused")  # the genre head's feature families, as in ml.train.genre_fit.VARIANTS
 
 
 def feature_graph(inputs, backbone: keras.Model) -> dict:
     """Symbolic outputs on ``inputs`` (RGB in [0, 255], 224×224): ``cnn`` (pooled network statistics),
-    ``handcrafted``, ``features`` (both joined) and ``nsfw`` (5 probabilities in :data:`ml.pretrained.CLASSES` order).
+    ``handcrafted``, ``features`` (both joined: the "fused" family) and ``nsfw`` (5 probabilities in
+    :data:`ml.pretrained.CLASSES` order).
     """
     taps = [backbone.get_layer(_NET + name).output for name, _ in STYLE_LAYERS]
     net = keras.Model(backbone.input, [*taps, backbone.output["nsfw"]], name="pretrained_backbone")
@@ -102,12 +102,6 @@ def signed_sqrt(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.sqrt(np.abs(x))
 
 
-def family(features: dict[str, np.ndarray], name: str) -> np.ndarray:
-    if name == "fused":
-        return np.concatenate([features["cnn"], features["handcrafted"]], axis=1)
-    return features[name]
-
-
 @dataclass(frozen=True)
 class FrozenHead:
     """A head on one feature family: whitening of the square-rooted features, then the logistic regression."""
@@ -121,7 +115,7 @@ class FrozenHead:
         return self.whitening.then(head_affine(self.head))
 
     def predict_proba(self, features: dict[str, np.ndarray]) -> np.ndarray:
-        return self.head.predict_proba(self.whitening(signed_sqrt(family(features, self.family))))
+        return self.head.predict_proba(self.whitening(signed_sqrt(select(features, self.family))))
 
 
 def fit_frozen_head(
@@ -135,10 +129,10 @@ def fit_frozen_head(
     refit: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
 ) -> FrozenHead:
     """C chosen on the validation covers (``fit_head``); with ``refit`` = (x, y), refitted on those with that C."""
-    whitening = fit_whitening(signed_sqrt(family(fit_x if refit is None else refit[0], name)), HEAD_DIM, seed)
+    whitening = fit_whitening(signed_sqrt(select(fit_x if refit is None else refit[0], name)), HEAD_DIM, seed)
 
     def prepared(x: dict[str, np.ndarray]) -> np.ndarray:
-        return whitening(signed_sqrt(family(x, name)))
+        return whitening(signed_sqrt(select(x, name)))
 
     x_val = prepared(val_x) if val_x is not None else np.zeros((0, whitening.weights.shape[1]))
     chosen = fit_head(prepared(fit_x), fit_y, x_val, val_y, n_classes, name, seed)
@@ -157,15 +151,9 @@ def serving_graph(inputs, backbone: keras.Model, embedding: Affine, heads: dict[
         "nsfw": keras.layers.Identity(name="nsfw")(outputs["nsfw"]),
     }
     for name, head in heads.items():
-        x = SignedSqrt(name=f"sqrt_{name}")(family_tensor(outputs, head.family, name))
+        x = SignedSqrt(name=f"sqrt_{name}")(outputs["features" if head.family == "fused" else head.family])
         result[name] = head.logits.dense(name, activation="softmax")(x)
     return result
-
-
-def family_tensor(outputs: dict, name: str, suffix: str):
-    if name == "fused":
-        return keras.layers.Concatenate(name=f"fused_{suffix}")([outputs["cnn"], outputs["handcrafted"]])
-    return outputs[name]
 
 
 def feature_extractor(backbone: keras.Model):
@@ -177,6 +165,3 @@ def feature_extractor(backbone: keras.Model):
         return run_batched(run, arrays, progress=progress, desc=desc)
 
     return extract
-
-
-NSFW_CLASSES = list(CLASSES)

@@ -31,6 +31,7 @@ from core.errors import CatalogError
 from ml.embedding import compiled, run_batched, stack_images
 from ml.layers import HorizontalFlip
 from ml.preprocess import letterbox
+from ml.pretrained.nsfwjs import CLASSES as NSFW_CLASSES
 from ml.run import CONFIG_FILE, FORMAT_VERSION, MODEL_FILES, now_iso, versions, write_json
 from ml.train import frozen
 from ml.train.augment import training_view
@@ -388,9 +389,7 @@ def build_from_pretrained(
     extract = frozen.feature_extractor(backbone)
     feats = extract(x, progress, desc="pretrained features")
     del x
-    embedding = frozen.fit_whitening(
-        np.concatenate([feats["cnn"], feats["handcrafted"]], axis=1), frozen.EMBED_DIM, config.seed
-    )
+    embedding = frozen.fit_whitening(select(feats, "fused"), frozen.EMBED_DIM, config.seed)
     covers = {s: _pretrained_covers(extract, data, s, size) for s in ("val", "test")}
     genre, genre_parts = _pretrained_head(data, feats, owners, covers, data.genre_of, data.n_genres, config, True)
     author, _ = _pretrained_head(data, feats, owners, covers, data.author_of, data.n_authors, config, False)
@@ -417,32 +416,26 @@ def _pretrained_covers(extract, data: TrainingData, split_name: str, size: int) 
 def _pretrained_head(data, feats, owners, covers, label_of, n_classes, config, report_families: bool):
     """The shipped head (``config.genre_features`` family, refitted on train + val with the C chosen on the val
     covers) and, with ``report_families``, each family fitted on train alone and scored on the test covers."""
-    labels = np.array([label_of(t) for t in owners])
-    known = labels >= 0
-    train = known & np.isin(owners, data.split["train"])
-
-    def rows(mask):
-        return {k: v[mask] for k, v in feats.items()}, labels[mask]
-
-    def cover_rows(split_name):
-        if covers[split_name] is None:
-            return None, np.array([], dtype=int)
-        ids, f = covers[split_name]
-        y = np.array([label_of(t) for t in ids])
-        return {k: v[y >= 0] for k, v in f.items()}, y[y >= 0]
-
-    val_x, val_y = cover_rows("val")
-    test_x, test_y = cover_rows("test")
-    if val_x is not None and not len(val_y):
-        val_x = None
+    rows = LabelledFeatures(feats, np.array([label_of(t) for t in owners]), owners).known()
+    train = rows.of_titles(data.split["train"])
+    val = _known_covers(covers["val"], label_of)
+    test = _known_covers(covers["test"], label_of)
+    val_x, val_y = (val.features, val.labels) if val is not None else (None, np.array([], dtype=int))
     parts = {}
-    if report_families and test_x is not None and len(test_y):
-        for name in frozen.FAMILIES:
-            head = frozen.fit_frozen_head(*rows(train), val_x, val_y, n_classes, name, config.seed)
-            pred = head.predict_proba(test_x).argmax(axis=1)
-            parts[name] = {"val": head.head.val, "test": classification_metrics(test_y, pred), "C": head.head.C}
+    if report_families and test is not None:
+        for name in VARIANTS:
+            head = frozen.fit_frozen_head(train.features, train.labels, val_x, val_y, n_classes, name, config.seed)
+            pred = head.predict_proba(test.features).argmax(axis=1)
+            parts[name] = {"val": head.head.val, "test": classification_metrics(test.labels, pred), "C": head.head.C}
     shipped = frozen.fit_frozen_head(
-        *rows(train), val_x, val_y, n_classes, config.genre_features, config.seed, refit=rows(known)
+        train.features,
+        train.labels,
+        val_x,
+        val_y,
+        n_classes,
+        config.genre_features,
+        config.seed,
+        refit=(rows.features, rows.labels),
     )
     log.info(
         "pretrained %s head: C=%s, val macro-F1 %.3f",
@@ -451,6 +444,15 @@ def _pretrained_head(data, feats, owners, covers, label_of, n_classes, config, r
         shipped.head.val.get("f1") or 0.0,
     )
     return shipped, parts
+
+
+def _known_covers(covers: tuple[list[str], dict] | None, label_of) -> LabelledFeatures | None:
+    """The covers' features whose label is known (None: no covers, or none labelled)."""
+    if covers is None:
+        return None
+    ids, features = covers
+    known = LabelledFeatures(features, np.array([label_of(t) for t in ids]), np.array(ids, dtype=object)).known()
+    return known if len(known.labels) else None
 
 
 # ---- 6. the paper's baseline -----------------------------------------------------------------------------------------
@@ -493,7 +495,7 @@ def write_run_config(
         "author_head": head_summary(heads.author),
         "n_trees": config.n_trees,
         "train": config.to_json(),
-        **({"nsfw_classes": list(frozen.NSFW_CLASSES)} if pretrained is not None else {}),
+        **({"nsfw_classes": list(NSFW_CLASSES)} if pretrained is not None else {}),
         "models": MODEL_FILES,
         "catalog": {
             "path": str(catalog.root),

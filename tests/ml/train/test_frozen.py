@@ -9,7 +9,7 @@ from PIL import Image, ImageOps
 from sklearn.decomposition import PCA
 
 from ml.train import frozen
-from ml.train.genre_fit import train_head
+from ml.train.genre_fit import VARIANTS, train_head
 
 
 def test_whitening_matches_scikit_learn_and_whitens():
@@ -60,7 +60,7 @@ def test_pretrained_run_records_its_backbone_and_serves_one_pass(pretrained_run)
     assert config["nsfw_classes"] == list(CLASSES)
     metrics = json.loads((pretrained_run / "metrics.json").read_text())
     assert metrics["backbone"]["kind"] == "pretrained"
-    assert set(metrics["genre_parts"]) == set(frozen.FAMILIES)
+    assert set(metrics["genre_parts"]) == set(VARIANTS)
     assert "Pretrained backbone" in (pretrained_run / "report.md").read_text()
 
 
