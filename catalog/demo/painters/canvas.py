@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,11 +32,26 @@ class Canvas:
     def pt(self) -> tuple[float, float]:
         return float(self.rng.uniform(0, self.w)), float(self.rng.uniform(0, self.h))
 
+    def count(self, lo: int, hi: int) -> int:
+        """How many of something to draw: from ``lo`` to ``hi - 1``."""
+        return int(self.rng.integers(lo, hi))
+
+    def scatter(self, lo: int, hi: int) -> Iterator[tuple[float, float]]:
+        """``count(lo, hi)`` random points, each drawn only when the loop takes it, so the random stream is the
+        same as a loop that picks its point first and then draws with it."""
+        for _ in range(self.count(lo, hi)):
+            yield self.pt()
+
     def width(self, f: float = 1.0) -> int:
         return max(1, round(self.lw * f))
 
     def colour(self) -> RGB:
         return self.pal[int(self.rng.integers(len(self.pal)))]
+
+
+def circle_box(x: float, y: float, r: float) -> tuple[float, float, float, float]:
+    """The box PIL's ``ellipse`` and ``arc`` take for a circle of radius ``r`` around ``(x, y)``."""
+    return x - r, y - r, x + r, y + r
 
 
 def star_points(cx: float, cy: float, r: float, spikes: int, inner: float, rot: float) -> list[tuple[float, float]]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 
 from catalog.demo.colour import rgba
-from catalog.demo.painters.canvas import Canvas
+from catalog.demo.painters.canvas import Canvas, circle_box
 
 
 def speed_lines(c: Canvas) -> None:
     fx, fy = c.focal[0] * c.w, c.focal[1] * c.h
     col = c.ink if c.rng.random() < 0.6 else (255, 255, 255)
-    for _ in range(int(c.rng.integers(28, 60))):
+    for _ in range(c.count(28, 60)):
         a = c.rng.uniform(0, 2 * math.pi)
         r0 = c.u * c.rng.uniform(0.3, 0.5)
         r1 = 2.0 * max(c.w, c.h)
@@ -30,8 +30,7 @@ def streaks(c: Canvas) -> None:
     a = c.angle
     dx, dy = math.cos(a), math.sin(a)
     col = (255, 245, 220) if c.rng.random() < 0.5 else c.ink
-    for _ in range(int(c.rng.integers(5, 12))):
-        x, y = c.pt()
+    for x, y in c.scatter(5, 12):
         ln = c.u * c.rng.uniform(0.3, 0.9)
         c.draw.line(
             (x - dx * ln / 2, y - dy * ln / 2, x + dx * ln / 2, y + dy * ln / 2),
@@ -41,11 +40,11 @@ def streaks(c: Canvas) -> None:
 
 
 def cracks(c: Canvas) -> None:
-    for _ in range(int(c.rng.integers(2, 5))):
-        x, y = c.pt()
-        pts = [(x, y)]
+    for start in c.scatter(2, 5):
+        x, y = start
+        pts = [start]
         a = c.rng.uniform(0, 2 * math.pi)
-        for _ in range(int(c.rng.integers(5, 10))):
+        for _ in range(c.count(5, 10)):
             a += c.rng.uniform(-0.9, 0.9)
             step = c.u * c.rng.uniform(0.04, 0.12)
             x, y = x + math.cos(a) * step, y + math.sin(a) * step
@@ -67,14 +66,13 @@ def field_lines(c: Canvas) -> None:
 
 def motion_arcs(c: Canvas) -> None:
     x, y = c.pt()
-    for i in range(int(c.rng.integers(2, 5))):
+    for i in range(c.count(2, 5)):
         r = c.u * (0.15 + 0.06 * i)
         start = float(c.rng.uniform(0, 360))
-        c.draw.arc((x - r, y - r, x + r, y + r), start, start + 70, fill=rgba((255, 255, 255), 200), width=c.width(0.6))
+        c.draw.arc(circle_box(x, y, r), start, start + 70, fill=rgba((255, 255, 255), 200), width=c.width(0.6))
 
 
 def rain(c: Canvas) -> None:
     ln = c.u * c.rng.uniform(0.06, 0.14)
-    for _ in range(int(c.rng.integers(20, 45))):
-        x, y = c.pt()
+    for x, y in c.scatter(20, 45):
         c.draw.line((x, y, x - ln * 0.25, y + ln), fill=rgba((230, 230, 235), 90), width=c.width(0.3))

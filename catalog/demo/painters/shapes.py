@@ -6,16 +6,15 @@ from __future__ import annotations
 import math
 
 from catalog.demo.colour import hsv, mix, rgba
-from catalog.demo.painters.canvas import Canvas, heart_points, star_points
+from catalog.demo.painters.canvas import Canvas, circle_box, heart_points, star_points
 
 
 def bubbles(c: Canvas) -> None:
-    for _ in range(int(c.rng.integers(4, 10))):
-        x, y = c.pt()
+    for x, y in c.scatter(4, 10):
         r = c.u * c.rng.uniform(0.04, 0.2)
         col = mix(c.colour(), (255, 255, 255), c.rng.uniform(0.3, 0.7))
         c.draw.ellipse(
-            (x - r, y - r, x + r, y + r),
+            circle_box(x, y, r),
             fill=rgba(col, int(c.rng.integers(70, 150))),
             outline=rgba((255, 255, 255), 160),
             width=c.width(0.6),
@@ -23,22 +22,19 @@ def bubbles(c: Canvas) -> None:
 
 
 def hearts(c: Canvas) -> None:
-    for _ in range(int(c.rng.integers(1, 4))):
-        x, y = c.pt()
+    for x, y in c.scatter(1, 4):
         col = hsv(0.96 + c.rng.uniform(-0.02, 0.03), c.rng.uniform(0.35, 0.7), 0.97)
         c.draw.polygon(heart_points(x, y, c.u * c.rng.uniform(0.06, 0.15)), fill=rgba(col, 210))
 
 
 def sparkles(c: Canvas) -> None:
-    for _ in range(int(c.rng.integers(3, 7))):
-        x, y = c.pt()
+    for x, y in c.scatter(3, 7):
         r = c.u * c.rng.uniform(0.03, 0.08)
         c.draw.polygon(star_points(x, y, r, 4, 0.18, 0), fill=rgba((255, 255, 250), 220))
 
 
 def stars(c: Canvas) -> None:
-    for i in range(int(c.rng.integers(8, 22))):
-        x, y = c.pt()
+    for i, (x, y) in enumerate(c.scatter(8, 22)):
         r = c.u * (c.rng.uniform(0.05, 0.09) if i < 2 else c.rng.uniform(0.008, 0.03))
         col = (255, 250, 200) if c.rng.random() < 0.5 else (235, 240, 255)
         c.draw.polygon(star_points(x, y, r, 5, 0.45, float(c.rng.uniform(0, 1))), fill=rgba(col, 235))
@@ -57,8 +53,7 @@ def burst(c: Canvas) -> None:
 
 
 def shards(c: Canvas) -> None:
-    for _ in range(int(c.rng.integers(4, 10))):
-        x, y = c.pt()
+    for x, y in c.scatter(4, 10):
         a = c.rng.uniform(0, 2 * math.pi)
         ln, wd = c.u * c.rng.uniform(0.3, 0.8), c.u * c.rng.uniform(0.03, 0.09)
         dx, dy = math.cos(a), math.sin(a)
@@ -77,21 +72,19 @@ def halftone(c: Canvas) -> None:
         x = x0
         while x < x1:
             r = step * 0.45 * (0.3 + 0.7 * (x - x0) / max(x1 - x0, 1))
-            c.draw.ellipse((x - r, y - r, x + r, y + r), fill=col)
+            c.draw.ellipse(circle_box(x, y, r), fill=col)
             x += step
         y += step
 
 
 def blobs(c: Canvas) -> None:
-    for _ in range(int(c.rng.integers(2, 5))):
-        x, y = c.pt()
+    for x, y in c.scatter(2, 5):
         rx, ry = c.u * c.rng.uniform(0.06, 0.18), c.u * c.rng.uniform(0.06, 0.18)
         c.draw.ellipse((x - rx, y - ry, x + rx, y + ry), fill=c.colour(), outline=c.ink, width=c.width(1.0))
 
 
 def confetti(c: Canvas) -> None:
-    for _ in range(int(c.rng.integers(6, 16))):
-        x, y = c.pt()
+    for x, y in c.scatter(6, 16):
         s = c.u * c.rng.uniform(0.015, 0.04)
         a = c.rng.uniform(0, math.pi)
         dx, dy = math.cos(a) * s, math.sin(a) * s
@@ -106,7 +99,7 @@ def ball(c: Canvas) -> None:
     r = c.u * c.rng.uniform(0.06, 0.12)
     kind = int(c.rng.integers(3))
     fill = [(250, 250, 250), (235, 120, 40), (245, 235, 120)][kind]
-    c.draw.ellipse((x - r, y - r, x + r, y + r), fill=fill, outline=(30, 30, 30), width=c.width(0.4))
+    c.draw.ellipse(circle_box(x, y, r), fill=fill, outline=(30, 30, 30), width=c.width(0.4))
     if kind == 0:
         c.draw.polygon(star_points(x, y, r * 0.4, 5, 0.8, 0), fill=(30, 30, 30))
     else:

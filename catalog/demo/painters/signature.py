@@ -7,21 +7,20 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from catalog.demo.colour import rgba
-from catalog.demo.painters.canvas import Canvas, star_points
+from catalog.demo.painters.canvas import Canvas, circle_box, star_points
 from catalog.demo.styles import AuthorStyle
 
 
 def accents(c: Canvas, author: AuthorStyle) -> None:
     """The author's favourite little shape, in their signature colour."""
-    for _ in range(int(c.rng.integers(2, 5))):
-        x, y = c.pt()
+    for x, y in c.scatter(2, 5):
         r = c.u * c.rng.uniform(0.03, 0.07)
         col = rgba(author.accent, 230)
         lw = c.width(0.6)
         if author.shape == "circle":
-            c.draw.ellipse((x - r, y - r, x + r, y + r), fill=col)
+            c.draw.ellipse(circle_box(x, y, r), fill=col)
         elif author.shape == "ring":
-            c.draw.ellipse((x - r, y - r, x + r, y + r), outline=col, width=max(lw, c.width(0.5)))
+            c.draw.ellipse(circle_box(x, y, r), outline=col, width=max(lw, c.width(0.5)))
         elif author.shape == "triangle":
             c.draw.polygon([(x, y - r), (x + r, y + r * 0.8), (x - r, y + r * 0.8)], fill=col)
         elif author.shape == "square":
