@@ -122,7 +122,11 @@ class BotMeta(Base):
 
 
 class ShownTitle(Base):
-    """Titles already recommended to a user, so they are not shown again and again."""
+    """How often each title was shown to each user (answers, not discovery posts).
+
+    Only read in aggregate, by :func:`db.queries.title_shown_counts`: discovery's "lesser-known" measure (a title
+    shown to few users is less known). Answers do not lower titles a user was shown many times; ``/forget-me``
+    deletes a user's rows."""
 
     __tablename__ = "shown_titles"
     __table_args__ = (Index("ix_shown_titles_title_id", "title_id"),)

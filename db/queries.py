@@ -256,17 +256,6 @@ async def get_rating(session: AsyncSession, user_id: int, title_id: str) -> int:
     return int(value) if value is not None else 0
 
 
-async def get_ratings(session: AsyncSession, user_id: int, title_ids: Iterable[str]) -> dict[str, int]:
-    """The user's ratings of several titles (e.g. to draw buttons); unrated titles are absent."""
-    ids = _unique(title_ids)
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Rating.title_id, Rating.value).where(Rating.user_id == user_id, Rating.title_id.in_(ids))
-    )
-    return {title_id: int(value) for title_id, value in rows}
-
-
 async def list_ratings(
     session: AsyncSession, user_id: int, *, value: int | None = None, limit: int = 25, offset: int = 0
 ) -> RatingPage:
@@ -351,14 +340,6 @@ async def record_member(session: AsyncSession, guild_id: int, user_id: int) -> N
     )
 
 
-async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> bool:
-    """Drop a membership (e.g. the member left); their ratings stay. Returns whether it existed."""
-    result = await session.execute(
-        delete(GuildMember).where(GuildMember.guild_id == guild_id, GuildMember.user_id == user_id)
-    )
-    return bool(result.rowcount)
-
-
 # --------------------------------------------------------------------------- shown titles
 
 
@@ -379,10 +360,6 @@ async def mark_shown(session: AsyncSession, user_id: int, title_ids: Iterable[st
             lambda excluded: {"shown_at": excluded.shown_at, "count": ShownTitle.count + 1},
         )
     )
-
-
-async def shown_titles(session: AsyncSession, user_id: int) -> set[str]:
-    return set(await session.scalars(select(ShownTitle.title_id).where(ShownTitle.user_id == user_id)))
 
 
 async def title_shown_counts(session: AsyncSession) -> dict[str, int]:
