@@ -80,8 +80,7 @@ async def similar_from(
 ) -> None:
     """Download the (already checked) image, ask the recommender with the user's taste, send the answer."""
     recommender = client.require_recommender()
-    assert client.http_session is not None
-    data = await images.download(source, client.http_session, timeout=client.settings.discord.download_timeout)
+    data = await client.download(source)
     taste = await client.taste_of(interaction.user.id)
     answer, query_image = await recommender.similar(
         data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=checks.is_nsfw(interaction)
@@ -114,8 +113,7 @@ async def genres_from(
     client: Toonmatch, interaction: discord.Interaction, source: images.ImageSource, *, private: bool
 ) -> None:
     recommender = client.require_recommender()
-    assert client.http_session is not None
-    data = await images.download(source, client.http_session, timeout=client.settings.discord.download_timeout)
+    data = await client.download(source)
     guesses, panels = await recommender.genres(data)
     embed = embeds.genres(guesses, panels, synthetic=recommender.synthetic)
     await interaction.followup.send(embed=embed, ephemeral=private, wait=True)

@@ -48,7 +48,7 @@ class DiscoveryService:
         db: Database,
         recommender: Recommender | None,
         *,
-        picks: int = 3,
+        picks: int,
         shards: tuple[Sequence[int], int] | None = None,
     ) -> None:
         self.db = db

@@ -256,9 +256,7 @@ class Discovery(commands.Cog):
             return  # the same per-user cooldown as the heavy commands; silently, it is only a courtesy reply
         try:
             source = images.check_attachment(attachment)
-            assert self.bot.http_session is not None
-            timeout = self.bot.settings.discord.download_timeout
-            data = await images.download(source, self.bot.http_session, timeout=timeout)
+            data = await self.bot.download(source)
             nsfw = checks.channel_is_nsfw(message.channel)
             answer, _ = await self.bot.recommender.similar(data, k=3, allow_adult=nsfw)
         except errors.DownloadFailedError as exc:  # only a courtesy reply: no message in the channel about it

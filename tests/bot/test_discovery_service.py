@@ -13,7 +13,7 @@ async def test_due_lists_only_enabled_guilds_whose_post_is_due_most_overdue_firs
     for guild_id, hours in ((1, -1), (2, -3), (3, 2), (4, -2)):
         await db.run(queries.set_discovery, guild_id, 100 + guild_id, 24, now + timedelta(hours=hours))
     await db.run(queries.disable_discovery, 4, "the discovery channel was deleted")
-    service = DiscoveryService(db, None)
+    service = DiscoveryService(db, None, picks=3)
     assert not service.ready
     assert [s.guild_id for s in await service.due(now)] == [2, 1]
 
