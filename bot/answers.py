@@ -45,7 +45,7 @@ async def send_answer(
     private: bool,
     query_image=None,
     include_query: bool = True,
-) -> discord.WebhookMessage:
+) -> discord.WebhookMessage | None:
     file = await contact_sheet(client, answer, query_image, include_query=include_query)
     embed = embeds.answer(
         answer,
@@ -57,8 +57,7 @@ async def send_answer(
     kwargs = {"file": file} if file is not None else {}
     if view is not None:
         kwargs["view"] = view
-    message = await interaction.followup.send(embed=embed, ephemeral=private, wait=True, **kwargs)
-    errors.mark_answered(interaction)
+    message = await errors.send_final(interaction, embed=embed, ephemeral=private, **kwargs)
     if answer.results:
         try:  # bookkeeping only: the user already has the answer, so a failure here is logged, not shown
             await client.remember_shown(interaction.user.id, [r.title.id for r in answer.results], interaction.guild_id)
@@ -116,6 +115,5 @@ async def genres_from(
     data = await client.download(source)
     guesses, panels = await recommender.genres(data)
     embed = embeds.genres(guesses, panels, synthetic=recommender.synthetic)
-    await interaction.followup.send(embed=embed, ephemeral=private, wait=True)
-    errors.mark_answered(interaction)
+    await errors.send_final(interaction, embed=embed, ephemeral=private)
     log.info("interaction %s: guessed genres over %d panel(s)", interaction.id, panels)

@@ -102,7 +102,7 @@ class Discovery(commands.Cog):
             text += f"\n(It had been turned off: {previous.discovery_disabled_reason}.)"
         if channel.is_nsfw():
             text += "\nThis channel is age-restricted, so adult titles may be posted there."
-        await interaction.response.send_message(text, ephemeral=True)
+        await errors.send_final(interaction, text, ephemeral=True)
 
     @group.command(name="off", description="Stop discovery posts in this server")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -110,14 +110,14 @@ class Discovery(commands.Cog):
         assert interaction.guild is not None
         current = await self.bot.db.run(queries.get_guild_settings, interaction.guild.id)
         if current.discovery_channel_id is None:
-            await interaction.response.send_message("Discovery posts are already off.", ephemeral=True)
+            await errors.send_final(interaction, "Discovery posts are already off.", ephemeral=True)
             return
         await self.bot.db.run(queries.set_discovery, interaction.guild.id, None, current.discovery_every_hours, None)
         log.info("interaction %s: discovery in guild %s turned off", interaction.id, interaction.guild.id)
         text = "🛑 Discovery posts are off."
         if current.discovery_disabled_reason:
             text += f" (They had already stopped: {current.discovery_disabled_reason}.)"
-        await interaction.response.send_message(text, ephemeral=True)
+        await errors.send_final(interaction, text, ephemeral=True)
 
     @group.command(name="now", description="Post a discovery message right away")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -125,7 +125,7 @@ class Discovery(commands.Cog):
         assert interaction.guild is not None
         settings = await self.bot.db.run(queries.get_guild_settings, interaction.guild.id)
         if not settings.discovery_enabled:
-            await interaction.response.send_message(embeds.discovery_status(settings, None), ephemeral=True)
+            await errors.send_final(interaction, embeds.discovery_status(settings, None), ephemeral=True)
             return
         self.bot.require_recommender()
         await checks.defer(interaction, private=True)
@@ -137,8 +137,7 @@ class Discovery(commands.Cog):
             text = f"✅ Posted {len(outcome.posted)} title(s) in {where}."
         else:
             text = "Nothing new to post: every title that fits has already been posted here."
-        await interaction.followup.send(text, ephemeral=True)
-        errors.mark_answered(interaction)
+        await errors.send_final(interaction, text, ephemeral=True)
 
     # ---- posting ------------------------------------------------------------------------------------------
     def missing_permissions(self, channel: discord.abc.GuildChannel) -> list[str]:
