@@ -88,7 +88,9 @@ def build_intents(settings: Settings) -> discord.Intents:
 
 
 def extension_names() -> list[str]:
-    return sorted(f"{bot.exts.__name__}.{m.name}" for m in pkgutil.iter_modules(bot.exts.__path__) if not m.ispkg)
+    """Every module and package directly in :mod:`bot.exts`; a feature package (``discovery``) is one extension
+    whose ``__init__`` sets up its cogs (its modules are not extensions of their own)."""
+    return sorted(f"{bot.exts.__name__}.{m.name}" for m in pkgutil.iter_modules(bot.exts.__path__))
 
 
 COOLDOWN_PURGE_MINUTES = 10.0  # how often the shard-0 process deletes cooldown windows that have passed

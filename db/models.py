@@ -96,7 +96,8 @@ class Rating(Base):
 
 
 class GuildConfig(Base):
-    """Per-guild settings. Read through :class:`db.queries.GuildSettings` snapshots, not this row."""
+    """Per-guild preferences (discovery channel and schedule, adult titles). Read through
+    :class:`db.queries.GuildPrefs` snapshots, not this row."""
 
     __tablename__ = "guild_settings"
     __table_args__ = (Index("ix_guild_settings_next_post_at", "next_post_at"),)
