@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 TITLE_ID_LENGTH = 128
+DISCOVERY_EVERY_HOURS = 24  # hours between a guild's discovery posts unless /discovery set says otherwise
 
 # Explicit constraint names: the same on every backend and stable for migrations.
 NAMING_CONVENTION = {
@@ -104,7 +105,9 @@ class GuildConfig(Base):
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     discovery_channel_id: Mapped[int | None] = mapped_column(BigInteger)
-    discovery_every_hours: Mapped[int] = mapped_column(Integer, default=24, server_default=text("24"))
+    discovery_every_hours: Mapped[int] = mapped_column(
+        Integer, default=DISCOVERY_EVERY_HOURS, server_default=text(str(DISCOVERY_EVERY_HOURS))
+    )
     next_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     adult_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     discovery_disabled_reason: Mapped[str | None] = mapped_column(Text)

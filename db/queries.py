@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    DISCOVERY_EVERY_HOURS,
     TITLE_ID_LENGTH,
     USER_TABLES,
     BotMeta,
@@ -87,7 +88,7 @@ class GuildPrefs:
 
     guild_id: int
     discovery_channel_id: int | None = None
-    discovery_every_hours: int = 24
+    discovery_every_hours: int = DISCOVERY_EVERY_HOURS
     next_post_at: datetime | None = None
     adult_allowed: bool = False
     discovery_disabled_reason: str | None = None

@@ -27,8 +27,7 @@ class Likes(commands.Cog):
     async def forget_me(self, interaction: discord.Interaction) -> None:
         page = await self.bot.db.run(queries.list_ratings, interaction.user.id, limit=1)
         await errors.send_final(
-            interaction,
-            embed=embeds.forget_prompt(page.total), view=forget_view(interaction.user.id), ephemeral=True
+            interaction, embed=embeds.forget_prompt(page.total), view=forget_view(interaction.user.id), ephemeral=True
         )
 
 

@@ -24,6 +24,7 @@ from bot.bot import Toonmatch
 from bot.exts.discovery.service import DiscoveryService
 from bot.views.rating import rating_rows
 from db import GuildPrefs, queries
+from db.models import DISCOVERY_EVERY_HOURS
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,15 @@ class Discovery(commands.Cog):
 
     # ---- commands -----------------------------------------------------------------------------------------
     @group.command(name="set", description="Post lesser-known titles to a channel every few hours")
-    @app_commands.describe(channel="Where to post", every="Hours between posts (1–168, default 24)")
+    @app_commands.describe(
+        channel="Where to post", every=f"Hours between posts (1–168, default {DISCOVERY_EVERY_HOURS})"
+    )
     @app_commands.checks.has_permissions(manage_guild=True)
     async def set_(
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel,
-        every: app_commands.Range[int, 1, 168] = 24,
+        every: app_commands.Range[int, 1, 168] = DISCOVERY_EVERY_HOURS,
     ) -> None:
         assert interaction.guild is not None
         missing = self.missing_permissions(channel)
