@@ -86,7 +86,7 @@ class Discovery(commands.Cog):
                 f"🔒 I can't post in {channel.mention}: I'm missing **{errors.perm_names(missing)}** there. "
                 "Give me those permissions (or pick another channel) and try again."
             )
-        previous = await self.bot.db.run(queries.get_guild_prefs, interaction.guild.id)
+        previous = await self._prefs(interaction)
         first = datetime.now(UTC) + timedelta(hours=every)
         prefs = await self.bot.db.run(queries.set_discovery, interaction.guild.id, channel.id, every, first)
         log.info(
@@ -106,13 +106,12 @@ class Discovery(commands.Cog):
     @group.command(name="off", description="Stop discovery posts in this server")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def off(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild is not None
-        current = await self.bot.db.run(queries.get_guild_prefs, interaction.guild.id)
+        current = await self._prefs(interaction)
         if current.discovery_channel_id is None:
             await errors.send_final(interaction, "Discovery posts are already off.", ephemeral=True)
             return
-        await self.bot.db.run(queries.set_discovery, interaction.guild.id, None, current.discovery_every_hours, None)
-        log.info("interaction %s: discovery in guild %s turned off", interaction.id, interaction.guild.id)
+        await self.bot.db.run(queries.set_discovery, current.guild_id, None, current.discovery_every_hours, None)
+        log.info("interaction %s: discovery in guild %s turned off", interaction.id, current.guild_id)
         text = "🛑 Discovery posts are off."
         if current.discovery_disabled_reason:
             text += f" (They had already stopped: {current.discovery_disabled_reason}.)"
@@ -121,8 +120,7 @@ class Discovery(commands.Cog):
     @group.command(name="now", description="Post a discovery message right away")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def now(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild is not None
-        prefs = await self.bot.db.run(queries.get_guild_prefs, interaction.guild.id)
+        prefs = await self._prefs(interaction)
         if not prefs.discovery_enabled:
             await errors.send_final(interaction, embeds.discovery_status(prefs, None), ephemeral=True)
             return
@@ -137,6 +135,11 @@ class Discovery(commands.Cog):
         else:
             text = "Nothing new to post: every title that fits has already been posted here."
         await errors.send_final(interaction, text, ephemeral=True)
+
+    async def _prefs(self, interaction: discord.Interaction) -> GuildPrefs:
+        """The preferences of the server the command was run in (the group is guild-only)."""
+        assert interaction.guild is not None
+        return await self.bot.db.run(queries.get_guild_prefs, interaction.guild.id)
 
     # ---- posting ------------------------------------------------------------------------------------------
     def missing_permissions(self, channel: discord.abc.GuildChannel) -> list[str]:
