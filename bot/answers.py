@@ -45,7 +45,7 @@ async def send_answer(
     private: bool,
     query_image=None,
     include_query: bool = True,
-) -> discord.WebhookMessage:
+) -> discord.WebhookMessage | None:
     file = await contact_sheet(client, answer, query_image, include_query=include_query)
     embed = embeds.answer(
         answer,
@@ -57,8 +57,7 @@ async def send_answer(
     kwargs = {"file": file} if file is not None else {}
     if view is not None:
         kwargs["view"] = view
-    message = await interaction.followup.send(embed=embed, ephemeral=private, wait=True, **kwargs)
-    errors.mark_answered(interaction)
+    message = await errors.send_final(interaction, embed=embed, ephemeral=private, **kwargs)
     if answer.results:
         try:  # bookkeeping only: the user already has the answer, so a failure here is logged, not shown
             await client.remember_shown(interaction.user.id, [r.title.id for r in answer.results], interaction.guild_id)
@@ -80,8 +79,7 @@ async def similar_from(
 ) -> None:
     """Download the (already checked) image, ask the recommender with the user's taste, send the answer."""
     recommender = client.require_recommender()
-    assert client.http_session is not None
-    data = await images.download(source, client.http_session, timeout=client.settings.discord.download_timeout)
+    data = await client.download(source)
     taste = await client.taste_of(interaction.user.id)
     answer, query_image = await recommender.similar(
         data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=checks.is_nsfw(interaction)
@@ -114,10 +112,8 @@ async def genres_from(
     client: Toonmatch, interaction: discord.Interaction, source: images.ImageSource, *, private: bool
 ) -> None:
     recommender = client.require_recommender()
-    assert client.http_session is not None
-    data = await images.download(source, client.http_session, timeout=client.settings.discord.download_timeout)
+    data = await client.download(source)
     guesses, panels = await recommender.genres(data)
     embed = embeds.genres(guesses, panels, synthetic=recommender.synthetic)
-    await interaction.followup.send(embed=embed, ephemeral=private, wait=True)
-    errors.mark_answered(interaction)
+    await errors.send_final(interaction, embed=embed, ephemeral=private)
     log.info("interaction %s: guessed genres over %d panel(s)", interaction.id, panels)

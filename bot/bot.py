@@ -31,10 +31,10 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 import bot.exts
-from bot import views
+from bot import images, views
 from bot.errors import RecommenderUnavailableError
 from core.errors import ToonmatchError
-from core.settings import Settings
+from core.settings import DiscordSettings, Settings
 from db import Database, open_database, queries
 from ml.serve.engine import TasteProfile
 from ml.serve.recommender import Recommender
@@ -44,14 +44,20 @@ log = logging.getLogger(__name__)
 SYNC_HASH_KEY = "app_commands_hash"
 
 
+def _setting_default(name: str) -> Any:
+    """The default of a :class:`~core.settings.DiscordSettings` field, written only there."""
+    return DiscordSettings.model_fields[name].default
+
+
 @dataclass
 class BotOptions:
-    """Knobs of the bot itself (not of the recommender); tests shorten the timings."""
+    """Knobs of the bot itself (not of the recommender); tests shorten the timings. The configurable ones have the
+    settings' names and defaults (:meth:`from_settings`)."""
 
-    cooldown_rate: int = 3  # heavy commands (/similar, /genre, /recommend, context menus) per user ...
-    cooldown_per: float = 30.0  # ... per this many seconds; 0 turns cooldowns off
+    cooldown_uses: int = _setting_default("cooldown_uses")  # heavy commands (/similar, /genre, …) per user ...
+    cooldown_seconds: float = _setting_default("cooldown_seconds")  # ... per this many seconds; 0: no cooldown
     discovery_tick: float = 60.0  # how often the discovery loop looks for due guilds (seconds)
-    discovery_picks: int = 3  # titles per discovery post
+    discovery_picks: int = _setting_default("discovery_picks")  # titles per discovery post
     auto_sync: bool = True  # sync commands at start when their definitions changed (only the shard-0 process)
     force_sync: bool = False  # sync even if unchanged (``python -m bot sync``)
     start_discovery_loop: bool = True
@@ -64,8 +70,8 @@ class BotOptions:
         """The configurable knobs come from settings (``TOONMATCH_COOLDOWN_*``, ``TOONMATCH_DISCOVERY_PICKS``); the
         cooldowns go to the database when other processes run the other shards (``TOONMATCH_SHARD_IDS``)."""
         values: dict[str, Any] = {
-            "cooldown_rate": settings.discord.cooldown_uses,
-            "cooldown_per": settings.discord.cooldown_seconds,
+            "cooldown_uses": settings.discord.cooldown_uses,
+            "cooldown_seconds": settings.discord.cooldown_seconds,
             "discovery_picks": settings.discord.discovery_picks,
             "cooldowns_in_database": settings.discord.one_of_several_processes,
         }
@@ -82,7 +88,9 @@ def build_intents(settings: Settings) -> discord.Intents:
 
 
 def extension_names() -> list[str]:
-    return sorted(f"{bot.exts.__name__}.{m.name}" for m in pkgutil.iter_modules(bot.exts.__path__) if not m.ispkg)
+    """Every module and package directly in :mod:`bot.exts`; a feature package (``discovery``) is one extension
+    whose ``__init__`` sets up its cogs (its modules are not extensions of their own)."""
+    return sorted(f"{bot.exts.__name__}.{m.name}" for m in pkgutil.iter_modules(bot.exts.__path__))
 
 
 COOLDOWN_PURGE_MINUTES = 10.0  # how often the shard-0 process deletes cooldown windows that have passed
@@ -200,7 +208,7 @@ class Toonmatch(commands.Bot):
     @tasks.loop(minutes=COOLDOWN_PURGE_MINUTES)
     async def purge_cooldowns(self) -> None:
         """Delete the shared cooldown windows that have passed (a missing window allows every use, the same)."""
-        before = datetime.now(UTC).timestamp() - self.options.cooldown_per
+        before = datetime.now(UTC).timestamp() - self.options.cooldown_seconds
         try:
             deleted = await self.db.run(queries.purge_cooldowns, before)
         except Exception:  # housekeeping: try again next time
@@ -224,6 +232,11 @@ class Toonmatch(commands.Bot):
                 "trained run folder (`python -m scripts.train`) and restart the bot."
             )
         return self.recommender
+
+    async def download(self, source: images.ImageSource) -> bytes:
+        """The image's bytes, within the configured time (``TOONMATCH_DOWNLOAD_TIMEOUT``)."""
+        assert self.http_session is not None, "download before setup_hook"
+        return await images.download(source, self.http_session, timeout=self.settings.discord.download_timeout)
 
     async def taste_of(self, user_id: int) -> TasteProfile:
         """The user's taste as the recommender wants it (liked and disliked title ids, newest first)."""

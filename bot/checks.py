@@ -19,13 +19,13 @@ def take_heavy_token(client: Toonmatch, user_id: int, now: float) -> app_command
     """Use one of the user's heavy-command tokens in this process's memory; returns the exhausted bucket if there is
     none left."""
     opts = client.options
-    if opts.cooldown_per <= 0 or opts.cooldown_rate <= 0:
+    if opts.cooldown_seconds <= 0 or opts.cooldown_uses <= 0:
         return None
     buckets = client.heavy_cooldowns
     # Forget buckets whose window has passed (all tokens back): a fresh bucket behaves exactly the same.
     for key in [k for k, b in buckets.items() if b.get_tokens(now) >= b.rate]:
         del buckets[key]
-    bucket = buckets.setdefault(user_id, app_commands.Cooldown(opts.cooldown_rate, opts.cooldown_per))
+    bucket = buckets.setdefault(user_id, app_commands.Cooldown(opts.cooldown_uses, opts.cooldown_seconds))
     return bucket if bucket.update_rate_limit(now) is not None else None
 
 
@@ -38,10 +38,10 @@ async def use_heavy_token(client: Toonmatch, user_id: int, now: float) -> float 
     others, and a limit per process would multiply with the number of processes.
     """
     opts = client.options
-    if opts.cooldown_per <= 0 or opts.cooldown_rate <= 0:
+    if opts.cooldown_seconds <= 0 or opts.cooldown_uses <= 0:
         return None
     if opts.cooldowns_in_database:
-        return await client.db.run(queries.take_cooldown, user_id, now, opts.cooldown_rate, opts.cooldown_per)
+        return await client.db.run(queries.take_cooldown, user_id, now, opts.cooldown_uses, opts.cooldown_seconds)
     bucket = take_heavy_token(client, user_id, now)
     return bucket.get_retry_after(now) if bucket is not None else None
 
@@ -53,7 +53,7 @@ async def heavy_cooldown_check(interaction: discord.Interaction) -> bool:
     client: Toonmatch = interaction.client  # type: ignore[assignment]
     retry_after = await use_heavy_token(client, interaction.user.id, interaction.created_at.timestamp())
     if retry_after is not None:
-        cooldown = app_commands.Cooldown(client.options.cooldown_rate, client.options.cooldown_per)
+        cooldown = app_commands.Cooldown(client.options.cooldown_uses, client.options.cooldown_seconds)
         raise app_commands.CommandOnCooldown(cooldown, retry_after)
     return True
 

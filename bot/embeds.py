@@ -9,7 +9,7 @@ import discord
 from discord.utils import escape_markdown, format_dt
 
 from catalog.format import Title
-from db.queries import GuildSettings, RatingPage
+from db.queries import GuildPrefs, RatingPage
 from ml.serve import TITLES_PER_ANSWER
 from ml.serve.engine import Answer, GenreGuess, Result
 
@@ -215,18 +215,18 @@ def _plain(title: Title) -> str:
 DISCOVERY_HEADER = "🔭 **Discovery** — lesser-known webtoons this server might like. Rate them with 👍 / 👎."
 
 
-def discovery_status(settings: GuildSettings, channel_mention: str | None) -> str:
-    if settings.discovery_disabled_reason:
+def discovery_status(prefs: GuildPrefs, channel_mention: str | None) -> str:
+    if prefs.discovery_disabled_reason:
         return (
-            f"⚠️ Discovery posts were turned off: {settings.discovery_disabled_reason}. "
+            f"⚠️ Discovery posts were turned off: {prefs.discovery_disabled_reason}. "
             "Fix it and run `/discovery set` again."
         )
-    if not settings.discovery_enabled:
+    if not prefs.discovery_enabled:
         return "Discovery posts are off. Turn them on with `/discovery set`."
-    when = format_dt(_aware(settings.next_post_at), "R") if settings.next_post_at else "soon"
+    when = format_dt(_aware(prefs.next_post_at), "R") if prefs.next_post_at else "soon"
     return (
         f"Discovery posts go to {channel_mention or 'the configured channel'} every "
-        f"{settings.discovery_every_hours} h; the next one {when}."
+        f"{prefs.discovery_every_hours} h; the next one {when}."
     )
 
 

@@ -146,9 +146,21 @@ def mark_deferred(interaction: discord.Interaction, *, ephemeral: bool) -> None:
     interaction.extras["ephemeral_defer"] = ephemeral
 
 
-def mark_answered(interaction: discord.Interaction) -> None:
-    """The final answer was sent: a later error must not delete it."""
+async def send_final(
+    interaction: discord.Interaction, content: str | None = None, **kwargs
+) -> discord.WebhookMessage | None:
+    """Send the interaction's final answer and remember that it was sent, so that an error after it (a later notice,
+    bookkeeping) never deletes it as a placeholder (:func:`send_ephemeral`). The response itself when nothing was
+    sent yet, else a follow-up (after :func:`bot.checks.defer`), whose message is returned."""
+    if content is not None:
+        kwargs["content"] = content
+    if interaction.response.is_done():
+        message = await interaction.followup.send(wait=True, **kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+        message = None
     interaction.extras["answered"] = True
+    return message
 
 
 async def send_ephemeral(interaction: discord.Interaction, content: str, **kwargs) -> None:

@@ -23,7 +23,6 @@ from ml.preprocess import DEFAULT_LIMITS
 MAX_BYTES = DEFAULT_LIMITS.max_bytes
 # What Pillow (and so the engine) reads; SVG and HEIC are images to Discord but not to us.
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp", "image/tiff"}
-DEFAULT_DOWNLOAD_TIMEOUT = 15.0  # seconds for a whole download (TOONMATCH_DOWNLOAD_TIMEOUT)
 CHUNK = 64 * 1024
 
 
@@ -96,11 +95,9 @@ def find_image(message: discord.Message) -> ImageSource:
     raise NoImageError("🖼️ That message has no image attachment or image embed. Try it on a message with a picture.")
 
 
-async def download(
-    source: ImageSource, session: aiohttp.ClientSession, *, timeout: float = DEFAULT_DOWNLOAD_TIMEOUT
-) -> bytes:
+async def download(source: ImageSource, session: aiohttp.ClientSession, *, timeout: float) -> bytes:
     """The bytes of ``source``, never more than :data:`MAX_BYTES` (checked on the declared headers, then while
-    reading), within ``timeout`` seconds from the request to the last byte.
+    reading), within ``timeout`` seconds from the request to the last byte (``TOONMATCH_DOWNLOAD_TIMEOUT``).
 
     Attachments and embed images are fetched alike, from their (signed) CDN URL. A file that is gone (404/403) is
     the user's problem (:class:`BadImageError`); anything on the way is :class:`DownloadFailedError`.

@@ -1,4 +1,5 @@
-"""User-facing errors raised by ``ml``: front doors (bot error handler, scripts' main) turn them into messages."""
+"""User-facing errors, raised by every layer (catalog, ml, db, bot) and subclassed where a layer needs its own;
+the front doors (the bot's error handler, the scripts' main) turn them into messages, in one place each."""
 
 
 class ToonmatchError(Exception):

@@ -5,12 +5,12 @@ the functions of :mod:`db.queries` inside ``async with db.begin() as session:`` 
 """
 
 from db.engine import create_engine
-from db.queries import GuildSettings, RatingEntry, RatingPage, Taste
+from db.queries import GuildPrefs, RatingEntry, RatingPage, Taste
 from db.session import Database, make_sessionmaker, open_database
 
 __all__ = [
     "Database",
-    "GuildSettings",
+    "GuildPrefs",
     "RatingEntry",
     "RatingPage",
     "Taste",

@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 TITLE_ID_LENGTH = 128
+DISCOVERY_EVERY_HOURS = 24  # hours between a guild's discovery posts unless /discovery set says otherwise
 
 # Explicit constraint names: the same on every backend and stable for migrations.
 NAMING_CONVENTION = {
@@ -96,14 +97,17 @@ class Rating(Base):
 
 
 class GuildConfig(Base):
-    """Per-guild settings. Read through :class:`db.queries.GuildSettings` snapshots, not this row."""
+    """Per-guild preferences (discovery channel and schedule, adult titles). Read through
+    :class:`db.queries.GuildPrefs` snapshots, not this row."""
 
     __tablename__ = "guild_settings"
     __table_args__ = (Index("ix_guild_settings_next_post_at", "next_post_at"),)
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     discovery_channel_id: Mapped[int | None] = mapped_column(BigInteger)
-    discovery_every_hours: Mapped[int] = mapped_column(Integer, default=24, server_default=text("24"))
+    discovery_every_hours: Mapped[int] = mapped_column(
+        Integer, default=DISCOVERY_EVERY_HOURS, server_default=text(str(DISCOVERY_EVERY_HOURS))
+    )
     next_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     adult_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     discovery_disabled_reason: Mapped[str | None] = mapped_column(Text)
@@ -122,7 +126,11 @@ class BotMeta(Base):
 
 
 class ShownTitle(Base):
-    """Titles already recommended to a user, so they are not shown again and again."""
+    """How often each title was shown to each user (answers, not discovery posts).
+
+    Only read in aggregate, by :func:`db.queries.title_shown_counts`: discovery's "lesser-known" measure (a title
+    shown to few users is less known). Answers do not lower titles a user was shown many times; ``/forget-me``
+    deletes a user's rows."""
 
     __tablename__ = "shown_titles"
     __table_args__ = (Index("ix_shown_titles_title_id", "title_id"),)

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    DISCOVERY_EVERY_HOURS,
     TITLE_ID_LENGTH,
     USER_TABLES,
     BotMeta,
@@ -81,12 +82,13 @@ class RatingPage:
 
 
 @dataclass(frozen=True)
-class GuildSettings:
-    """Snapshot of a guild's settings. Discovery runs when a channel is set and no disable reason is recorded."""
+class GuildPrefs:
+    """Snapshot of a guild's preferences (its row of ``guild_settings``, chosen with ``/discovery``; not the app's
+    :mod:`core.settings`). Discovery runs when a channel is set and no disable reason is recorded."""
 
     guild_id: int
     discovery_channel_id: int | None = None
-    discovery_every_hours: int = 24
+    discovery_every_hours: int = DISCOVERY_EVERY_HOURS
     next_post_at: datetime | None = None
     adult_allowed: bool = False
     discovery_disabled_reason: str | None = None
@@ -96,7 +98,7 @@ class GuildSettings:
         return self.discovery_channel_id is not None and self.discovery_disabled_reason is None
 
     @classmethod
-    def _from_row(cls, row: GuildConfig) -> GuildSettings:
+    def _from_row(cls, row: GuildConfig) -> GuildPrefs:
         return cls(
             guild_id=row.guild_id,
             discovery_channel_id=row.discovery_channel_id,
@@ -256,17 +258,6 @@ async def get_rating(session: AsyncSession, user_id: int, title_id: str) -> int:
     return int(value) if value is not None else 0
 
 
-async def get_ratings(session: AsyncSession, user_id: int, title_ids: Iterable[str]) -> dict[str, int]:
-    """The user's ratings of several titles (e.g. to draw buttons); unrated titles are absent."""
-    ids = _unique(title_ids)
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Rating.title_id, Rating.value).where(Rating.user_id == user_id, Rating.title_id.in_(ids))
-    )
-    return {title_id: int(value) for title_id, value in rows}
-
-
 async def list_ratings(
     session: AsyncSession, user_id: int, *, value: int | None = None, limit: int = 25, offset: int = 0
 ) -> RatingPage:
@@ -351,14 +342,6 @@ async def record_member(session: AsyncSession, guild_id: int, user_id: int) -> N
     )
 
 
-async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> bool:
-    """Drop a membership (e.g. the member left); their ratings stay. Returns whether it existed."""
-    result = await session.execute(
-        delete(GuildMember).where(GuildMember.guild_id == guild_id, GuildMember.user_id == user_id)
-    )
-    return bool(result.rowcount)
-
-
 # --------------------------------------------------------------------------- shown titles
 
 
@@ -381,10 +364,6 @@ async def mark_shown(session: AsyncSession, user_id: int, title_ids: Iterable[st
     )
 
 
-async def shown_titles(session: AsyncSession, user_id: int) -> set[str]:
-    return set(await session.scalars(select(ShownTitle.title_id).where(ShownTitle.user_id == user_id)))
-
-
 async def title_shown_counts(session: AsyncSession) -> dict[str, int]:
     """``title_id -> number of users it was shown to`` (titles never shown are absent): low = lesser known."""
     rows = await session.execute(select(ShownTitle.title_id, func.count()).group_by(ShownTitle.title_id))
@@ -394,13 +373,13 @@ async def title_shown_counts(session: AsyncSession) -> dict[str, int]:
 # --------------------------------------------------------------------------- guild settings & discovery
 
 
-async def get_guild_settings(session: AsyncSession, guild_id: int) -> GuildSettings:
-    """The guild's settings, or the defaults (not stored) for a guild never configured."""
+async def get_guild_prefs(session: AsyncSession, guild_id: int) -> GuildPrefs:
+    """The guild's preferences, or the defaults (not stored) for a guild never configured."""
     row = await session.get(GuildConfig, guild_id)
-    return GuildSettings._from_row(row) if row is not None else GuildSettings(guild_id=guild_id)
+    return GuildPrefs._from_row(row) if row is not None else GuildPrefs(guild_id=guild_id)
 
 
-async def _upsert_guild(session: AsyncSession, guild_id: int, **values: Any) -> GuildSettings:
+async def _upsert_guild(session: AsyncSession, guild_id: int, **values: Any) -> GuildPrefs:
     now = utcnow()
     await session.execute(
         upsert(
@@ -413,12 +392,12 @@ async def _upsert_guild(session: AsyncSession, guild_id: int, **values: Any) -> 
     )
     row = await session.get(GuildConfig, guild_id, populate_existing=True)
     assert row is not None
-    return GuildSettings._from_row(row)
+    return GuildPrefs._from_row(row)
 
 
 async def set_discovery(
     session: AsyncSession, guild_id: int, channel_id: int | None, every_hours: int, next_post_at: datetime | None
-) -> GuildSettings:
+) -> GuildPrefs:
     """Turn discovery posts on in ``channel_id`` every ``every_hours`` hours, the first at ``next_post_at``.
 
     Clears any earlier disable reason. ``channel_id=None`` turns discovery off.
@@ -435,12 +414,12 @@ async def set_discovery(
     )
 
 
-async def disable_discovery(session: AsyncSession, guild_id: int, reason: str) -> GuildSettings:
+async def disable_discovery(session: AsyncSession, guild_id: int, reason: str) -> GuildPrefs:
     """Stop discovery posts, keeping the channel and recording why (e.g. "missing permission in #recs")."""
     return await _upsert_guild(session, guild_id, next_post_at=None, discovery_disabled_reason=reason)
 
 
-async def set_adult_allowed(session: AsyncSession, guild_id: int, allowed: bool) -> GuildSettings:
+async def set_adult_allowed(session: AsyncSession, guild_id: int, allowed: bool) -> GuildPrefs:
     return await _upsert_guild(session, guild_id, adult_allowed=bool(allowed))
 
 
@@ -477,7 +456,7 @@ async def due_discovery_guilds(
     *,
     shards: Sequence[int] | None = None,
     shard_count: int | None = None,
-) -> list[GuildSettings]:
+) -> list[GuildPrefs]:
     """Guilds with discovery on whose next post is due at ``now`` (aware UTC), the most overdue first; with
     ``shards`` and ``shard_count``, only the guilds on those shards (the ones a bot process running them sees)."""
     stmt = select(GuildConfig).where(*_discovery_due(now)).order_by(GuildConfig.next_post_at, GuildConfig.guild_id)
@@ -487,12 +466,12 @@ async def due_discovery_guilds(
         stmt = stmt.where(shard_of_guild(GuildConfig.guild_id, shard_count).in_(sorted(shards)))
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [GuildSettings._from_row(row) for row in await session.scalars(stmt)]
+    return [GuildPrefs._from_row(row) for row in await session.scalars(stmt)]
 
 
 async def claim_discovery(
-    session: AsyncSession, seen: GuildSettings, now: datetime, next_post_at: datetime
-) -> GuildSettings | None:
+    session: AsyncSession, seen: GuildPrefs, now: datetime, next_post_at: datetime
+) -> GuildPrefs | None:
     """Take the guild's due discovery post: one conditional ``UPDATE … RETURNING`` that moves ``next_post_at`` on
     to ``next_post_at`` only if the post is still due at ``now`` (and discovery still on, every the same ``seen``
     hours). Returns the settings as claimed, or ``None`` when another process (or a ``/discovery`` command) got
@@ -515,7 +494,7 @@ async def claim_discovery(
         .returning(*table.c)
     )
     row = (await session.execute(stmt)).first()
-    return GuildSettings._from_row(row) if row is not None else None
+    return GuildPrefs._from_row(row) if row is not None else None
 
 
 async def record_discovery_post(

@@ -2,7 +2,7 @@
 
 Usage::
 
-    db = await open_database(settings.database_url)     # migrates to head first
+    db = await open_database(settings.database.url)     # migrates to head first
     async with db.begin() as session:                    # one transaction per unit of work
         await queries.rate(session, user_id, "naver:183559", 1)
     state = await db.run(queries.toggle, user_id, "naver:183559", 1)   # same, as a one-liner (retries if busy)

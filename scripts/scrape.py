@@ -21,7 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from catalog.scrape.client import DEFAULT_USER_AGENT, RetryPolicy
+from catalog.scrape.client import DEFAULT_CONCURRENCY, DEFAULT_RATE, DEFAULT_USER_AGENT, RetryPolicy
 from catalog.scrape.naver import DEFAULT_API_BASE, WEEKDAYS
 from catalog.scrape.run import ScrapeConfig, scrape
 from core.errors import ToonmatchError
@@ -29,6 +29,7 @@ from core.logs import setup_logging
 from scripts.cli import run_main
 
 PROG = "python -m scripts.scrape"
+RETRY = RetryPolicy()  # the defaults of the retry flags
 
 
 class _TqdmBar:
@@ -146,45 +147,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     polite = parser.add_argument_group("politeness and retries")
     polite.add_argument(
-        "--concurrency", type=_positive_int, default=4, metavar="N", help="parallel requests (default: 4)"
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help="parallel requests (default: %(default)s)",
     )
     polite.add_argument(
         "--rate",
         type=_non_negative_float,
-        default=3.0,
+        default=DEFAULT_RATE,
         metavar="PER_SECOND",
-        help="max requests per second, 0 = no cap (default: 3)",
+        help="max requests per second, 0 = no cap (default: %(default)g)",
     )
     polite.add_argument(
         "--attempts",
         type=_positive_int,
-        default=4,
+        default=RETRY.attempts,
         metavar="N",
-        help="attempts per request before giving up (default: 4)",
+        help="attempts per request before giving up (default: %(default)s)",
     )
     polite.add_argument(
-        "--timeout", type=_positive_float, default=20.0, metavar="SECONDS", help="seconds per attempt (default: 20)"
+        "--timeout",
+        type=_positive_float,
+        default=RETRY.timeout,
+        metavar="SECONDS",
+        help="seconds per attempt (default: %(default)g)",
     )
     polite.add_argument(
         "--retry-base-delay",
         type=_non_negative_float,
-        default=1.0,
+        default=RETRY.base_delay,
         metavar="SECONDS",
-        help="first backoff delay, doubled each retry, with jitter (default: 1)",
+        help="first backoff delay, doubled each retry, with jitter (default: %(default)g)",
     )
     polite.add_argument(
         "--retry-max-delay",
         type=_non_negative_float,
-        default=60.0,
+        default=RETRY.max_delay,
         metavar="SECONDS",
-        help="cap of a backoff delay (default: 60)",
+        help="cap of a backoff delay (default: %(default)g)",
     )
     polite.add_argument(
         "--max-retry-after",
         type=_non_negative_float,
-        default=300.0,
+        default=RETRY.max_retry_after,
         metavar="SECONDS",
-        help="longest Retry-After honoured (default: 300)",
+        help="longest Retry-After honoured (default: %(default)g)",
     )
     polite.add_argument("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header (default: a browser's)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")

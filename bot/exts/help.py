@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import embeds
+from bot import embeds, errors
 from bot.bot import Toonmatch
 
 
@@ -25,7 +25,7 @@ class Help(commands.Cog):
             status = f"ready — {len(recommender.titles)} titles"
             synthetic = recommender.synthetic
         embed = embeds.help_embed(engine_status=status, synthetic=synthetic)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await errors.send_final(interaction, embed=embed, ephemeral=True)
 
 
 async def setup(bot: Toonmatch) -> None:

@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import embeds
+from bot import embeds, errors
 from bot.bot import Toonmatch
 from bot.views.forget import forget_view
 from bot.views.likes import likes_page
@@ -21,13 +21,13 @@ class Likes(commands.Cog):
     async def likes(self, interaction: discord.Interaction) -> None:
         embed, view = await likes_page(self.bot, interaction.user.id, 0)
         kwargs = {"view": view} if view is not None else {}
-        await interaction.response.send_message(embed=embed, ephemeral=True, **kwargs)
+        await errors.send_final(interaction, embed=embed, ephemeral=True, **kwargs)
 
     @app_commands.command(name="forget-me", description="Delete everything Toonmatch stores about you")
     async def forget_me(self, interaction: discord.Interaction) -> None:
         page = await self.bot.db.run(queries.list_ratings, interaction.user.id, limit=1)
-        await interaction.response.send_message(
-            embed=embeds.forget_prompt(page.total), view=forget_view(interaction.user.id), ephemeral=True
+        await errors.send_final(
+            interaction, embed=embeds.forget_prompt(page.total), view=forget_view(interaction.user.id), ephemeral=True
         )
 
 

@@ -39,6 +39,8 @@ MAX_IMAGE_BYTES = 16 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 RETRYABLE_STATUS = frozenset({408, 425, 429})
 NOT_FOUND_STATUS = frozenset({404, 410})
+DEFAULT_CONCURRENCY = 4  # parallel requests
+DEFAULT_RATE = 3.0  # requests per second at most
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,8 @@ class PoliteClient:
     def __init__(
         self,
         *,
-        concurrency: int = 4,
-        rate: float | None = 3.0,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        rate: float | None = DEFAULT_RATE,
         policy: RetryPolicy | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
         referer: str = REFERER,

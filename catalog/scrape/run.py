@@ -19,7 +19,14 @@ from typing import Any, Protocol
 
 import catalog.scrape.naver as naver
 from catalog.format import CATALOG_FILE
-from catalog.scrape.client import DEFAULT_USER_AGENT, RETRYABLE_STATUS, PoliteClient, RetryPolicy
+from catalog.scrape.client import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RATE,
+    DEFAULT_USER_AGENT,
+    RETRYABLE_STATUS,
+    PoliteClient,
+    RetryPolicy,
+)
 from catalog.scrape.errors import BadResponseError, FetchError, NothingListedError
 from catalog.scrape.naver import Episode, ListItem, TitleDetail
 from catalog.scrape.store import Store
@@ -41,8 +48,8 @@ class ScrapeConfig:
     finished: bool = True
     limit: int | None = None
     episodes: int = 0
-    concurrency: int = 4
-    rate: float | None = 3.0
+    concurrency: int = DEFAULT_CONCURRENCY
+    rate: float | None = DEFAULT_RATE
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     user_agent: str = DEFAULT_USER_AGENT
 

@@ -27,7 +27,7 @@ from tests.conftest import DATABASE_BACKENDS
 from tests.helpers.fake_discord.server import FakeDiscord
 
 # Heavy-command cooldowns off unless a test turns them on; no background discovery loop (tests call post_due).
-TEST_OPTIONS = dict(cooldown_per=0.0, start_discovery_loop=False)
+TEST_OPTIONS = dict(cooldown_seconds=0.0, start_discovery_loop=False)
 
 
 @pytest.fixture(scope="session")

@@ -118,7 +118,7 @@ async def test_a_bug_becomes_a_short_ephemeral_message_and_an_error_log(world, s
 
 async def test_cooldown_says_when_to_try_again(fake, db, recommender, tiny_run, sample_images, caplog):
     world = await build_world(
-        fake, db, recommender, make_settings(fake.token, tiny_run), cooldown_rate=1, cooldown_per=60
+        fake, db, recommender, make_settings(fake.token, tiny_run), cooldown_uses=1, cooldown_seconds=60
     )
     caplog.set_level(logging.INFO)
     try:
@@ -149,5 +149,11 @@ def test_cooldown_and_discovery_picks_come_from_settings():
         env_file=None, TOONMATCH_COOLDOWN_USES=5, TOONMATCH_COOLDOWN_SECONDS=0, TOONMATCH_DISCOVERY_PICKS=4
     )
     options = BotOptions.from_settings(settings, force_sync=True)
-    assert (options.cooldown_rate, options.cooldown_per, options.discovery_picks) == (5, 0.0, 4)
+    assert (options.cooldown_uses, options.cooldown_seconds, options.discovery_picks) == (5, 0.0, 4)
     assert options.force_sync and options.start_discovery_loop
+    defaults, unset = BotOptions(), load_settings(env_file=None).discord
+    assert (defaults.cooldown_uses, defaults.cooldown_seconds, defaults.discovery_picks) == (
+        unset.cooldown_uses,
+        unset.cooldown_seconds,
+        unset.discovery_picks,
+    )

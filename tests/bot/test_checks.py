@@ -29,7 +29,7 @@ def _client(**options):
 
 
 async def test_cooldown_allows_rate_then_refuses_with_the_wait():
-    client = _client(cooldown_rate=2, cooldown_per=30)
+    client = _client(cooldown_uses=2, cooldown_seconds=30)
     now = datetime.now(UTC)
     assert await checks.heavy_cooldown_check(_interaction(client, at=now))
     assert await checks.heavy_cooldown_check(_interaction(client, at=now))
@@ -40,7 +40,7 @@ async def test_cooldown_allows_rate_then_refuses_with_the_wait():
 
 
 async def test_cooldown_off():
-    client = _client(cooldown_per=0)
+    client = _client(cooldown_seconds=0)
     for _ in range(10):
         assert await checks.heavy_cooldown_check(_interaction(client))
     assert client.heavy_cooldowns == {}
@@ -55,7 +55,7 @@ def test_nsfw_only_where_the_channel_says_so():
 
 
 async def test_cooldown_forgets_users_once_their_window_has_passed():
-    client = _client(cooldown_rate=2, cooldown_per=30)
+    client = _client(cooldown_uses=2, cooldown_seconds=30)
     now = datetime.now(UTC)
     assert await checks.heavy_cooldown_check(_interaction(client, user_id=1, at=now))
     assert await checks.heavy_cooldown_check(_interaction(client, user_id=2, at=now + timedelta(seconds=20)))

@@ -103,6 +103,23 @@ async def test_refusal_never_deletes_an_answer_or_a_private_placeholder(rtype, e
     interaction.followup.send.assert_awaited_once_with("no", ephemeral=True)
 
 
+async def test_a_refusal_after_the_final_answer_keeps_the_answer():
+    interaction = _interaction(done=True, rtype=discord.InteractionResponseType.deferred_channel_message)
+    errors.mark_deferred(interaction, ephemeral=False)
+    await errors.send_final(interaction, "here you are")
+    interaction.followup.send.assert_awaited_once_with(content="here you are", wait=True)
+    await errors.send_ephemeral(interaction, "no")
+    interaction.delete_original_response.assert_not_awaited()
+
+
+async def test_the_final_answer_is_the_response_when_nothing_was_sent_yet():
+    interaction = _interaction(done=False)
+    assert await errors.send_final(interaction, "hi", ephemeral=True) is None
+    interaction.response.send_message.assert_awaited_once_with(content="hi", ephemeral=True)
+    interaction.followup.send.assert_not_awaited()
+    assert interaction.extras["answered"]
+
+
 @pytest.mark.bot_errors_expected
 async def test_report_logs_bugs_at_error_with_the_interaction_id(caplog):
     interaction = _interaction(done=False)

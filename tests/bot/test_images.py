@@ -13,6 +13,12 @@ from bot import images
 from bot.errors import NoImageError, NotAnImageError
 from core.errors import BadImageError, ImageTooLargeError
 
+TIMEOUT = 30.0  # seconds: room on a busy machine (the timeout itself is pinned in test_downloads.py)
+
+
+async def _download(session: aiohttp.ClientSession, name: str, url: str) -> bytes:
+    return await images.download(images.ImageSource(name, None, None, url=url), session, timeout=TIMEOUT)
+
 
 def _attachment(filename="a.png", content_type="image/png", size=1000):
     att = MagicMock(spec=discord.Attachment)
@@ -99,20 +105,20 @@ async def server():
 
 async def test_download_from_an_embed_url(server):
     base, session = server
-    data = await images.download(images.ImageSource("image.png", None, None, url=f"{base}/image.png"), session)
+    data = await _download(session, "image.png", f"{base}/image.png")
     assert data.startswith(b"\x89PNG")
 
 
 async def test_download_refuses_a_declared_non_image_and_missing_files(server):
     base, session = server
     with pytest.raises(NotAnImageError):
-        await images.download(images.ImageSource("page", None, None, url=f"{base}/page"), session)
+        await _download(session, "page", f"{base}/page")
     with pytest.raises(BadImageError, match="HTTP 404"):
-        await images.download(images.ImageSource("x.png", None, None, url=f"{base}/missing.png"), session)
+        await _download(session, "x.png", f"{base}/missing.png")
 
 
 async def test_download_stops_at_the_size_limit_while_streaming(server, monkeypatch):
     base, session = server
     monkeypatch.setattr(images, "MAX_BYTES", 5000)
     with pytest.raises(ImageTooLargeError):
-        await images.download(images.ImageSource("big.png", None, None, url=f"{base}/big.png"), session)
+        await _download(session, "big.png", f"{base}/big.png")

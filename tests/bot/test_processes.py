@@ -161,7 +161,7 @@ async def test_two_bot_processes_split_the_servers_and_share_one_database(
             for guild in guilds:
                 [post] = fake.channel_messages(recs[guild.id])
                 assert len(post.embeds) == 3 and len(await db.run(queries.posted_titles, guild.id)) == 3
-                settings = await db.run(queries.get_guild_settings, guild.id)
+                settings = await db.run(queries.get_guild_prefs, guild.id)
                 assert settings.next_post_at > datetime.now(UTC) + timedelta(hours=5)
                 posted = re.compile(rf"discovery in guild {guild.id}: posted")
                 assert [bool(posted.search(p.text())) for p in procs] == [n == _shard(guild) for n in range(SHARDS)]

@@ -135,7 +135,7 @@ async def test_discovery_posts_once_per_due_guild_even_with_two_processes_on_a_s
 
 async def test_a_users_cooldown_holds_across_processes(processes, sharded_fake, sample_images):
     fake = processes.fake
-    bots = [await processes.start(str(n), cooldown_rate=1, cooldown_per=60) for n in range(SHARDS)]
+    bots = [await processes.start(str(n), cooldown_uses=1, cooldown_seconds=60) for n in range(SHARDS)]
     assert all(bot.options.cooldowns_in_database for bot in bots)
     assert [bot.purge_cooldowns.is_running() for bot in bots] == [True, False]  # housekeeping by shard 0 only
     g0, g1 = fake.guild_list[:2]  # shard 0, shard 1

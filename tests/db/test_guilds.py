@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from db import queries as q
-from db.queries import GuildSettings
+from db.queries import GuildPrefs
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 G1, G2, G3 = 111111111111111111, 222222222222222222, 333333333333333333
@@ -15,8 +15,8 @@ CHANNEL = 444444444444444444
 
 
 async def test_unconfigured_guild_has_defaults(database):
-    settings = await database.run(q.get_guild_settings, G1)
-    assert settings == GuildSettings(guild_id=G1)
+    settings = await database.run(q.get_guild_prefs, G1)
+    assert settings == GuildPrefs(guild_id=G1)
     assert not settings.discovery_enabled and not settings.adult_allowed
     assert await database.run(q.due_discovery_guilds, NOW) == []
 
@@ -85,7 +85,7 @@ async def test_set_discovery_validates(database):
 
 async def test_adult_allowed(database):
     assert (await database.run(q.set_adult_allowed, G1, True)).adult_allowed
-    assert (await database.run(q.get_guild_settings, G1)).adult_allowed
+    assert (await database.run(q.get_guild_prefs, G1)).adult_allowed
     assert not (await database.run(q.set_adult_allowed, G1, False)).adult_allowed
 
 

@@ -53,15 +53,6 @@ async def test_toggle(database):
     assert (await database.run(q.list_ratings, USER)).total == 0
 
 
-async def test_get_ratings_for_several_titles(database):
-    await database.run(q.rate, USER, "naver:1", 1)
-    await database.run(q.rate, USER, "naver:2", -1)
-    await database.run(q.rate, OTHER, "naver:3", 1)
-    got = await database.run(q.get_ratings, USER, ["naver:1", "naver:2", "naver:3", "naver:1"])
-    assert got == {"naver:1": 1, "naver:2": -1}
-    assert await database.run(q.get_ratings, USER, []) == {}
-
-
 async def test_paging(database):
     for i in range(12):
         await database.run(q.rate, USER, f"naver:{i}", 1 if i % 3 else -1)
@@ -131,9 +122,6 @@ async def test_guild_taste_aggregates_members(database):
     assert await database.run(q.guild_taste, 999) == {"naver:1": -1, "naver:9": 1}
     assert await database.run(q.guild_taste, 12345) == {}
 
-    assert await database.run(q.forget_member, GUILD, c) is True
-    assert await database.run(q.guild_taste, GUILD) == {"naver:1": 2, "naver:2": -1, "naver:3": 1}
-
 
 async def test_record_member_is_idempotent(database):
     await database.run(q.record_member, GUILD, USER)
@@ -150,13 +138,12 @@ async def test_title_like_counts(database):
     assert await database.run(q.title_like_counts) == {"naver:1": (2, 1), "naver:2": (0, 1)}
 
 
-async def test_shown_titles_and_counts(database):
-    assert await database.run(q.shown_titles, USER) == set()
+async def test_shown_counts(database):
+    assert await database.run(q.title_shown_counts) == {}
     await database.run(q.mark_shown, USER, ["naver:1", "naver:2", "naver:1"])
     await database.run(q.mark_shown, USER, ["naver:1"])
     await database.run(q.mark_shown, USER, [])
     await database.run(q.mark_shown, OTHER, ["naver:1", "naver:3"])
-    assert await database.run(q.shown_titles, USER) == {"naver:1", "naver:2"}
     assert await database.run(q.title_shown_counts) == {"naver:1": 2, "naver:2": 1, "naver:3": 1}
     shown = {s["title_id"]: s["count"] for s in (await database.run(q.export_user, USER))["shown"]}
     assert shown == {"naver:1": 2, "naver:2": 1}
@@ -177,4 +164,4 @@ async def test_title_ids_longer_than_the_column_are_refused_alike_on_every_backe
     ):
         with pytest.raises(ValueError, match="title id"):
             await database.run(call)
-    assert await database.run(q.shown_titles, USER) == {longest}  # nothing half-written
+    assert await database.run(q.title_shown_counts) == {longest: 1}  # nothing half-written

@@ -131,7 +131,7 @@ async def test_processes_racing_for_the_same_due_guilds_each_post_is_claimed_onc
     assert sorted(won) == sorted(guilds)  # each exactly once: none lost, none twice
     assert await database.run(q.due_discovery_guilds, now) == []
     for gid in guilds:
-        settings = await database.run(q.get_guild_settings, gid)
+        settings = await database.run(q.get_guild_prefs, gid)
         assert settings.next_post_at == now + timedelta(hours=24)
 
 

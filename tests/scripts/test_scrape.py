@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from catalog.scrape.client import RetryPolicy
 from scripts.scrape import build_parser, main
 from tests.catalog.scrape.conftest import standard_faults
 from tests.catalog.scrape.helpers import assert_complete_and_valid, snapshot
@@ -67,6 +68,9 @@ def test_defaults_are_polite():
     args = build_parser().parse_args([])
     assert args.api_base == "https://comic.naver.com"
     assert (args.concurrency, args.rate, args.attempts, args.finished, args.episodes) == (4, 3.0, 4, True, 0)
+    retry = RetryPolicy()  # the flags default to the client's own defaults, not a second copy of them
+    given = (args.attempts, args.retry_base_delay, args.retry_max_delay, args.timeout, args.max_retry_after)
+    assert given == (retry.attempts, retry.base_delay, retry.max_delay, retry.timeout, retry.max_retry_after)
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,7 @@ async def test_forget_me_asks_then_deletes_everything(world, sample_images):
     rec = await world.run("forget-me")
     msg = rec.original
     assert msg.ephemeral and "2 rating(s)" in msg.embeds[0]["description"]
-    assert await world.db.run(queries.shown_titles, world.alice.id)  # nothing deleted before confirming
+    assert (await world.db.run(queries.export_user, world.alice.id))["shown"]  # nothing deleted before confirming
     click = await world.fake.click(f"tm:forget:confirm:{world.alice.id}", message=msg, user=world.alice)
     await click.wait_response()
     assert "no longer knows anything about you" in msg.content and not msg.components

@@ -34,7 +34,7 @@ async def test_similar_records_shown_titles_and_membership(world, sample_images)
     rec = await world.run("similar", {"image": world.attach("jpeg", sample_images)})
     answered = {o["value"] for o in select_options(rec.original)}
     for _ in range(100):  # recorded right after the answer is sent
-        shown = await world.db.run(queries.shown_titles, world.alice.id)
+        shown = {s["title_id"] for s in (await world.db.run(queries.export_user, world.alice.id))["shown"]}
         if shown:
             break
         await asyncio.sleep(0.02)

@@ -1,4 +1,4 @@
-"""Discovery channels end to end: permissions, posting, the schedule, restarts, broken channels, "looks like…"."""
+"""Discovery channels end to end: permissions, posting, the schedule, restarts, broken channels."""
 
 from __future__ import annotations
 
@@ -9,15 +9,10 @@ import discord
 import pytest
 
 from db import queries
-from tests.bot.conftest import build_world, make_settings
+from tests.bot.exts.discovery.helpers import enable as _enable
 from tests.helpers.fake_discord.server import CommandNotAvailable
 
 SEND = discord.Permissions(send_messages=True).value
-
-
-async def _enable(world, channel=None, every: int = 6):
-    rec = await world.run("discovery set", {"channel": channel or world.recs, "every": every}, user=world.admin)
-    return rec.original
 
 
 def _cog(world):
@@ -34,7 +29,7 @@ async def test_discovery_is_hidden_from_and_refused_to_non_admins(world):
     # Even if a server overrides the default permissions, the command itself checks Manage Server.
     rec = await world.run("discovery set", {"channel": world.recs}, user=world.alice, enforce_permissions=False)
     assert rec.original.ephemeral and "Manage Server" in rec.original.content
-    settings = await world.db.run(queries.get_guild_settings, world.guild.id)
+    settings = await world.db.run(queries.get_guild_prefs, world.guild.id)
     assert settings.discovery_channel_id is None
 
 
@@ -42,7 +37,7 @@ async def test_set_stores_the_schedule(world):
     before = datetime.now(UTC)
     msg = await _enable(world, every=6)
     assert msg.ephemeral and "every 6 h" in msg.content
-    settings = await world.db.run(queries.get_guild_settings, world.guild.id)
+    settings = await world.db.run(queries.get_guild_prefs, world.guild.id)
     assert settings.discovery_channel_id == world.recs.id and settings.discovery_every_hours == 6
     next_at = settings.next_post_at.replace(tzinfo=settings.next_post_at.tzinfo or UTC)
     assert before + timedelta(hours=5.9) < next_at < before + timedelta(hours=6.1)
@@ -53,7 +48,7 @@ async def test_set_refuses_a_channel_the_bot_cannot_post_in(world):
     await world.fake.wait_until(lambda: _cog(world).missing_permissions(world.bot.get_channel(world.recs.id)))
     msg = await _enable(world)
     assert msg.ephemeral and "Send Messages" in msg.content
-    assert (await world.db.run(queries.get_guild_settings, world.guild.id)).discovery_channel_id is None
+    assert (await world.db.run(queries.get_guild_prefs, world.guild.id)).discovery_channel_id is None
 
 
 async def test_now_posts_lesser_known_titles_with_rating_buttons(world, bot_engine):
@@ -89,7 +84,7 @@ async def test_loop_posts_when_due_and_the_schedule_survives_a_restart(world):
     outcomes = await _cog(world).post_due()
     assert len(outcomes) == 1 and len(outcomes[0].posted) == 3
     assert len(world.fake.channel_messages(world.recs)) == 1
-    settings = await world.db.run(queries.get_guild_settings, world.guild.id)
+    settings = await world.db.run(queries.get_guild_prefs, world.guild.id)
     next_at = settings.next_post_at.replace(tzinfo=settings.next_post_at.tzinfo or UTC)
     assert next_at > datetime.now(UTC) + timedelta(hours=11)
     assert await _cog(world).post_due() == []
@@ -102,7 +97,7 @@ async def test_deleted_channel_disables_discovery_with_a_note(world):
     await _make_due(world)
     [outcome] = await _cog(world).post_due()
     assert outcome.disabled and "deleted" in outcome.disabled
-    settings = await world.db.run(queries.get_guild_settings, world.guild.id)
+    settings = await world.db.run(queries.get_guild_prefs, world.guild.id)
     assert not settings.discovery_enabled and "deleted" in settings.discovery_disabled_reason
     rec = await world.run("discovery now", user=world.admin)
     assert rec.original.ephemeral and "turned off" in rec.original.content and "deleted" in rec.original.content
@@ -115,7 +110,7 @@ async def test_forbidden_channel_disables_discovery(world):
     rec = await world.run("discovery now", user=world.admin)
     assert "discovery is now off" in rec.original.content and "Send Messages" in rec.original.content
     assert world.fake.channel_messages(world.recs) == []
-    assert not (await world.db.run(queries.get_guild_settings, world.guild.id)).discovery_enabled
+    assert not (await world.db.run(queries.get_guild_prefs, world.guild.id)).discovery_enabled
 
 
 async def test_off_stops_posts(world):
@@ -128,27 +123,12 @@ async def test_off_stops_posts(world):
     assert "/discovery set" in now.original.content
 
 
-async def test_looks_like_replies_to_images_in_the_discovery_channel(fake, db, recommender, tiny_run, sample_images):
-    settings = make_settings(fake.token, tiny_run, TOONMATCH_MESSAGE_CONTENT="true")
-    world = await build_world(fake, db, recommender, settings)
-    try:
-        await _enable(world)
-        att = world.attach("png", sample_images)
-        world.fake.user_message(world.general, "elsewhere", author=world.bob, attachments=[att])
-        world.fake.user_message(world.recs, "what is this?", author=world.bob, attachments=[att])
-        [reply] = await world.fake.wait_channel_message(world.recs, timeout=20)
-        assert reply.content.startswith("👀 Looks like") and reply.message_reference
-        assert world.fake.channel_messages(world.general) == []
-    finally:
-        await world.stop()
-
-
 async def test_removing_the_bot_from_a_server_forgets_its_settings(world):
     await _enable(world)
     world.fake.remove_guild(world.guild)
     await world.fake.wait_until(lambda: world.bot.get_guild(world.guild.id) is None)
     for _ in range(100):
-        settings = await world.db.run(queries.get_guild_settings, world.guild.id)
+        settings = await world.db.run(queries.get_guild_prefs, world.guild.id)
         if settings.discovery_channel_id is None:
             break
         await asyncio.sleep(0.02)
@@ -159,8 +139,8 @@ async def test_a_guild_the_bot_cannot_see_is_rescheduled_not_disabled():
     from unittest.mock import AsyncMock, MagicMock
 
     from bot.bot import BotOptions, Toonmatch
-    from bot.exts.discovery import Discovery
-    from db import Database, GuildSettings
+    from bot.exts.discovery.cog import Discovery
+    from db import Database, GuildPrefs
 
     bot = MagicMock(spec=Toonmatch)
     bot.options = BotOptions(start_discovery_loop=False)
@@ -169,7 +149,7 @@ async def test_a_guild_the_bot_cannot_see_is_rescheduled_not_disabled():
     bot.db = MagicMock(spec=Database)
     bot.db.run = AsyncMock()
     cog = Discovery(bot)
-    outcome = await cog.post(GuildSettings(guild_id=1, discovery_channel_id=2, discovery_every_hours=5))
+    outcome = await cog.post(GuildPrefs(guild_id=1, discovery_channel_id=2, discovery_every_hours=5))
     assert outcome.skipped and not outcome.disabled
     fn, guild_id, when = bot.db.run.await_args.args
     assert fn is queries.reschedule and guild_id == 1 and when > datetime.now(UTC) + timedelta(hours=4.9)

@@ -4,10 +4,7 @@
 database (``next_post_at``), so it survives restarts; a ``tasks.loop`` posts for every guild that is due. Before
 posting the bot checks its permissions in the channel; a deleted or forbidden channel turns discovery off for that
 guild with a reason shown to whoever runs ``/discovery`` next. This cog does the Discord side only: what to post and
-the bookkeeping are :class:`bot.discovery.DiscoveryService`'s.
-
-Optionally (``TOONMATCH_MESSAGE_CONTENT=true``, which needs the privileged message content intent), images people
-post in a discovery channel get a short "looks like…" reply.
+the bookkeeping are :class:`~bot.exts.discovery.service.DiscoveryService`'s.
 """
 
 from __future__ import annotations
@@ -22,12 +19,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot import checks, embeds, errors, images
+from bot import checks, embeds, errors
 from bot.bot import Toonmatch
-from bot.discovery import DiscoveryService
+from bot.exts.discovery.service import DiscoveryService
 from bot.views.rating import rating_rows
-from core.errors import BadImageError
-from db import GuildSettings, queries
+from db import GuildPrefs, queries
+from db.models import DISCOVERY_EVERY_HOURS
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +69,15 @@ class Discovery(commands.Cog):
 
     # ---- commands -----------------------------------------------------------------------------------------
     @group.command(name="set", description="Post lesser-known titles to a channel every few hours")
-    @app_commands.describe(channel="Where to post", every="Hours between posts (1–168, default 24)")
+    @app_commands.describe(
+        channel="Where to post", every=f"Hours between posts (1–168, default {DISCOVERY_EVERY_HOURS})"
+    )
     @app_commands.checks.has_permissions(manage_guild=True)
     async def set_(
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel,
-        every: app_commands.Range[int, 1, 168] = 24,
+        every: app_commands.Range[int, 1, 168] = DISCOVERY_EVERY_HOURS,
     ) -> None:
         assert interaction.guild is not None
         missing = self.missing_permissions(channel)
@@ -87,9 +86,9 @@ class Discovery(commands.Cog):
                 f"🔒 I can't post in {channel.mention}: I'm missing **{errors.perm_names(missing)}** there. "
                 "Give me those permissions (or pick another channel) and try again."
             )
-        previous = await self.bot.db.run(queries.get_guild_settings, interaction.guild.id)
+        previous = await self._prefs(interaction)
         first = datetime.now(UTC) + timedelta(hours=every)
-        settings = await self.bot.db.run(queries.set_discovery, interaction.guild.id, channel.id, every, first)
+        prefs = await self.bot.db.run(queries.set_discovery, interaction.guild.id, channel.id, every, first)
         log.info(
             "interaction %s: discovery in guild %s set to channel %s every %d h",
             interaction.id,
@@ -97,39 +96,37 @@ class Discovery(commands.Cog):
             channel.id,
             every,
         )
-        text = "✅ " + embeds.discovery_status(settings, channel.mention) + " Use `/discovery now` to post one now."
+        text = "✅ " + embeds.discovery_status(prefs, channel.mention) + " Use `/discovery now` to post one now."
         if previous.discovery_disabled_reason:
             text += f"\n(It had been turned off: {previous.discovery_disabled_reason}.)"
         if channel.is_nsfw():
             text += "\nThis channel is age-restricted, so adult titles may be posted there."
-        await interaction.response.send_message(text, ephemeral=True)
+        await errors.send_final(interaction, text, ephemeral=True)
 
     @group.command(name="off", description="Stop discovery posts in this server")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def off(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild is not None
-        current = await self.bot.db.run(queries.get_guild_settings, interaction.guild.id)
+        current = await self._prefs(interaction)
         if current.discovery_channel_id is None:
-            await interaction.response.send_message("Discovery posts are already off.", ephemeral=True)
+            await errors.send_final(interaction, "Discovery posts are already off.", ephemeral=True)
             return
-        await self.bot.db.run(queries.set_discovery, interaction.guild.id, None, current.discovery_every_hours, None)
-        log.info("interaction %s: discovery in guild %s turned off", interaction.id, interaction.guild.id)
+        await self.bot.db.run(queries.set_discovery, current.guild_id, None, current.discovery_every_hours, None)
+        log.info("interaction %s: discovery in guild %s turned off", interaction.id, current.guild_id)
         text = "🛑 Discovery posts are off."
         if current.discovery_disabled_reason:
             text += f" (They had already stopped: {current.discovery_disabled_reason}.)"
-        await interaction.response.send_message(text, ephemeral=True)
+        await errors.send_final(interaction, text, ephemeral=True)
 
     @group.command(name="now", description="Post a discovery message right away")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def now(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild is not None
-        settings = await self.bot.db.run(queries.get_guild_settings, interaction.guild.id)
-        if not settings.discovery_enabled:
-            await interaction.response.send_message(embeds.discovery_status(settings, None), ephemeral=True)
+        prefs = await self._prefs(interaction)
+        if not prefs.discovery_enabled:
+            await errors.send_final(interaction, embeds.discovery_status(prefs, None), ephemeral=True)
             return
         self.bot.require_recommender()
         await checks.defer(interaction, private=True)
-        outcome = await self.post(settings)
+        outcome = await self.post(prefs)
         if outcome.disabled:
             text = f"⚠️ I couldn't post, so discovery is now off: {outcome.disabled}. Fix it and run `/discovery set`."
         elif outcome.posted:
@@ -137,8 +134,12 @@ class Discovery(commands.Cog):
             text = f"✅ Posted {len(outcome.posted)} title(s) in {where}."
         else:
             text = "Nothing new to post: every title that fits has already been posted here."
-        await interaction.followup.send(text, ephemeral=True)
-        errors.mark_answered(interaction)
+        await errors.send_final(interaction, text, ephemeral=True)
+
+    async def _prefs(self, interaction: discord.Interaction) -> GuildPrefs:
+        """The preferences of the server the command was run in (the group is guild-only)."""
+        assert interaction.guild is not None
+        return await self.bot.db.run(queries.get_guild_prefs, interaction.guild.id)
 
     # ---- posting ------------------------------------------------------------------------------------------
     def missing_permissions(self, channel: discord.abc.GuildChannel) -> list[str]:
@@ -152,19 +153,19 @@ class Discovery(commands.Cog):
         await self.service.disable(guild_id, reason)
         return Outcome(disabled=reason)
 
-    async def post(self, settings: GuildSettings) -> Outcome:
+    async def post(self, prefs: GuildPrefs) -> Outcome:
         """Post once for the guild (if the channel is usable) and schedule the next post."""
-        async with self._lock(settings.guild_id):
-            return await self._post(settings)
+        async with self._lock(prefs.guild_id):
+            return await self._post(prefs)
 
-    async def _post(self, settings: GuildSettings) -> Outcome:
+    async def _post(self, prefs: GuildPrefs) -> Outcome:
         """The Discord side of a post: the channel and its permissions, then the message; the picks and the
         bookkeeping are the service's."""
-        gid, cid = settings.guild_id, settings.discovery_channel_id
+        gid, cid = prefs.guild_id, prefs.discovery_channel_id
         assert cid is not None
         guild = self.bot.get_guild(gid)
         if guild is None:  # not (or no longer) in that server; the next tick may know better
-            await self.service.postpone(settings)
+            await self.service.postpone(prefs)
             return Outcome(skipped="not in that server")
         channel = guild.get_channel(cid)
         if channel is None:
@@ -183,7 +184,7 @@ class Discovery(commands.Cog):
             gid, allow_adult=channel.is_nsfw(), covers=channel.permissions_for(guild.me).attach_files
         )
         if not post.picks:
-            await self.service.postpone(settings)
+            await self.service.postpone(prefs)
             log.info("discovery in guild %s: nothing new to post", gid)
             return Outcome(channel=channel)
 
@@ -203,7 +204,7 @@ class Discovery(commands.Cog):
             return await self.disable(gid, "the discovery channel was deleted")
         except discord.Forbidden:
             return await self.disable(gid, f"I'm not allowed to post in #{channel.name}")
-        await self.service.posted(post, settings, channel.id, message.id)
+        await self.service.posted(post, prefs, channel.id, message.id)
         titles = [r.title.id for r in post.picks]
         log.info("discovery in guild %s: posted %s in channel %s", gid, titles, channel.id)
         return Outcome(posted=titles, channel=channel)
@@ -219,15 +220,15 @@ class Discovery(commands.Cog):
         log.debug("discovery tick: %d guild(s) due", len(due))
         outcomes = []
         for seen in due:
-            settings = await self.service.claim(seen, now)
-            if settings is None:
+            prefs = await self.service.claim(seen, now)
+            if prefs is None:
                 log.info("discovery in guild %s: already claimed elsewhere", seen.guild_id)
                 continue
             try:
-                outcomes.append(await self.post(settings))
+                outcomes.append(await self.post(prefs))
             except Exception:  # one guild's failure must not stop the others, nor the loop
-                log.exception("discovery post for guild %s failed", settings.guild_id)
-                await self.service.postpone(settings)
+                log.exception("discovery post for guild %s failed", prefs.guild_id)
+                await self.service.postpone(prefs)
         return outcomes
 
     @tasks.loop(seconds=60)
@@ -241,43 +242,8 @@ class Discovery(commands.Cog):
     async def _before_ticker(self) -> None:
         await self.bot.wait_until_ready()
 
-    # ---- optional "looks like…" replies ------------------------------------------------------------------
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        if not self.bot.settings.discord.message_content or message.guild is None or message.author.bot:
-            return
-        attachment = next((a for a in message.attachments if images.is_image_attachment(a)), None)
-        if attachment is None or self.bot.recommender is None:
-            return
-        settings = await self.bot.db.run(queries.get_guild_settings, message.guild.id)
-        if not settings.discovery_enabled or settings.discovery_channel_id != message.channel.id:
-            return
-        if await checks.use_heavy_token(self.bot, message.author.id, message.created_at.timestamp()) is not None:
-            return  # the same per-user cooldown as the heavy commands; silently, it is only a courtesy reply
-        try:
-            source = images.check_attachment(attachment)
-            assert self.bot.http_session is not None
-            timeout = self.bot.settings.discord.download_timeout
-            data = await images.download(source, self.bot.http_session, timeout=timeout)
-            nsfw = checks.channel_is_nsfw(message.channel)
-            answer, _ = await self.bot.recommender.similar(data, k=3, allow_adult=nsfw)
-        except errors.DownloadFailedError as exc:  # only a courtesy reply: no message in the channel about it
-            log.warning("looks-like reply skipped for message %s: %s (%s)", message.id, exc, exc.cause)
-            return
-        except BadImageError as exc:
-            log.info("looks-like reply skipped for message %s: %s", message.id, exc)
-            return
-        try:
-            await message.reply(embeds.looks_like(answer.genres, answer.results), mention_author=False)
-        except discord.HTTPException as exc:
-            log.warning("looks-like reply in channel %s failed: %s", message.channel.id, exc)
-
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        """Removed from a server: drop its settings, discovery log and memberships (users' ratings stay)."""
+        """Removed from a server: drop its preferences, discovery log and memberships (users' ratings stay)."""
         deleted = await self.bot.db.run(queries.forget_guild, guild.id)
         log.info("removed from guild %s: %d rows of its data deleted", guild.id, deleted)
-
-
-async def setup(bot: Toonmatch) -> None:
-    await bot.add_cog(Discovery(bot))

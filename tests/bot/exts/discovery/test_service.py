@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.discovery import DiscoveryService
+from bot.exts.discovery.service import DiscoveryService
 from db import queries
 
 
@@ -13,7 +13,7 @@ async def test_due_lists_only_enabled_guilds_whose_post_is_due_most_overdue_firs
     for guild_id, hours in ((1, -1), (2, -3), (3, 2), (4, -2)):
         await db.run(queries.set_discovery, guild_id, 100 + guild_id, 24, now + timedelta(hours=hours))
     await db.run(queries.disable_discovery, 4, "the discovery channel was deleted")
-    service = DiscoveryService(db, None)
+    service = DiscoveryService(db, None, picks=3)
     assert not service.ready
     assert [s.guild_id for s in await service.due(now)] == [2, 1]
 
@@ -28,7 +28,7 @@ async def test_a_post_picks_new_titles_with_covers_and_records_them(db, recommen
     assert post.synthetic == recommender.synthetic
     await service.posted(post, settings, channel_id=70, message_id=700)
     assert await db.run(queries.posted_titles, 7) == set(ids)
-    after = await db.run(queries.get_guild_settings, 7)
+    after = await db.run(queries.get_guild_prefs, 7)
     assert after.next_post_at.replace(tzinfo=UTC) > datetime.now(UTC) + timedelta(hours=11.9)
     again = await service.choose(7, allow_adult=False, covers=False)
     assert again.picks and not {r.title.id for r in again.picks} & set(ids) and again.covers == {}

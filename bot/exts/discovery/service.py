@@ -1,6 +1,6 @@
 """Discovery posts without Discord: which guilds are due, what to post to one, and the bookkeeping around a post.
 
-The cog (:mod:`bot.exts.discovery`) does the Discord side (the channel, its permissions, sending the message) and
+The cog (:mod:`bot.exts.discovery.cog`) does the Discord side (the channel, its permissions, sending the message) and
 calls :class:`DiscoveryService` for everything else. :meth:`DiscoveryService.due` is the one query of which guilds
 are due, filtered to the guilds of this process's shards when other processes run the others; :meth:`claim` takes
 one due post atomically in the database, so that no two processes (nor two ticks) ever make the same post.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from db import Database, GuildSettings, queries
+from db import Database, GuildPrefs, queries
 from ml.serve.engine import Result
 from ml.serve.recommender import Recommender
 
@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 COVER_SIZE = 160  # px: the cover thumbnails of a discovery post
 
 
-def next_post_at(settings: GuildSettings, now: datetime | None = None) -> datetime:
+def next_post_at(prefs: GuildPrefs, now: datetime | None = None) -> datetime:
     """One interval (the guild's ``every`` hours) from ``now`` (default: now)."""
-    return (now or datetime.now(UTC)) + timedelta(hours=settings.discovery_every_hours)
+    return (now or datetime.now(UTC)) + timedelta(hours=prefs.discovery_every_hours)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class DiscoveryService:
         db: Database,
         recommender: Recommender | None,
         *,
-        picks: int = 3,
+        picks: int,
         shards: tuple[Sequence[int], int] | None = None,
     ) -> None:
         self.db = db
@@ -61,7 +61,7 @@ class DiscoveryService:
         """Whether there is anything to pick from."""
         return self.recommender is not None
 
-    async def due(self, now: datetime | None = None) -> list[GuildSettings]:
+    async def due(self, now: datetime | None = None) -> list[GuildPrefs]:
         """Guilds (of this process's shards) whose next post is due at ``now`` (default: now), the most overdue
         first. Only a view: :meth:`claim` each before posting."""
         when = now or datetime.now(UTC)
@@ -70,9 +70,9 @@ class DiscoveryService:
         ids, count = self.shards
         return await self.db.run(queries.due_discovery_guilds, when, shards=ids, shard_count=count)
 
-    async def claim(self, seen: GuildSettings, now: datetime | None = None) -> GuildSettings | None:
+    async def claim(self, seen: GuildPrefs, now: datetime | None = None) -> GuildPrefs | None:
         """Take the post :meth:`due` listed, moving the guild's next post one interval on, in one conditional update:
-        the settings to post with, or ``None`` if it is no longer due (another process or a command got there
+        the guild's prefs to post with, or ``None`` if it is no longer due (another process or a command got there
         first). A process that dies between the claim and the message skips that post (at most once, never twice).
         """
         when = now or datetime.now(UTC)
@@ -102,16 +102,16 @@ class DiscoveryService:
                 thumbs[r.title.id] = data
         return Post(guild_id, picks, thumbs, recommender.synthetic)
 
-    async def posted(self, post: Post, settings: GuildSettings, channel_id: int, message_id: int) -> None:
+    async def posted(self, post: Post, prefs: GuildPrefs, channel_id: int, message_id: int) -> None:
         """Record a sent post (its titles are never posted to the guild again) and schedule the next one."""
         async with self.db.begin() as session:
             for r in post.picks:
                 await queries.record_discovery_post(session, post.guild_id, r.title.id, channel_id, message_id)
-            await queries.reschedule(session, post.guild_id, next_post_at(settings))
+            await queries.reschedule(session, post.guild_id, next_post_at(prefs))
 
-    async def postpone(self, settings: GuildSettings) -> None:
+    async def postpone(self, prefs: GuildPrefs) -> None:
         """No post this time (not in the server, nothing new to post, a failure): try again an interval from now."""
-        await self.db.run(queries.reschedule, settings.guild_id, next_post_at(settings))
+        await self.db.run(queries.reschedule, prefs.guild_id, next_post_at(prefs))
 
     async def disable(self, guild_id: int, reason: str) -> None:
         """Stop the guild's posts, recording why (shown to whoever runs ``/discovery`` next)."""
