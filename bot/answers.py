@@ -45,6 +45,7 @@ async def send_answer(
     private: bool,
     query_image=None,
     include_query: bool = True,
+    query_note: str | None = None,
 ) -> discord.WebhookMessage | None:
     file = await contact_sheet(client, answer, query_image, include_query=include_query)
     embed = embeds.answer(
@@ -52,6 +53,7 @@ async def send_answer(
         heading=heading,
         synthetic=client.require_recommender().synthetic,
         image_name=file.filename if file else None,
+        query_note=query_note,
     )
     view = answer_view(entries_of(answer.results))
     kwargs = {"file": file} if file is not None else {}
@@ -86,6 +88,8 @@ async def similar_from(
     )
     threshold = client.settings.discord.nsfw_threshold
     hide = checks.hide_upload(answer.screen, interaction.channel, private=private, threshold=threshold)
+    drawing = client.settings.discord.not_drawing_threshold
+    not_drawn = answer.screen is not None and answer.screen.drawn < drawing
     await send_answer(
         client,
         interaction,
@@ -94,6 +98,7 @@ async def similar_from(
         private=private,
         query_image=query_image,
         include_query=not hide,
+        query_note=embeds.NOT_A_DRAWING if not_drawn else None,
     )
     if hide:
         log.info(

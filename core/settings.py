@@ -29,7 +29,7 @@ class ServingSettings(_Section):
 
     run_dir: Path | None = Field(default=None, validation_alias="TOONMATCH_RUN_DIR")
     taste_weight: float = Field(default=0.2, ge=0.0, le=1.0, validation_alias="TOONMATCH_TASTE_WEIGHT")
-    low_confidence_threshold: float = Field(default=0.7, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE")
+    low_confidence_threshold: float = Field(default=0.55, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE")
     batch_max_size: int = Field(default=32, ge=1, validation_alias="TOONMATCH_BATCH_MAX_SIZE")
     batch_max_wait_ms: float = Field(default=5.0, ge=0.0, validation_alias="TOONMATCH_BATCH_MAX_WAIT_MS")
 
@@ -53,6 +53,9 @@ class DiscordSettings(_Section):
     # Upload screening (docs/discord.md): an upload whose Porn + Hentai probability (the run model's nsfw output) is at
     # least this is not re-posted on contact sheets in channels that are not age-restricted.
     nsfw_threshold: float = Field(default=0.9, ge=0.0, le=1.0, validation_alias="TOONMATCH_NSFW_THRESHOLD")
+    # Below this Drawing + Hentai probability an upload is told it doesn't look like a drawing
+    # (docs/results/calibration.md).
+    not_drawing_threshold: float = Field(default=0.1, ge=0.0, le=1.0, validation_alias="TOONMATCH_NOT_DRAWING")
     # Sharding (docs/deploy.md): unset = one process, one unsharded gateway connection. TOONMATCH_SHARD_COUNT alone:
     # this process runs every shard; with TOONMATCH_SHARD_IDS ("0,1", "0-3", "4-7,9") only those, others the rest.
     shard_ids_spec: str | None = Field(default=None, validation_alias="TOONMATCH_SHARD_IDS")

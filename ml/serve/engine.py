@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 COVER_CACHE = 512  # decoded cover thumbnails kept in memory (~40 MB at most): 24 per contact sheet otherwise re-read
 LOW_CONFIDENCE_MESSAGE = "no close match — these are the nearest styles"
 EXPLICIT_CLASSES = ("Porn", "Hentai")  # of the serving model's optional "nsfw" output: their sum is the explicit score
+DRAWN_CLASSES = ("Drawing", "Hentai")  # the same output's drawn classes: their sum says how much it looks drawn
 
 
 class Ratings(Protocol):
@@ -100,9 +101,16 @@ class UploadScreen:
         """Porn + Hentai, in [0, 1]."""
         return float(sum(self.probabilities.get(c, 0.0) for c in EXPLICIT_CLASSES))
 
+    @property
+    def drawn(self) -> float:
+        """Drawing + Hentai, in [0, 1]: low for photos, screenshots of text and blank pictures (and for some
+        realistic covers: docs/results/calibration.md has the false-alarm rates)."""
+        return float(sum(self.probabilities.get(c, 0.0) for c in DRAWN_CLASSES))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "explicit": round(self.explicit, 4),
+            "drawn": round(self.drawn, 4),
             "probabilities": {c: round(float(p), 4) for c, p in self.probabilities.items()},
             "panels": self.panels,
         }
@@ -142,7 +150,7 @@ class Engine:
         nsfw_classes: Sequence[str] | None = None,
         input_size: int = 96,
         taste_weight: float = 0.2,
-        low_confidence_threshold: float = 0.7,
+        low_confidence_threshold: float = 0.55,
         limits: ImageLimits = DEFAULT_LIMITS,
         run_dir: Path | None = None,
         synthetic: bool = False,
@@ -167,7 +175,7 @@ class Engine:
 
     # ---- loading -------------------------------------------------------------------------------------------
     @classmethod
-    def load(cls, run_dir: str | Path, *, taste_weight: float = 0.2, low_confidence_threshold: float = 0.7) -> Engine:
+    def load(cls, run_dir: str | Path, *, taste_weight: float = 0.2, low_confidence_threshold: float = 0.55) -> Engine:
         """Load model, memory-mapped index and catalogue snapshot from a run folder (logs the start-up cost)."""
         started = time.perf_counter()
         run = Path(run_dir).expanduser()

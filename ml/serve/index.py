@@ -19,6 +19,7 @@ moves it to the new layout.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -32,7 +33,9 @@ from annoy import AnnoyIndex
 
 from core.errors import RunFolderError
 from ml.serve import TITLES_PER_ANSWER
+from ml.serve.calibration import Calibration
 
+log = logging.getLogger(__name__)
 INDEX_FILE = "index.ann"
 IDS_FILE = "ids.json"
 INDEX_DIR = "index"  # RUN/index/: generations of the pair and the CURRENT pointer
@@ -100,8 +103,16 @@ class TitleIndex:
     embeddings share a large common component, which would squeeze every cosine towards 1 and make "similarity"
     meaningless; centred, unrelated covers score near 0 % and near-copies near 100 %. Ranking is unchanged."""
 
-    def __init__(self, ann: AnnoyIndex, item_titles: list[str], dim: int, center: np.ndarray | None = None):
+    def __init__(
+        self,
+        ann: AnnoyIndex,
+        item_titles: list[str],
+        dim: int,
+        center: np.ndarray | None = None,
+        calibration: Calibration | None = None,
+    ):
         self.ann = ann
+        self.calibration = calibration  # None (an index built before calibrations): scores are clipped cosines
         self.item_titles = item_titles
         self.dim = dim
         self.center = np.zeros(dim, np.float32) if center is None else np.asarray(center, np.float32)
@@ -120,8 +131,16 @@ class TitleIndex:
 
     @classmethod
     def build(
-        cls, embeddings: np.ndarray, item_titles: list[str], n_trees: int = 50, seed: int = 0, centre: bool = True
+        cls,
+        embeddings: np.ndarray,
+        item_titles: list[str],
+        n_trees: int = 50,
+        seed: int = 0,
+        centre: bool = True,
+        calibrate: bool = True,
     ) -> TitleIndex:
+        """Index ``embeddings`` (one row per item); ``calibrate`` measures the score calibration on them
+        (:mod:`ml.serve.calibration`; off: similarities are the clipped cosines)."""
         if len(embeddings) != len(item_titles):
             raise ValueError("one title id per embedding row expected")
         embeddings = np.asarray(embeddings, dtype=np.float32)
@@ -129,9 +148,11 @@ class TitleIndex:
         ann = AnnoyIndex(dim, "angular")
         ann.set_seed(seed)
         index = cls(ann, list(item_titles), dim, embeddings.mean(axis=0) if centre and len(embeddings) > 1 else None)
-        for i, vec in enumerate(index.prepare(embeddings)):
+        prepared = index.prepare(embeddings)
+        for i, vec in enumerate(prepared):
             ann.add_item(i, vec.tolist())
         ann.build(n_trees, n_jobs=1)
+        index.calibration = Calibration.fit(prepared, index.item_titles, seed=seed) if calibrate else None
         return index
 
     def save(self, run: Path) -> Path:
@@ -149,7 +170,13 @@ class TitleIndex:
         self.ann.save(str(staging / INDEX_FILE))
         _write_ids(
             staging / IDS_FILE,
-            {"dim": self.dim, "metric": "angular", "center": self.center.tolist(), "items": self.item_titles},
+            {
+                "dim": self.dim,
+                "metric": "angular",
+                "center": self.center.tolist(),
+                "items": self.item_titles,
+                "calibration": self.calibration.to_json() if self.calibration else None,
+            },
         )
         for path in (staging / INDEX_FILE, staging / IDS_FILE, staging):
             _fsync(path)
@@ -184,7 +211,10 @@ class TitleIndex:
                 else:
                     problem = f"cannot read {ann_path.name} ({exc})"
                 raise RunFolderError(f"{run}: {problem}; rebuild it with `python -m scripts.build_index`") from None
-            return cls(ann, list(meta["items"]), int(meta["dim"]), meta.get("center"))
+            calibration = Calibration.from_json(meta.get("calibration"))
+            if calibration is None:
+                log.info("%s: index without a score calibration (built before them): similarities are raw", run)
+            return cls(ann, list(meta["items"]), int(meta["dim"]), meta.get("center"), calibration)
         raise AssertionError("unreachable")
 
     def first_fetch(self, k: int) -> int:
@@ -220,13 +250,21 @@ class TitleIndex:
                 title_id = self.item_titles[item]
                 if title_id in exclude or title_id in best or (keep is not None and not keep(title_id)):
                     continue
-                # cosine_to_similarity for one float, without numpy's per-call overhead (~5 µs × every hit)
-                best[title_id] = min(1.0, max(0.0, 1.0 - dist * dist / 2.0))
+                best[title_id] = 1.0 - dist * dist / 2.0  # the cosine (Annoy's angular distance is sqrt(2 - 2 cos))
             if len(best) >= k or want >= n_items:
                 break
             want = min(n_items, want * 4)
-        hits = sorted(best.items(), key=lambda kv: -kv[1])[:k]
-        return [Hit(t, s) for t, s in hits]
+        hits = sorted(best.items(), key=lambda kv: -kv[1])[:k]  # ranked by cosine, then scored
+        if not hits:
+            return []
+        scores = self.similarity(np.array([c for _, c in hits]))
+        return [Hit(t, float(s)) for (t, _), s in zip(hits, scores, strict=True)]
+
+    def similarity(self, cosines: np.ndarray) -> np.ndarray:
+        """Index-space cosines → the similarity readers see, in [0, 1] (:mod:`ml.serve.calibration`)."""
+        if self.calibration is None:
+            return np.clip(cosines, 0.0, 1.0)
+        return np.asarray(self.calibration.score(cosines))
 
 
 def _tidy(run: Path, root: Path, current: str) -> None:

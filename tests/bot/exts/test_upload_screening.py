@@ -148,3 +148,24 @@ async def test_a_run_without_nsfw_output_changes_nothing(world):
     assert shows_query_tile(sheet_of(rec.original))
     await asyncio.sleep(SETTLE)
     assert rec.followups == [rec.original]
+
+
+async def test_a_picture_that_does_not_look_drawn_is_answered_with_an_honest_note(
+    fake, db, screening_engine, nsfw_run, sample_images
+):
+    """The red-is-porn head calls covers Neutral (Drawing + Hentai ≈ 0.04) and the red square Porn (≈ 0): with the
+    threshold between the two, only the red square gets the note, and both get their answer."""
+    cover = screening_engine.similar(sample_images["png"]).screen.drawn
+    red = screening_engine.similar(red_square()).screen.drawn
+    assert red < 0.01 < cover
+    recommender = Recommender(screening_engine, max_batch=32, max_wait_ms=2.0)
+    world = await build_world(fake, db, recommender, make_settings(fake.token, nsfw_run, TOONMATCH_NOT_DRAWING="0.01"))
+    try:
+        photo = await world.run("similar", {"image": explicit_upload(world)}, channel=world.adult)
+        drawing = await world.run("similar", {"image": world.fake.add_attachment(sample_images["png"], "c.png")})
+        assert embeds.NOT_A_DRAWING in photo.original.embeds[0]["description"]
+        assert_full_answer(photo.original)
+        assert embeds.NOT_A_DRAWING not in drawing.original.embeds[0]["description"]
+    finally:
+        await world.stop()
+        await recommender.aclose()

@@ -56,7 +56,7 @@ def make_engine(layout=LAYOUT, **kwargs) -> Engine:
         rows += vectors
         owners += [tid] * len(vectors)
         titles.append(make_title(tid, **fields))
-    index = TitleIndex.build(np.stack(rows), owners, n_trees=10, centre=False)
+    index = TitleIndex.build(np.stack(rows), owners, n_trees=10, centre=False, calibrate=False)
     return Engine(index, titles, genres=["action", "drama", "comedy", "romance"], **kwargs)
 
 

@@ -54,7 +54,9 @@ def small_index() -> TitleIndex:
         ("a", at_cosine(0.7, axis=4)),
         ("d", -QUERY),
     ]
-    return TitleIndex.build(np.stack([v for _, v in rows]), [t for t, _ in rows], n_trees=10, centre=False)
+    return TitleIndex.build(
+        np.stack([v for _, v in rows]), [t for t, _ in rows], n_trees=10, centre=False, calibrate=False
+    )
 
 
 def test_a_title_with_several_items_appears_once_at_its_best_score(small_index):
@@ -275,8 +277,8 @@ def test_centring_spreads_similarities_that_share_a_common_component(tmp_path):
     common = rng.normal(size=dim) * 20  # what an undertrained network's embeddings look like: one big shared part
     emb = (common + rng.normal(size=(60, dim))).astype(np.float32)
     owners = [f"t{i}" for i in range(60)]
-    raw = TitleIndex.build(emb, owners, n_trees=20, centre=False).query(emb[0], 10)
-    centred = TitleIndex.build(emb, owners, n_trees=20)
+    raw = TitleIndex.build(emb, owners, n_trees=20, centre=False, calibrate=False).query(emb[0], 10)
+    centred = TitleIndex.build(emb, owners, n_trees=20, calibrate=False)
     hits = centred.query(emb[0], 10)
     assert min(h.similarity for h in raw) > 0.9  # squeezed: every title looks "90 %+ similar"
     assert hits[0].title_id == "t0" and hits[0].similarity > 0.99
