@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot import checks, embeds, errors, images
+from bot import checks, embeds, errors, fetch, images
 from bot.views.results import answer_view, entries_of
 from ml.serve import TITLES_PER_ANSWER
 from ml.serve.engine import Answer
@@ -75,13 +75,24 @@ async def send_answer(
     return message
 
 
+async def image_bytes(client: Toonmatch, source: images.ImageSource) -> bytes:
+    """The bytes of ``source``: a user's link through the guarded fetch, anything else from Discord's CDN."""
+    settings = client.settings.discord
+    if source.link:
+        assert source.url is not None
+        return await fetch.fetch_link(
+            source.url, allow_private=settings.fetch_allow_private, timeout=settings.download_timeout
+        )
+    assert client.http_session is not None
+    return await images.download(source, client.http_session, timeout=settings.download_timeout)
+
+
 async def similar_from(
     client: Toonmatch, interaction: discord.Interaction, source: images.ImageSource, *, private: bool
 ) -> None:
     """Download the (already checked) image, ask the recommender with the user's taste, send the answer."""
     recommender = client.require_recommender()
-    assert client.http_session is not None
-    data = await images.download(source, client.http_session, timeout=client.settings.discord.download_timeout)
+    data = await image_bytes(client, source)
     taste = await client.taste_of(interaction.user.id)
     answer, query_image = await recommender.similar(
         data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=checks.is_nsfw(interaction)
@@ -114,8 +125,7 @@ async def genres_from(
     client: Toonmatch, interaction: discord.Interaction, source: images.ImageSource, *, private: bool
 ) -> None:
     recommender = client.require_recommender()
-    assert client.http_session is not None
-    data = await images.download(source, client.http_session, timeout=client.settings.discord.download_timeout)
+    data = await image_bytes(client, source)
     guesses, panels = await recommender.genres(data)
     embed = embeds.genres(guesses, panels, synthetic=recommender.synthetic)
     await interaction.followup.send(embed=embed, ephemeral=private, wait=True)
