@@ -31,7 +31,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 import bot.exts
-from bot import images, views
+from bot import fetch, images, views
 from bot.errors import RecommenderUnavailableError
 from core.errors import ToonmatchError
 from core.settings import DiscordSettings, Settings
@@ -234,9 +234,16 @@ class Toonmatch(commands.Bot):
         return self.recommender
 
     async def download(self, source: images.ImageSource) -> bytes:
-        """The image's bytes, within the configured time (``TOONMATCH_DOWNLOAD_TIMEOUT``)."""
+        """The image's bytes, within the configured time (``TOONMATCH_DOWNLOAD_TIMEOUT``): a user's link through the
+        guarded fetch (public addresses only unless ``TOONMATCH_FETCH_ALLOW_PRIVATE``), anything else from Discord."""
+        settings = self.settings.discord
+        if source.link:
+            assert source.url is not None
+            return await fetch.fetch_link(
+                source.url, allow_private=settings.fetch_allow_private, timeout=settings.download_timeout
+            )
         assert self.http_session is not None, "download before setup_hook"
-        return await images.download(source, self.http_session, timeout=self.settings.discord.download_timeout)
+        return await images.download(source, self.http_session, timeout=settings.download_timeout)
 
     async def taste_of(self, user_id: int) -> TasteProfile:
         """The user's taste as the recommender wants it (liked and disliked title ids, newest first)."""

@@ -49,8 +49,8 @@ def _name(title: Title, limit: int = 60, *, in_link: bool = False) -> str:
 
 
 def _linked(title: Title, limit: int = 60, *, link: bool = True) -> str:
-    if link and title.url:
-        return f"[{_name(title, limit, in_link=True)}]({title.url})"
+    if link and title.page_url:
+        return f"[{_name(title, limit, in_link=True)}]({title.page_url})"
     return f"**{_name(title, limit)}**"
 
 
@@ -135,7 +135,7 @@ def title_card(title: Title | None, title_id: str, rating: int) -> discord.Embed
     if title is None:
         embed = discord.Embed(title=clip(title_id, 256), description="This title is no longer in the catalogue.")
     else:
-        embed = discord.Embed(title=clip(_plain(title), 256), url=title.url, colour=BRAND)
+        embed = discord.Embed(title=clip(_plain(title), 256), url=title.page_url, colour=BRAND)
         if title.authors:
             embed.add_field(name="By", value=clip(", ".join(title.authors), 1024))
         if title.genres:
@@ -193,7 +193,7 @@ def discovery(results: Sequence[Result], thumbnails: dict[str, str], *, syntheti
     out = []
     for n, r in enumerate(results, start=1):
         t = r.title
-        embed = discord.Embed(title=clip(f"{n}. {_plain(t)}", 256), url=t.url, colour=BRAND)
+        embed = discord.Embed(title=clip(f"{n}. {_plain(t)}", 256), url=t.page_url, colour=BRAND)
         lines = []
         if t.authors:
             lines.append("by " + escape_markdown(", ".join(t.authors)))

@@ -51,6 +51,11 @@ class DownloadFailedError(BotUserError):
         self.cause = cause
 
 
+class LinkRefusedError(BotUserError):
+    """A ``link`` option the bot will not fetch: not http(s), a host that is not on the public internet, too many
+    redirects, or an error answer (:mod:`bot.fetch`)."""
+
+
 class NoImageError(BotUserError):
     """A context-menu target message carries no image attachment or image embed."""
 

@@ -35,6 +35,7 @@ class ImageSource:
     size: int | None
     attachment: discord.Attachment | None = None
     url: str | None = None
+    link: bool = False  # ``url`` is a user's link: fetched through bot.fetch, guarded, not from Discord's CDN
 
 
 def _type_of(content_type: str | None, filename: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,17 @@ from core.errors import CatalogError, EmptyCatalogError
 CATALOG_FILE = "catalog.jsonl"
 REQUIRED_FIELDS = ("id", "title", "authors", "genres", "images")
 OPTIONAL_FIELDS = ("title_en", "adult", "source", "url", "popularity_rank", "star_score", "tags", "synopsis")
+#: A title's public page from its id (``<source>:<key>``), for sources whose page scheme is known.
+PAGE_URLS = {"naver": ("https://comic.naver.com/webtoon/list?titleId={}", re.compile(r"\d+"))}
+
+
+def page_url_of(title_id: str) -> str | None:
+    """The public page of ``naver:<titleId>`` and other ids of a known scheme, else ``None``."""
+    source, sep, key = title_id.partition(":")
+    scheme = PAGE_URLS.get(source) if sep else None
+    if scheme is None or not scheme[1].fullmatch(key):
+        return None
+    return scheme[0].format(key)
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,11 @@ class Title:
     @property
     def first_author(self) -> str | None:
         return self.authors[0] if self.authors else None
+
+    @property
+    def page_url(self) -> str | None:
+        """Where to read the title: its ``url``, else the page its id leads to (:func:`page_url_of`)."""
+        return self.url or page_url_of(self.id)
 
     @property
     def cover(self) -> Path | None:

@@ -47,6 +47,8 @@ class DiscordSettings(_Section):
     message_content: bool = Field(default=False, validation_alias="TOONMATCH_MESSAGE_CONTENT")
     # Seconds for a whole image download from Discord's CDN (attachments, embeds), request to last byte.
     download_timeout: float = Field(default=15.0, gt=0.0, le=300.0, validation_alias="TOONMATCH_DOWNLOAD_TIMEOUT")
+    # /similar link: and /genre link: may fetch from loopback and private addresses (tests, self-hosted setups).
+    fetch_allow_private: bool = Field(default=False, validation_alias="TOONMATCH_FETCH_ALLOW_PRIVATE")
     cooldown_uses: int = Field(default=3, ge=1, validation_alias="TOONMATCH_COOLDOWN_USES")
     cooldown_seconds: float = Field(default=30.0, ge=0.0, validation_alias="TOONMATCH_COOLDOWN_SECONDS")
     discovery_picks: int = Field(default=3, ge=1, le=10, validation_alias="TOONMATCH_DISCOVERY_PICKS")

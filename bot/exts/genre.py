@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import answers, checks, images
+from bot import answers, checks, fetch, images
 from bot.bot import Toonmatch
 
 
@@ -24,11 +24,19 @@ class Genre(commands.Cog):
 
     @app_commands.command(name="genre", description="Guess the genre of a webtoon image")
     @app_commands.describe(
-        image="A panel, cover or a tall strip (PNG, JPEG, WebP or GIF)", private="Answer only to you"
+        image="A panel, cover or a tall strip (PNG, JPEG, WebP or GIF)",
+        link="Or a link to an image (http/https) instead of an attachment",
+        private="Answer only to you",
     )
     @checks.heavy_cooldown()
-    async def genre(self, interaction: discord.Interaction, image: discord.Attachment, private: bool = False) -> None:
-        source = images.check_attachment(image)
+    async def genre(
+        self,
+        interaction: discord.Interaction,
+        image: discord.Attachment | None = None,
+        link: str | None = None,
+        private: bool = False,
+    ) -> None:
+        source = fetch.source_of(image, link)
         self.bot.require_recommender()
         await checks.defer(interaction, private=private)
         await answers.genres_from(self.bot, interaction, source, private=private)

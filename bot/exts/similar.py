@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import answers, checks, images
+from bot import answers, checks, fetch, images
 from bot.bot import Toonmatch
 
 
@@ -23,10 +23,20 @@ class Similar(commands.Cog):
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
     @app_commands.command(name="similar", description="Find webtoons drawn in the style of your image")
-    @app_commands.describe(image="A panel, cover or screenshot (PNG, JPEG, WebP or GIF)", private="Answer only to you")
+    @app_commands.describe(
+        image="A panel, cover or screenshot (PNG, JPEG, WebP or GIF)",
+        link="Or a link to an image (http/https) instead of an attachment",
+        private="Answer only to you",
+    )
     @checks.heavy_cooldown()
-    async def similar(self, interaction: discord.Interaction, image: discord.Attachment, private: bool = False) -> None:
-        source = images.check_attachment(image)  # refused (ephemeral) before anything is downloaded
+    async def similar(
+        self,
+        interaction: discord.Interaction,
+        image: discord.Attachment | None = None,
+        link: str | None = None,
+        private: bool = False,
+    ) -> None:
+        source = fetch.source_of(image, link)  # refused (ephemeral) before anything is downloaded
         self.bot.require_recommender()
         await checks.defer(interaction, private=private)
         await answers.similar_from(self.bot, interaction, source, private=private)

@@ -83,8 +83,8 @@ def title_card(client: Toonmatch, title_id: str, rating: int) -> tuple[discord.E
     view = ui.View(timeout=None)
     view.add_item(RateButton(title_id, 1, label="Like", card=True, active=rating > 0))
     view.add_item(RateButton(title_id, -1, label="Not for me", card=True, active=rating < 0))
-    if title is not None and title.url:
-        view.add_item(ui.Button(label="Read", url=title.url, style=discord.ButtonStyle.link))
+    if title is not None and title.page_url:
+        view.add_item(ui.Button(label="Read", url=title.page_url, style=discord.ButtonStyle.link))
     return embed, view
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.format import page_url_of
 from catalog.scrape.errors import BadResponseError
 
 SOURCE = "naver"
@@ -59,7 +60,9 @@ def genre_name(code: str) -> str:
 
 
 def title_url(title_id: int) -> str:
-    return f"https://comic.naver.com/webtoon/list?titleId={title_id}"
+    url = page_url_of(catalog_id(title_id))
+    assert url is not None
+    return url
 
 
 def catalog_id(title_id: int) -> str:

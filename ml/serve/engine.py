@@ -82,7 +82,7 @@ class Result:
             "authors": list(t.authors),
             "genres": list(t.genres),
             "similarity": round(float(self.similarity), 4),
-            "url": t.url,
+            "url": t.page_url,
             "reason": self.reason,
         }
 

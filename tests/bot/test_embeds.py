@@ -74,3 +74,9 @@ def test_recommend_answer_lists_the_catalogue_genres_and_what_the_cover_reads_as
     text = embeds.answer(ans, heading="h", synthetic=False, image_name=None).description
     assert "Genres of" in text and "**fantasy** · **action**" in text
     assert "Its cover reads as: **romance** 62%" in text
+
+
+def test_a_naver_title_without_url_links_to_its_page():
+    answer = Answer([], [Result(_title(7, url=None), 0.9, 0.9)], False)
+    embed = embeds.answer(answer, heading="h", synthetic=False, image_name=None)
+    assert "(https://comic.naver.com/webtoon/list?titleId=7)" in embed.description

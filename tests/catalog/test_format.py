@@ -3,7 +3,8 @@ import json
 import pytest
 from PIL import Image
 
-from catalog.format import load_catalog, write_catalog
+import catalog.scrape.naver as naver
+from catalog.format import Title, load_catalog, page_url_of, write_catalog
 from core.errors import CatalogError, EmptyCatalogError
 
 
@@ -105,3 +106,23 @@ def test_snapshot_line_keeps_required_fields_even_when_empty(tmp_path):
     assert line["genres"] == [] and line["authors"] == [] and line["title_en"] is None
     write_catalog(tmp_path, [line])
     assert load_catalog(tmp_path).titles[0].genres == ()
+
+
+@pytest.mark.parametrize(
+    ("tid", "url", "page"),
+    [
+        ("naver:747269", None, "https://comic.naver.com/webtoon/list?titleId=747269"),
+        ("naver:747269", "https://elsewhere.example/t", "https://elsewhere.example/t"),  # a given url wins
+        ("daum:CatQueen", None, None),  # no known page scheme for the source
+        ("naver:abc", None, None),  # not a Naver title id
+        ("747269", None, None),
+    ],
+)
+def test_page_url_follows_from_a_known_id_scheme(tid, url, page):
+    title = Title(id=tid, title="t", authors=(), genres=(), images=(), url=url)
+    assert title.page_url == page
+    assert title.url == url  # the catalogue's own field is unchanged (and so is what to_json writes)
+
+
+def test_the_scraper_url_is_the_derived_page():
+    assert naver.title_url(747269) == page_url_of("naver:747269")

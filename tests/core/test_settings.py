@@ -74,6 +74,13 @@ def test_download_timeout_is_a_discord_setting(monkeypatch):
             load_settings(env_file=None, TOONMATCH_DOWNLOAD_TIMEOUT=bad)
 
 
+def test_fetching_links_from_private_addresses_is_off_unless_set(monkeypatch):
+    monkeypatch.delenv("TOONMATCH_FETCH_ALLOW_PRIVATE", raising=False)
+    assert load_settings(env_file=None).discord.fetch_allow_private is False
+    monkeypatch.setenv("TOONMATCH_FETCH_ALLOW_PRIVATE", "true")
+    assert load_settings(env_file=None).discord.fetch_allow_private is True
+
+
 def test_nsfw_threshold_is_a_discord_setting(monkeypatch):
     monkeypatch.delenv("TOONMATCH_NSFW_THRESHOLD", raising=False)
     assert load_settings(env_file=None).discord.nsfw_threshold == 0.9
