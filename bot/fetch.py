@@ -111,8 +111,8 @@ def source_of(image: discord.Attachment | None, link: str | None) -> images.Imag
 async def fetch_link(
     url: str,
     *,
+    timeout: float,
     allow_private: bool = False,
-    timeout: float = images.DEFAULT_DOWNLOAD_TIMEOUT,
     resolver: AbstractResolver | None = None,
     max_bytes: int = images.MAX_BYTES,
 ) -> bytes:

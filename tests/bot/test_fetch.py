@@ -12,6 +12,12 @@ from bot import fetch
 from bot.errors import BotUserError, LinkRefusedError, NotAnImageError
 from core.errors import ImageTooLargeError
 
+TIMEOUT = 10.0  # seconds a whole fetch may take (the bot passes TOONMATCH_DOWNLOAD_TIMEOUT)
+
+
+async def fetch_link(url: str, **kwargs) -> bytes:
+    return await fetch.fetch_link(url, **{"timeout": TIMEOUT, **kwargs})
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
 
 
@@ -49,7 +55,7 @@ class StubResolver(AbstractResolver):
 async def test_a_host_resolving_to_a_private_address_is_refused(address):
     resolver = StubResolver({"*": address})
     with pytest.raises(LinkRefusedError, match="public internet"):
-        await fetch.fetch_link("http://images.example.com/a.png", resolver=resolver)
+        await fetch_link("http://images.example.com/a.png", resolver=resolver)
     assert resolver.asked == ["images.example.com"]
 
 
@@ -57,7 +63,7 @@ async def test_a_host_resolving_to_a_private_address_is_refused(address):
 async def test_an_ip_literal_is_checked_too(url):
     resolver = StubResolver({"*": "93.184.216.34"})
     with pytest.raises(LinkRefusedError, match="public internet"):
-        await fetch.fetch_link(url, resolver=resolver)
+        await fetch_link(url, resolver=resolver)
     assert resolver.asked == []  # aiohttp does not resolve literals: the check did not rely on the resolver
 
 
@@ -74,7 +80,7 @@ async def test_a_public_address_passes_the_check():
 )
 async def test_a_non_http_scheme_is_refused(url):
     with pytest.raises(LinkRefusedError, match="http"):
-        await fetch.fetch_link(url, resolver=StubResolver({"*": "93.184.216.34"}))
+        await fetch_link(url, resolver=StubResolver({"*": "93.184.216.34"}))
 
 
 def test_exactly_one_of_image_and_link():
@@ -150,15 +156,15 @@ async def local():
 async def test_a_local_server_is_refused_by_default_and_fetched_when_allowed(local):
     base, _ = local
     with pytest.raises(LinkRefusedError, match="public internet"):
-        await fetch.fetch_link(f"{base}/png")
-    assert await fetch.fetch_link(f"{base}/png", allow_private=True) == PNG
+        await fetch_link(f"{base}/png")
+    assert await fetch_link(f"{base}/png", allow_private=True) == PNG
 
 
 async def test_up_to_three_redirects_are_followed_and_more_refused(local):
     base, _ = local
-    assert await fetch.fetch_link(f"{base}/to/2", allow_private=True) == PNG  # 3 redirects
+    assert await fetch_link(f"{base}/to/2", allow_private=True) == PNG  # 3 redirects
     with pytest.raises(LinkRefusedError, match="more than 3"):
-        await fetch.fetch_link(f"{base}/to/3", allow_private=True)
+        await fetch_link(f"{base}/to/3", allow_private=True)
 
 
 @pytest.mark.parametrize("path", ["/private", "/private-name"])
@@ -170,19 +176,19 @@ async def test_a_redirect_to_a_private_address_is_refused(local, monkeypatch, pa
     real = fetch.is_public
     monkeypatch.setattr(fetch, "is_public", lambda ip: str(ip) == "127.0.0.1" or real(ip))
     resolver = StubResolver({"site.example": "127.0.0.1", "intranet.example": "10.0.0.1"})
-    assert await fetch.fetch_link(f"http://site.example:{port}/png", resolver=resolver) == PNG  # the stand-in works
+    assert await fetch_link(f"http://site.example:{port}/png", resolver=resolver) == PNG  # the stand-in works
     with pytest.raises(LinkRefusedError, match="public internet"):
-        await fetch.fetch_link(f"http://site.example:{port}{path}", resolver=resolver)
+        await fetch_link(f"http://site.example:{port}{path}", resolver=resolver)
 
 
 async def test_a_body_over_the_cap_is_cut_and_refused(local):
     base, sent = local
     with pytest.raises(ImageTooLargeError, match="over"):
-        await fetch.fetch_link(f"{base}/big", allow_private=True, max_bytes=256 * 1024)
+        await fetch_link(f"{base}/big", allow_private=True, max_bytes=256 * 1024)
     assert sent["big"] < 1000 * 64 * 1024  # reading stopped: the server did not get to send it all
 
 
 async def test_a_page_that_is_not_an_image_is_refused(local):
     base, _ = local
     with pytest.raises(NotAnImageError, match="not an image"):
-        await fetch.fetch_link(f"{base}/html", allow_private=True)
+        await fetch_link(f"{base}/html", allow_private=True)
