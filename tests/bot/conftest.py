@@ -3,6 +3,9 @@ and a small world in it (a server with a normal, an age-restricted and a discove
 
 ``world`` starts the real :class:`bot.bot.Toonmatch` (all cogs, command sync, persistent buttons) against the fake;
 ``world.restart()`` stops it and starts a fresh bot on the same database, as after a deploy.
+
+The fakes here have no acknowledgement deadline (TensorFlow on a busy 2-core machine may take longer than Discord's
+3 s without the bot being wrong): only tests marked ``@pytest.mark.ack_deadline`` get Discord's 3 s.
 """
 
 from __future__ import annotations
@@ -160,9 +163,20 @@ async def build_world(fake: FakeDiscord, db: Database, recommender: Recommender 
     return world
 
 
+#: Discord's acknowledgement deadline, for the tests marked ``ack_deadline`` (the rest get ``None``: no deadline).
+DISCORD_ACK_DEADLINE = 3.0
+
+
+def roomy_fake(**kwargs) -> FakeDiscord:
+    """A :class:`FakeDiscord` without the acknowledgement deadline, for tests that are not about it."""
+    return FakeDiscord(ack_deadline=None, **kwargs)
+
+
 @pytest_asyncio.fixture
-async def fake() -> FakeDiscord:
-    server = FakeDiscord()
+async def fake(request) -> FakeDiscord:
+    """The fake Discord of a bot test; Discord's 3 s acknowledgement deadline only if the test is marked for it."""
+    about_the_deadline = request.node.get_closest_marker("ack_deadline") is not None
+    server = FakeDiscord(ack_deadline=DISCORD_ACK_DEADLINE if about_the_deadline else None)
     await server.start()
     try:
         yield server
@@ -172,6 +186,7 @@ async def fake() -> FakeDiscord:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "bot_errors_expected: the test provokes ERROR logs of the bot on purpose")
+    config.addinivalue_line("markers", "ack_deadline: the fake Discord expires interactions not acknowledged in 3 s")
 
 
 @pytest.fixture(autouse=True)

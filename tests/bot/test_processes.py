@@ -22,7 +22,7 @@ import discord
 import pytest
 
 from db import open_database, queries
-from tests.helpers.fake_discord.server import FakeDiscord
+from tests.bot.conftest import roomy_fake
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARDS = 2
@@ -86,7 +86,7 @@ async def test_two_bot_processes_split_the_servers_and_share_one_database(
     new_database_url, tiny_run, sample_images, tmp_path
 ):
     url = await new_database_url("postgresql")
-    async with await open_database(url) as db, FakeDiscord(shard_count=SHARDS) as fake:
+    async with await open_database(url) as db, roomy_fake(shard_count=SHARDS) as fake:
         guilds = [fake.add_guild(f"club {n}", shard=n % SHARDS) for n in range(4)]
         recs = {g.id: fake.add_channel(g, "recs") for g in guilds}
         admins = {
