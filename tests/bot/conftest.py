@@ -2,7 +2,8 @@
 and a small world in it (a server with a normal, an age-restricted and a discovery channel; an admin and users).
 
 ``world`` starts the real :class:`bot.bot.Toonmatch` (all cogs, command sync, persistent buttons) against the fake;
-``world.restart()`` stops it and starts a fresh bot on the same database, as after a deploy.
+``world.restart()`` stops it, closes the database and the recommender, and starts a fresh bot on a new
+:class:`Database` on the same URL and a new :class:`Recommender` loaded from the run folder, as after a deploy.
 
 The fakes here have no acknowledgement deadline (TensorFlow on a busy 2-core machine may take longer than Discord's
 3 s without the bot being wrong): only tests marked ``@pytest.mark.ack_deadline`` get Discord's 3 s.
@@ -10,6 +11,7 @@ The fakes here have no acknowledgement deadline (TensorFlow on a busy 2-core mac
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -88,9 +90,14 @@ async def db(backend, new_database_url) -> Database:
         await database.aclose()
 
 
+def make_recommender(engine) -> Recommender:
+    """The recommender the bot tests put in front of an engine (small batching wait)."""
+    return Recommender(engine, max_batch=32, max_wait_ms=2.0)
+
+
 @pytest_asyncio.fixture
 async def recommender(bot_engine) -> Recommender:
-    front = Recommender(bot_engine, max_batch=32, max_wait_ms=2.0)
+    front = make_recommender(bot_engine)
     try:
         yield front
     finally:
@@ -121,6 +128,7 @@ class World:
     bot: Toonmatch | None = None
     starts: int = 0
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    _reopened: list[Any] = field(default_factory=list)  # what restart() opened (the fixtures close the first ones)
 
     async def start(self) -> Toonmatch:
         self.bot = Toonmatch(self.settings, db=self.db, recommender=self.recommender, options=self.options)
@@ -133,8 +141,28 @@ class World:
         self._stack = contextlib.AsyncExitStack()
 
     async def restart(self) -> Toonmatch:
+        """Stop the bot, close the database and the recommender, reopen both (a new :class:`Database` on the same
+        URL, a new :class:`Recommender` on an engine loaded from the run folder) and start a new bot on them."""
         await self.stop()
+        url = self.db.engine.url.render_as_string(hide_password=False)
+        await self.db.aclose()
+        self.db = await open_database(url)
+        self._reopened.append(self.db)
+        if self.recommender is not None:
+            await self.recommender.aclose()
+            from ml.serve.engine import Engine
+
+            engine = await asyncio.to_thread(Engine.load, self.settings.serving.run_dir)
+            self.recommender = make_recommender(engine)
+            self._reopened.append(self.recommender)
         return await self.start()
+
+    async def close(self) -> None:
+        """Stop the bot and close what :meth:`restart` opened."""
+        await self.stop()
+        for resource in reversed(self._reopened):
+            await resource.aclose()
+        self._reopened.clear()
 
     def attach(self, kind: str, images: dict[str, bytes], filename: str | None = None, content_type=None) -> dict:
         names = {"png": "panel.png", "jpeg": "panel.jpg", "strip": "strip.png", "corrupt": "broken.png"}
@@ -206,7 +234,7 @@ async def world(fake, db, recommender, tiny_run) -> World:
     try:
         yield w
     finally:
-        await w.stop()
+        await w.close()
     assert not fake.unhandled_requests, fake.unhandled_requests
     assert not getattr(fake, "errors", []), fake.errors
 

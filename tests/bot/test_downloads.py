@@ -28,7 +28,7 @@ async def flaky(fake, db, recommender, tiny_run):
     try:
         yield world
     finally:
-        await world.stop()
+        await world.close()
     assert not fake.unhandled_requests, fake.unhandled_requests
 
 

@@ -140,7 +140,7 @@ async def test_looks_like_replies_to_images_in_the_discovery_channel(fake, db, r
         assert reply.content.startswith("👀 Looks like") and reply.message_reference
         assert world.fake.channel_messages(world.general) == []
     finally:
-        await world.stop()
+        await world.close()
 
 
 async def test_removing_the_bot_from_a_server_forgets_its_settings(world):

@@ -37,7 +37,7 @@ async def screening(fake, db, screening_engine, nsfw_run):
     try:
         yield world
     finally:
-        await world.stop()
+        await world.close()
         await recommender.aclose()
     assert not fake.unhandled_requests, fake.unhandled_requests
 
@@ -137,7 +137,7 @@ async def test_the_threshold_is_a_setting(fake, db, screening_engine, nsfw_run):
         await asyncio.sleep(SETTLE)
         assert rec.followups == [rec.original]
     finally:
-        await world.stop()
+        await world.close()
         await recommender.aclose()
 
 
