@@ -70,6 +70,19 @@ def nsfw_run(tiny_run, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def pretrained_nsfw_run(tiny_pretrained_run, tmp_path_factory) -> Path:
+    """``tiny_pretrained_run`` whose ``nsfw`` output (random weights there) is replaced by the controllable head of
+    ``nsfw_run`` (plain red images look explicit, covers do not): upload screening on the pretrained serving graph."""
+    from tests.helpers.nsfw_run import with_nsfw_head
+
+    return with_nsfw_head(tiny_pretrained_run, tmp_path_factory.mktemp("pretrained_nsfw") / "run")
+
+
+#: The runs with a controllable ``nsfw`` output, from scratch and through the pretrained path.
+NSFW_RUNS = ("nsfw_run", "pretrained_nsfw_run")
+
+
+@pytest.fixture(scope="session")
 def pretrained_backbone():
     """The real pretrained network (nsfwjs's MobileNetV2), from the cache ``make setup`` fills."""
     from ml.pretrained import BackboneUnavailableError, default_cache_dir, load_backbone

@@ -28,7 +28,7 @@ from bot.bot import BotOptions, Toonmatch
 from core.settings import Settings, load_settings
 from db import Database, open_database
 from ml.serve.recommender import Recommender
-from tests.conftest import DATABASE_BACKENDS
+from tests.conftest import DATABASE_BACKENDS, RUNS
 from tests.helpers.fake_discord.server import FakeDiscord
 
 # Heavy-command cooldowns off unless a test turns them on; no background discovery loop (tests call post_due).
@@ -36,11 +36,28 @@ TEST_OPTIONS = dict(cooldown_per=0.0, start_discovery_loop=False)
 
 
 @pytest.fixture(scope="session")
-def bot_engine(tiny_run):
-    """The real engine on the tiny run folder, loaded once (thread-safe for reads; each test wraps it)."""
+def bot_run(request) -> Path:
+    """The run folder the bot serves: ``tiny_run``, or what a module parametrizes (:data:`ON_BOTH_RUNS`)."""
+    return request.getfixturevalue(getattr(request, "param", "tiny_run"))
+
+
+def on_both_runs(run_fixture: str = "bot_run", runs: tuple[str, str] = RUNS):
+    """For the model-facing tests (/similar, /recommend, /genre, upload screening): the from-scratch run on both
+    databases and the pretrained-path run (the shipped model's graph) on SQLite; ids ``[sqlite-tiny_run]`` etc."""
+    scratch, pretrained = runs
+    pairs = [("sqlite", scratch), ("postgresql", scratch), ("sqlite", pretrained)]
+    return pytest.mark.parametrize(("backend", run_fixture), pairs, indirect=True)
+
+
+ON_BOTH_RUNS = on_both_runs()
+
+
+@pytest.fixture(scope="session")
+def bot_engine(bot_run):
+    """The real engine on the run folder, loaded once per run (thread-safe for reads; each test wraps it)."""
     from ml.serve.engine import Engine
 
-    return Engine.load(tiny_run)
+    return Engine.load(bot_run)
 
 
 @pytest.fixture(scope="session")
@@ -229,8 +246,8 @@ def no_bot_errors(request, caplog):
 
 
 @pytest_asyncio.fixture
-async def world(fake, db, recommender, tiny_run) -> World:
-    w = await build_world(fake, db, recommender, make_settings(fake.token, tiny_run))
+async def world(fake, db, recommender, bot_run) -> World:
+    w = await build_world(fake, db, recommender, make_settings(fake.token, bot_run))
     try:
         yield w
     finally:

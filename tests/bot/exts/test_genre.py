@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+from tests.bot.conftest import ON_BOTH_RUNS
+
+pytestmark = ON_BOTH_RUNS
+
 
 def _percentages(text: str) -> list[int]:
     return [int(p) for p in re.findall(r"(\d+)%", text)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import select_options
+from tests.bot.conftest import ON_BOTH_RUNS, select_options
+
+pytestmark = ON_BOTH_RUNS
 
 
 def _sfw_title(engine):

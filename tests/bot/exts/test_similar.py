@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from db import queries
-from tests.bot.conftest import custom_ids, select_options
+from tests.bot.conftest import ON_BOTH_RUNS, custom_ids, select_options
+
+pytestmark = ON_BOTH_RUNS
 
 CHANNEL_MESSAGE, DEFERRED = 4, 5
 
