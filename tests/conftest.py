@@ -37,12 +37,49 @@ def tiny_run(tiny_catalog, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_pretrained_run(tiny_catalog, tmp_path_factory) -> Path:
+    """A real run folder built through the pretrained path, as the shipped model is (multi-depth statistics,
+    whitening, folded heads, ``nsfw`` output), on a tiny random-weight graph in nsfwjs's format fetched and converted
+    by the real code (``tests/helpers/tiny_backbone.py``: no download, no npm) into a temporary cache."""
+    import json
+
+    from ml.train.pipeline import train_run
+    from ml.train.training import TrainConfig
+    from tests.helpers.tiny_backbone import tiny_backbone_cache
+
+    run = tmp_path_factory.mktemp("tiny_pretrained_run")
+    cache, work = tmp_path_factory.mktemp("backbone_cache"), tmp_path_factory.mktemp("tiny_nsfwjs")
+    with tiny_backbone_cache(cache, work):
+        train_run(tiny_catalog, run, TrainConfig.preset_named("tiny", backbone="pretrained"), progress=False)
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    assert config["backbone"]["kind"] == "pretrained", config["backbone"]  # no silent fall-back to from-scratch
+    return run
+
+
+#: The run folders the serving and model-facing bot tests run on: from scratch, and through the pretrained path.
+RUNS = ("tiny_run", "tiny_pretrained_run")
+
+
+@pytest.fixture(scope="session")
 def nsfw_run(tiny_run, tmp_path_factory) -> Path:
     """``tiny_run`` whose serving model also has an ``nsfw`` output (``tests/helpers/nsfw_run.py``: plain red
     images look explicit, covers do not) and whose config lists ``nsfw_classes``."""
     from tests.helpers.nsfw_run import with_nsfw_head
 
     return with_nsfw_head(tiny_run, tmp_path_factory.mktemp("nsfw") / "run")
+
+
+@pytest.fixture(scope="session")
+def pretrained_nsfw_run(tiny_pretrained_run, tmp_path_factory) -> Path:
+    """``tiny_pretrained_run`` whose ``nsfw`` output (random weights there) is replaced by the controllable head of
+    ``nsfw_run`` (plain red images look explicit, covers do not): upload screening on the pretrained serving graph."""
+    from tests.helpers.nsfw_run import with_nsfw_head
+
+    return with_nsfw_head(tiny_pretrained_run, tmp_path_factory.mktemp("pretrained_nsfw") / "run")
+
+
+#: The runs with a controllable ``nsfw`` output, from scratch and through the pretrained path.
+NSFW_RUNS = ("nsfw_run", "pretrained_nsfw_run")
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,16 @@
 and a small world in it (a server with a normal, an age-restricted and a discovery channel; an admin and users).
 
 ``world`` starts the real :class:`bot.bot.Toonmatch` (all cogs, command sync, persistent buttons) against the fake;
-``world.restart()`` stops it and starts a fresh bot on the same database, as after a deploy.
+``world.restart()`` stops it, closes the database and the recommender, and starts a fresh bot on a new
+:class:`Database` on the same URL and a new :class:`Recommender` loaded from the run folder, as after a deploy.
+
+The fakes here have no acknowledgement deadline (TensorFlow on a busy 2-core machine may take longer than Discord's
+3 s without the bot being wrong): only tests marked ``@pytest.mark.ack_deadline`` get Discord's 3 s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -23,7 +28,7 @@ from bot.bot import BotOptions, Toonmatch
 from core.settings import Settings, load_settings
 from db import Database, open_database
 from ml.serve.recommender import Recommender
-from tests.conftest import DATABASE_BACKENDS
+from tests.conftest import DATABASE_BACKENDS, RUNS
 from tests.helpers.fake_discord.server import FakeDiscord
 
 # Heavy-command cooldowns off unless a test turns them on; no background discovery loop (tests call post_due).
@@ -31,11 +36,28 @@ TEST_OPTIONS = dict(cooldown_seconds=0.0, start_discovery_loop=False)
 
 
 @pytest.fixture(scope="session")
-def bot_engine(tiny_run):
-    """The real engine on the tiny run folder, loaded once (thread-safe for reads; each test wraps it)."""
+def bot_run(request) -> Path:
+    """The run folder the bot serves: ``tiny_run``, or what a module parametrizes (:data:`ON_BOTH_RUNS`)."""
+    return request.getfixturevalue(getattr(request, "param", "tiny_run"))
+
+
+def on_both_runs(run_fixture: str = "bot_run", runs: tuple[str, str] = RUNS):
+    """For the model-facing tests (/similar, /recommend, /genre, upload screening): the from-scratch run on both
+    databases and the pretrained-path run (the shipped model's graph) on SQLite; ids ``[sqlite-tiny_run]`` etc."""
+    scratch, pretrained = runs
+    pairs = [("sqlite", scratch), ("postgresql", scratch), ("sqlite", pretrained)]
+    return pytest.mark.parametrize(("backend", run_fixture), pairs, indirect=True)
+
+
+ON_BOTH_RUNS = on_both_runs()
+
+
+@pytest.fixture(scope="session")
+def bot_engine(bot_run):
+    """The real engine on the run folder, loaded once per run (thread-safe for reads; each test wraps it)."""
     from ml.serve.engine import Engine
 
-    return Engine.load(tiny_run)
+    return Engine.load(bot_run)
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +107,14 @@ async def db(backend, new_database_url) -> Database:
         await database.aclose()
 
 
+def make_recommender(engine) -> Recommender:
+    """The recommender the bot tests put in front of an engine (small batching wait)."""
+    return Recommender(engine, max_batch=32, max_wait_ms=2.0)
+
+
 @pytest_asyncio.fixture
 async def recommender(bot_engine) -> Recommender:
-    front = Recommender(bot_engine, max_batch=32, max_wait_ms=2.0)
+    front = make_recommender(bot_engine)
     try:
         yield front
     finally:
@@ -118,6 +145,7 @@ class World:
     bot: Toonmatch | None = None
     starts: int = 0
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    _reopened: list[Any] = field(default_factory=list)  # what restart() opened (the fixtures close the first ones)
 
     async def start(self) -> Toonmatch:
         self.bot = Toonmatch(self.settings, db=self.db, recommender=self.recommender, options=self.options)
@@ -130,8 +158,28 @@ class World:
         self._stack = contextlib.AsyncExitStack()
 
     async def restart(self) -> Toonmatch:
+        """Stop the bot, close the database and the recommender, reopen both (a new :class:`Database` on the same
+        URL, a new :class:`Recommender` on an engine loaded from the run folder) and start a new bot on them."""
         await self.stop()
+        url = self.db.engine.url.render_as_string(hide_password=False)
+        await self.db.aclose()
+        self.db = await open_database(url)
+        self._reopened.append(self.db)
+        if self.recommender is not None:
+            await self.recommender.aclose()
+            from ml.serve.engine import Engine
+
+            engine = await asyncio.to_thread(Engine.load, self.settings.serving.run_dir)
+            self.recommender = make_recommender(engine)
+            self._reopened.append(self.recommender)
         return await self.start()
+
+    async def close(self) -> None:
+        """Stop the bot and close what :meth:`restart` opened."""
+        await self.stop()
+        for resource in reversed(self._reopened):
+            await resource.aclose()
+        self._reopened.clear()
 
     def attach(self, kind: str, images: dict[str, bytes], filename: str | None = None, content_type=None) -> dict:
         names = {"png": "panel.png", "jpeg": "panel.jpg", "strip": "strip.png", "corrupt": "broken.png"}
@@ -160,9 +208,20 @@ async def build_world(fake: FakeDiscord, db: Database, recommender: Recommender 
     return world
 
 
+#: Discord's acknowledgement deadline, for the tests marked ``ack_deadline`` (the rest get ``None``: no deadline).
+DISCORD_ACK_DEADLINE = 3.0
+
+
+def roomy_fake(**kwargs) -> FakeDiscord:
+    """A :class:`FakeDiscord` without the acknowledgement deadline, for tests that are not about it."""
+    return FakeDiscord(ack_deadline=None, **kwargs)
+
+
 @pytest_asyncio.fixture
-async def fake() -> FakeDiscord:
-    server = FakeDiscord()
+async def fake(request) -> FakeDiscord:
+    """The fake Discord of a bot test; Discord's 3 s acknowledgement deadline only if the test is marked for it."""
+    about_the_deadline = request.node.get_closest_marker("ack_deadline") is not None
+    server = FakeDiscord(ack_deadline=DISCORD_ACK_DEADLINE if about_the_deadline else None)
     await server.start()
     try:
         yield server
@@ -172,6 +231,7 @@ async def fake() -> FakeDiscord:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "bot_errors_expected: the test provokes ERROR logs of the bot on purpose")
+    config.addinivalue_line("markers", "ack_deadline: the fake Discord expires interactions not acknowledged in 3 s")
 
 
 @pytest.fixture(autouse=True)
@@ -186,12 +246,12 @@ def no_bot_errors(request, caplog):
 
 
 @pytest_asyncio.fixture
-async def world(fake, db, recommender, tiny_run) -> World:
-    w = await build_world(fake, db, recommender, make_settings(fake.token, tiny_run))
+async def world(fake, db, recommender, bot_run) -> World:
+    w = await build_world(fake, db, recommender, make_settings(fake.token, bot_run))
     try:
         yield w
     finally:
-        await w.stop()
+        await w.close()
     assert not fake.unhandled_requests, fake.unhandled_requests
     assert not getattr(fake, "errors", []), fake.errors
 

@@ -40,8 +40,11 @@ async def test_registers_exactly_the_documented_commands(world):
 
 async def test_commands_sync_on_first_start_and_not_again_until_they_change(world):
     assert len(_puts(world.fake)) == 1 and world.bot.synced
+    first_db, first_recommender = world.db, world.recommender
     await world.restart()
     assert len(_puts(world.fake)) == 1 and not world.bot.synced  # unchanged: no sync on every start
+    assert world.bot.db is world.db is not first_db  # the hash was read back through a reopened database
+    assert world.bot.recommender is world.recommender is not first_recommender
     key = f"app_commands_hash:{world.bot.application_id}"
     await world.db.run(queries.set_meta, key, "definitions of an older version")
     await world.restart()
@@ -97,7 +100,7 @@ async def test_without_engine_image_commands_explain_and_help_still_works(fake, 
         help_ = await world.run("help")
         assert help_.original.ephemeral and "not loaded" in help_.original.embeds[0]["fields"][2]["value"]
     finally:
-        await world.stop()
+        await world.close()
 
 
 @pytest.mark.bot_errors_expected
@@ -130,7 +133,7 @@ async def test_cooldown_says_when_to_try_again(fake, db, recommender, tiny_run, 
         assert other_user.original.embeds
         assert not any(r.levelno >= logging.WARNING for r in caplog.records if r.name.startswith("bot"))
     finally:
-        await world.stop()
+        await world.close()
 
 
 async def test_help_lists_the_commands(world):

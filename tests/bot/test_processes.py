@@ -1,7 +1,7 @@
 """Two real bot processes, one shard each, on the fake Discord (running in this test process), one PostgreSQL database
 and one run folder — the deployment of docs/deploy.md, end to end.
 
-Each process is ``tests.helpers.bot_process`` (what ``python -m bot`` runs, pointed at the fake) with
+Each process is the real ``python -m bot`` (:mod:`tests.helpers.bot_process`: discord.py pointed at the fake) with
 ``TOONMATCH_SHARD_IDS=0`` / ``1`` of ``TOONMATCH_SHARD_COUNT=2``. The servers are spread over both shards. Checked: one
 IDENTIFY per shard, commands synced once (by shard 0's process), every interaction answered exactly once by the
 process of its server, a user's cooldown shared by both processes, each due discovery post made exactly once by the
@@ -10,72 +10,25 @@ process that owns the server, and a graceful stop on SIGTERM.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-import signal
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import discord
 import pytest
 
 from db import open_database, queries
-from tests.helpers.fake_discord.server import FakeDiscord
+from tests.bot.conftest import roomy_fake
+from tests.helpers.bot_process import BotProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 SHARDS = 2
 START_TIMEOUT = 180.0  # two processes loading TensorFlow and the run folder on 2 busy cores
 
 pytestmark = pytest.mark.timeout(600)
 
 
-class BotProcess:
-    """One ``python -m tests.helpers.bot_process`` with its own shard range; its log is a file."""
-
-    def __init__(self, shard_ids: str, env: dict[str, str], log: Path) -> None:
-        self.shard_ids, self.env, self.log = shard_ids, env, log
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("wb") as err:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "tests.helpers.bot_process",
-                cwd=ROOT,
-                env={**self.env, "TOONMATCH_SHARD_IDS": self.shard_ids},
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=err,
-            )
-
-    async def wait_ready(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        try:
-            line = await asyncio.wait_for(self.proc.stdout.readline(), START_TIMEOUT)
-        except TimeoutError:
-            line = b""
-        assert line.strip() == b"ready", f"shards {self.shard_ids} never became ready:\n{self.text()[-4000:]}"
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def ticks(self) -> int:
-        return self.text().count("discovery tick:")
-
-    async def stop(self) -> int:
-        """SIGTERM, as systemd or docker stop sends; the exit status."""
-        assert self.proc is not None
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 30)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-        return self.proc.returncode
+def _ticks(proc: BotProcess) -> int:
+    return proc.text().count("discovery tick:")
 
 
 def _shard(guild) -> int:
@@ -86,7 +39,7 @@ async def test_two_bot_processes_split_the_servers_and_share_one_database(
     new_database_url, tiny_run, sample_images, tmp_path
 ):
     url = await new_database_url("postgresql")
-    async with await open_database(url) as db, FakeDiscord(shard_count=SHARDS) as fake:
+    async with await open_database(url) as db, roomy_fake(shard_count=SHARDS) as fake:
         guilds = [fake.add_guild(f"club {n}", shard=n % SHARDS) for n in range(4)]
         recs = {g.id: fake.add_channel(g, "recs") for g in guilds}
         admins = {
@@ -101,8 +54,6 @@ async def test_two_bot_processes_split_the_servers_and_share_one_database(
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
-            "TOONMATCH_FAKE_DISCORD": fake.base_url,
-            "TOONMATCH_TEST_DISCOVERY_TICK": "0.5",
             "DISCORD_TOKEN": fake.token,
             "DATABASE_URL": url,
             "TOONMATCH_RUN_DIR": str(tiny_run),
@@ -111,12 +62,20 @@ async def test_two_bot_processes_split_the_servers_and_share_one_database(
             "TOONMATCH_COOLDOWN_SECONDS": "600",
             "TOONMATCH_LOG_LEVEL": "DEBUG",
         }
-        procs = [BotProcess(str(n), env, tmp_path / f"shard-{n}.log") for n in range(SHARDS)]
+        procs = [
+            BotProcess(
+                {**env, "TOONMATCH_SHARD_IDS": str(n)},
+                tmp_path / f"shard-{n}.log",
+                fake_url=fake.base_url,
+                discovery_tick=0.5,
+            )
+            for n in range(SHARDS)
+        ]
         try:
             for proc in procs:
                 await proc.start()
             for proc in procs:
-                await proc.wait_ready()
+                await proc.wait_ready(START_TIMEOUT)
 
             # one IDENTIFY per shard; the commands synced once, by the process of shard 0
             assert sorted(p["shard"] for p in fake.identify_payloads) == [[0, 2], [1, 2]]
@@ -154,9 +113,9 @@ async def test_two_bot_processes_split_the_servers_and_share_one_database(
                 timeout=60,
                 what="a post in every server",
             )
-            seen = [proc.ticks() for proc in procs]  # then let both processes tick twice more: nothing else comes
+            seen = [_ticks(proc) for proc in procs]  # then let both processes tick twice more: nothing else comes
             await fake.wait_until(
-                lambda: all(p.ticks() >= n + 2 for p, n in zip(procs, seen, strict=True)), timeout=30, what="ticks"
+                lambda: all(_ticks(p) >= n + 2 for p, n in zip(procs, seen, strict=True)), timeout=30, what="ticks"
             )
             for guild in guilds:
                 [post] = fake.channel_messages(recs[guild.id])

@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from bot.bot import BotOptions, ShardedToonmatch, Toonmatch, make_bot
 from db import open_database, queries
-from tests.bot.conftest import TEST_OPTIONS, make_settings
+from tests.bot.conftest import TEST_OPTIONS, make_settings, roomy_fake
 from tests.helpers.fake_discord.server import FakeDiscord
 
 SHARDS = 2
@@ -24,7 +24,7 @@ MANAGE = discord.Permissions(manage_guild=True)
 @pytest_asyncio.fixture
 async def sharded_fake() -> FakeDiscord:
     """A fake Discord recommending 2 shards, with 2 servers on each (a #recs channel, an admin, alice in all)."""
-    server = FakeDiscord(shard_count=SHARDS)
+    server = roomy_fake(shard_count=SHARDS)
     await server.start()
     try:
         server.guild_list = [server.add_guild(f"club {n}", shard=n % SHARDS) for n in range(4)]

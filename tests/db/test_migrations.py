@@ -50,8 +50,16 @@ async def test_open_twice_is_a_no_op(database_url):
         assert await db.run(q.get_rating, 1, "naver:1") == 1
 
 
-async def test_there_are_at_least_two_revisions():
-    assert head_revision() != "0001"
+def test_the_revisions_form_one_chain_from_base_to_head_with_a_previous_revision_to_upgrade_from():
+    scripts = {s.revision: s for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    chain, revision = [], head_revision()
+    while revision is not None:  # head -> ... -> base, one parent each (no branches, no merges)
+        script = scripts[revision]
+        assert isinstance(script.down_revision, str | None), script.down_revision
+        chain.append(revision)
+        revision = script.down_revision
+    assert sorted(chain) == sorted(scripts)  # every revision is on the head's line
+    assert len(chain) >= 2, chain  # so the "upgrade from the previous revision" tests below have one
 
 
 PREVIOUS_REVISIONS = sorted(

@@ -1,43 +1,73 @@
-"""The real bot in an OS process of its own, talking to a fake Discord that runs in the test process.
+"""The real bot, ``python -m bot``, in an OS process of its own, talking to a fake Discord in the test process.
 
-    TOONMATCH_FAKE_DISCORD=http://127.0.0.1:PORT python -m tests.helpers.bot_process
-
-What ``python -m bot`` does (settings from the environment only — ``DISCORD_TOKEN``, ``DATABASE_URL``,
-``TOONMATCH_RUN_DIR``, ``TOONMATCH_SHARD_IDS``/``TOONMATCH_SHARD_COUNT``, …; logging with the token redacted;
-:func:`bot.bot.run_bot`, which loads the run folder, connects and stops gracefully on SIGTERM), with discord.py pointed
-at the fake and the discovery loop ticking every ``TOONMATCH_TEST_DISCOVERY_TICK`` seconds. Prints ``ready`` on stdout
-once the bot is connected (``on_ready``: every shard of the process is ready); logs go to stderr.
+Nothing is copied from the bot's entry point: the process runs ``python -m bot`` with ``tests/helpers/bot_site`` on
+``PYTHONPATH``, whose ``sitecustomize.py`` points discord.py at the fake (``TOONMATCH_FAKE_DISCORD``) and may shorten
+the discovery tick (``TOONMATCH_TEST_DISCOVERY_TICK``). Settings come from the environment given (``DISCORD_TOKEN``,
+``DATABASE_URL``, ``TOONMATCH_RUN_DIR``, ``TOONMATCH_SHARD_IDS``/``TOONMATCH_SHARD_COUNT``, …); the working directory
+is the log's folder, so no ``.env`` of the checkout is read. Ready once the bot logs that it is connected (its
+``on_ready``: every shard of the process is ready).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = Path(__file__).resolve().parent / "bot_site"
+READY_LINE = "connected as "
 
 
-class _SayReady:
-    """The ``ready_event`` of :func:`run_bot`: the parent process reads the line."""
+class BotProcess:
+    """One ``python -m bot`` with its own environment; stdout and stderr (the log) go to ``log``."""
 
-    def set(self) -> None:
-        print("ready", flush=True)
+    def __init__(self, env: dict[str, str], log: Path, *, fake_url: str, discovery_tick: float | None = None) -> None:
+        pythonpath = os.pathsep.join(p for p in (str(SITE), str(ROOT), env.get("PYTHONPATH")) if p)
+        self.env = {**env, "PYTHONPATH": pythonpath, "TOONMATCH_FAKE_DISCORD": fake_url}
+        if discovery_tick is not None:
+            self.env["TOONMATCH_TEST_DISCOVERY_TICK"] = str(discovery_tick)
+        self.log = log
+        self.proc: asyncio.subprocess.Process | None = None
 
+    async def start(self) -> None:
+        with self.log.open("wb") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                cwd=self.log.parent,
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+            )
 
-def main() -> int:
-    from bot.__main__ import setup_bot_logging
-    from bot.bot import BotOptions, run_bot
-    from core.settings import load_settings
-    from tests.helpers.fake_discord.server import discord_pointed_at
+    async def wait_ready(self, timeout: float) -> None:
+        """Until the bot logged that it is connected; fails with the log if it exits or takes ``timeout`` s."""
+        assert self.proc is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while READY_LINE not in self.text():
+            assert self.proc.returncode is None, (
+                f"python -m bot exited ({self.proc.returncode}):\n{self.text()[-4000:]}"
+            )
+            assert loop.time() < deadline, f"python -m bot not ready after {timeout} s:\n{self.text()[-4000:]}"
+            await asyncio.sleep(0.2)
 
-    settings = load_settings(env_file=None)
-    assert settings.discord.token is not None, "DISCORD_TOKEN is not set"
-    setup_bot_logging(settings.log.level, settings.discord.token.get_secret_value())
-    tick = float(os.environ.get("TOONMATCH_TEST_DISCOVERY_TICK", "60"))
-    options = BotOptions.from_settings(settings, discovery_tick=tick)
-    with discord_pointed_at(os.environ["TOONMATCH_FAKE_DISCORD"]):
-        asyncio.run(run_bot(settings, options=options, ready_event=_SayReady()))
-    return 0
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    async def stop(self) -> int:
+        """SIGTERM, as systemd or docker stop sends; the exit status."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        return self.proc.returncode

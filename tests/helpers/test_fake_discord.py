@@ -536,3 +536,60 @@ async def test_cdn_status_fault_and_bad_fault_requests() -> None:
             fake.fail_cdn(url, "explode")
         with pytest.raises(FakeDiscordError):
             fake.fail_cdn(f"{fake.cdn_base}/nowhere.png", "reset")
+
+
+async def test_rate_limited_routes_answer_429_like_discord_and_recover_after_the_window() -> None:
+    async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
+        guild = fake.add_guild("club")
+        first, second = fake.add_channel(guild, "a"), fake.add_channel(guild, "b")
+        fake.rate_limit(r"GET /channels/\d+", limit=2, per=0.4)
+        auth = {"Authorization": f"Bot {fake.token}"}
+
+        async def get(channel):
+            async with http.get(f"{fake.api_base}/channels/{channel.id}", headers=auth) as resp:
+                return resp.status, dict(resp.headers), await resp.json()
+
+        statuses = [await get(first) for _ in range(3)]
+        assert [s for s, _, _ in statuses] == [200, 200, 429]
+        ok_headers = statuses[0][1]
+        assert ok_headers["X-RateLimit-Limit"] == "2" and ok_headers["X-RateLimit-Remaining"] == "1"
+        assert float(ok_headers["X-RateLimit-Reset-After"]) <= 0.4 and ok_headers["X-RateLimit-Bucket"]
+        status, headers, body = statuses[2]
+        assert set(body) == {"message", "retry_after", "global"} and body["global"] is False
+        assert 0 < body["retry_after"] <= 0.4 and headers["Retry-After"] == "1" and headers["Via"]
+        assert headers["X-RateLimit-Remaining"] == "0" and headers["X-RateLimit-Scope"] == "user"
+        assert (await get(second))[0] == 200  # another channel: another bucket
+        await asyncio.sleep(body["retry_after"])
+        assert (await get(first))[0] == 200  # the window has passed
+        assert [r.status for r in fake.requests].count(429) == 1 and len(fake.rate_limits.rejected) == 1
+
+
+async def test_the_global_rate_limit_says_global_and_spares_interaction_callbacks() -> None:
+    async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
+        fake.rate_limit_global(limit=1, per=5.0)
+        auth = {"Authorization": f"Bot {fake.token}"}
+        async with http.get(f"{fake.api_base}/users/@me", headers=auth) as resp:
+            assert resp.status == 200
+        async with http.get(f"{fake.api_base}/users/@me", headers=auth) as resp:
+            assert resp.status == 429 and resp.headers["X-RateLimit-Global"] == "true"
+            assert resp.headers["X-RateLimit-Scope"] == "global"
+            assert (await resp.json())["global"] is True
+        async with http.post(f"{fake.api_base}/interactions/1/nope/callback", json={"type": 5}) as resp:
+            assert resp.status == 404  # not limited: answered (an unknown interaction)
+        assert fake.rate_limits.rejected == [("GET", "/users/@me", "global", True)]
+
+
+async def test_discord_py_waits_out_a_429_and_the_request_succeeds(fake_discord) -> None:  # noqa: F811
+    fake = fake_discord
+    guild = fake.add_guild("club")
+    channel = fake.add_channel(guild, "general")
+    client = discord.Client(intents=discord.Intents.default())
+    async with fake.run_client(client):
+        target = client.get_channel(channel.id)
+        fake.rate_limit_global(limit=1, per=0.3)  # discord.py cannot know this one in advance: it gets 429s
+        sent = await asyncio.gather(*(target.send(f"message {n}") for n in range(4)))
+    assert sorted(m.content for m in sent) == [f"message {n}" for n in range(4)]
+    assert len(fake.channel_messages(channel)) == 4
+    assert fake.rate_limits.rejected and {path for _, path, _, _ in fake.rate_limits.rejected} == {
+        f"/channels/{channel.id}/messages"
+    }

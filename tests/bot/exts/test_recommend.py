@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import select_options
+from tests.bot.conftest import ON_BOTH_RUNS, select_options
 
 
 def _sfw_title(engine):
@@ -33,6 +33,7 @@ async def test_autocomplete_hides_adult_titles_outside_nsfw_channels(world, bot_
     assert adult.id in [c["value"] for c in await nsfw.wait_choices()]
 
 
+@ON_BOTH_RUNS
 async def test_recommend_from_a_title_answers_like_similar(world, bot_engine):
     title = _sfw_title(bot_engine)
     rec = await world.run("recommend", {"title": title.id})
@@ -44,6 +45,7 @@ async def test_recommend_from_a_title_answers_like_similar(world, bot_engine):
     assert msg.filenames and not any(bot_engine.titles[v].adult for v in values)
 
 
+@ON_BOTH_RUNS
 async def test_recommend_accepts_a_typed_english_title(world, bot_engine):
     title = _sfw_title(bot_engine)
     rec = await world.run("recommend", {"title": title.title_en})

@@ -6,16 +6,20 @@ import asyncio
 import logging
 from pathlib import Path
 
+import pytest
+
 from db import queries
-from tests.bot.conftest import custom_ids, select_options
+from tests.bot.conftest import ON_BOTH_RUNS, custom_ids, select_options
 
 CHANNEL_MESSAGE, DEFERRED = 4, 5
 
 
+@ON_BOTH_RUNS
+@pytest.mark.ack_deadline
 async def test_similar_answers_with_embed_sheet_and_rating_view(world, sample_images, cover_title):
     rec = await world.run("similar", {"image": world.attach("png", sample_images)})
     msg = rec.original
-    assert rec.callback_type == DEFERRED and rec.ack_latency < 3.0  # "thinking…" at once
+    assert rec.callback_type == DEFERRED and not rec.expired  # "thinking…" before the model runs, within Discord's 3 s
     assert not msg.ephemeral and not msg.deleted
     embed = msg.embeds[0]
     assert "Genre guess" in embed["description"] and "%" in embed["description"]
@@ -43,6 +47,7 @@ async def test_similar_records_shown_titles_and_membership(world, sample_images)
     assert [m["guild_id"] for m in exported["memberships"]] == [str(world.guild.id)]  # counts for guild taste
 
 
+@ON_BOTH_RUNS
 async def test_private_flag_answers_only_to_the_user(world, sample_images):
     rec = await world.run("similar", {"image": world.attach("png", sample_images), "private": True})
     assert rec.original.ephemeral and rec.original.embeds
@@ -76,6 +81,7 @@ async def test_corrupt_image_found_after_public_defer_is_refused_ephemerally(wor
     assert any(str(rec.id) in r.getMessage() for r in caplog.records if r.name == "bot.errors")
 
 
+@ON_BOTH_RUNS
 async def test_adult_titles_only_in_nsfw_channels(world, bot_engine):
     adult = next(t for t in bot_engine.titles.values() if t.adult)
     att = world.fake.add_attachment(Path(adult.cover).read_bytes(), "adult.png")
@@ -85,6 +91,7 @@ async def test_adult_titles_only_in_nsfw_channels(world, bot_engine):
     assert select_options(nsfw.original)[0]["value"] == adult.id
 
 
+@ON_BOTH_RUNS
 async def test_dislike_button_removes_title_from_the_next_answer(world, sample_images, cover_title):
     first = await world.run("similar", {"image": world.attach("png", sample_images)})
     assert select_options(first.original)[0]["value"] == cover_title.id
@@ -98,6 +105,7 @@ async def test_dislike_button_removes_title_from_the_next_answer(world, sample_i
     assert select_options(other.original)[0]["value"] == cover_title.id  # only alice's answers changed
 
 
+@ON_BOTH_RUNS
 async def test_low_confidence_answer_says_so_and_still_shows_nearest(world, sample_images, monkeypatch):
     monkeypatch.setattr(world.recommender.engine, "low_confidence_threshold", 1.01)
     rec = await world.run("similar", {"image": world.attach("png", sample_images)})
@@ -106,6 +114,7 @@ async def test_low_confidence_answer_says_so_and_still_shows_nearest(world, samp
     assert len(select_options(rec.original)) == 24 and rec.original.filenames
 
 
+@ON_BOTH_RUNS
 async def test_context_menu_on_message_with_attachment(world, sample_images, cover_title):
     att = world.attach("png", sample_images)
     target = world.fake.user_message(world.general, "look at this", author=world.bob, attachments=[att])
@@ -114,6 +123,7 @@ async def test_context_menu_on_message_with_attachment(world, sample_images, cov
     assert select_options(msg)[0]["value"] == cover_title.id
 
 
+@ON_BOTH_RUNS
 async def test_context_menu_on_message_with_image_embed(world, sample_images, cover_title):
     url = world.fake.add_cdn_file("external/panel.png", sample_images["png"], "image/png")
     target = world.fake.user_message(world.general, url, embeds=[world.fake.image_embed(url, width=200, height=280)])

@@ -16,28 +16,38 @@ from PIL import Image
 
 from bot import embeds
 from ml.serve.recommender import Recommender
-from tests.bot.conftest import build_world, make_settings, select_options
+from tests.bot.conftest import build_world, make_settings, on_both_runs, select_options
+from tests.conftest import NSFW_RUNS
 from tests.helpers.nsfw_run import red_square, shows_query_tile
 
 SETTLE = 0.5  # seconds to wait for a notice that must not come
 
 
+ON_BOTH_NSFW_RUNS = on_both_runs("screening_run", NSFW_RUNS)
+
+
 @pytest.fixture(scope="session")
-def screening_engine(nsfw_run):
+def screening_run(request):
+    """A run with the controllable nsfw head: from scratch (``nsfw_run``) or through the pretrained path."""
+    return request.getfixturevalue(getattr(request, "param", "nsfw_run"))
+
+
+@pytest.fixture(scope="session")
+def screening_engine(screening_run):
     from ml.serve.engine import Engine
 
-    return Engine.load(nsfw_run)
+    return Engine.load(screening_run)
 
 
 @pytest_asyncio.fixture
-async def screening(fake, db, screening_engine, nsfw_run):
+async def screening(fake, db, screening_engine, screening_run):
     """The world of the bot tests, serving the run with the nsfw output (default threshold 0.9)."""
     recommender = Recommender(screening_engine, max_batch=32, max_wait_ms=2.0)
-    world = await build_world(fake, db, recommender, make_settings(fake.token, nsfw_run))
+    world = await build_world(fake, db, recommender, make_settings(fake.token, screening_run))
     try:
         yield world
     finally:
-        await world.stop()
+        await world.close()
         await recommender.aclose()
     assert not fake.unhandled_requests, fake.unhandled_requests
 
@@ -56,6 +66,7 @@ def assert_full_answer(message):
     assert len(select_options(message)) == 24  # the titles are answered all the same
 
 
+@ON_BOTH_NSFW_RUNS
 async def test_explicit_upload_in_a_normal_channel_is_left_off_the_sheet(screening):
     rec = await screening.run("similar", {"image": explicit_upload(screening)}, channel=screening.general)
     answer = rec.original
@@ -70,6 +81,7 @@ async def test_explicit_upload_in_a_normal_channel_is_left_off_the_sheet(screeni
     assert screening.fake.channel_messages(screening.general) == []  # nothing else was posted in the channel
 
 
+@ON_BOTH_NSFW_RUNS
 async def test_explicit_upload_in_an_age_restricted_channel_keeps_its_tile(screening):
     rec = await screening.run("similar", {"image": explicit_upload(screening)}, channel=screening.adult)
     assert_full_answer(rec.original)
@@ -78,6 +90,7 @@ async def test_explicit_upload_in_an_age_restricted_channel_keeps_its_tile(scree
     assert rec.followups == [rec.original]  # no notice
 
 
+@ON_BOTH_NSFW_RUNS
 async def test_a_safe_upload_keeps_its_tile(screening, sample_images):
     rec = await screening.run("similar", {"image": screening.attach("png", sample_images)})
     assert_full_answer(rec.original)
@@ -86,6 +99,7 @@ async def test_a_safe_upload_keeps_its_tile(screening, sample_images):
     assert rec.followups == [rec.original]
 
 
+@ON_BOTH_NSFW_RUNS
 async def test_a_private_answer_keeps_the_tile_only_the_asker_sees(screening):
     rec = await screening.run("similar", {"image": explicit_upload(screening), "private": True})
     assert rec.original.ephemeral and shows_query_tile(sheet_of(rec.original))
@@ -93,6 +107,7 @@ async def test_a_private_answer_keeps_the_tile_only_the_asker_sees(screening):
     assert rec.followups == [rec.original]
 
 
+@ON_BOTH_NSFW_RUNS
 async def test_in_a_dm_the_tile_stays(screening):
     rec = await screening.fake.slash_command(
         "similar", {"image": explicit_upload(screening)}, dm=True, user=screening.alice
@@ -104,6 +119,7 @@ async def test_in_a_dm_the_tile_stays(screening):
     assert rec.followups == [message]
 
 
+@ON_BOTH_NSFW_RUNS
 async def test_the_context_menu_screens_the_image_of_the_message(screening):
     target = screening.fake.user_message(
         screening.general, "hm", author=screening.bob, attachments=[explicit_upload(screening)]
@@ -116,6 +132,7 @@ async def test_the_context_menu_screens_the_image_of_the_message(screening):
     assert notice.ephemeral and notice.content == embeds.UPLOAD_LEFT_OUT
 
 
+@ON_BOTH_NSFW_RUNS
 async def test_genre_shows_no_image_so_it_is_answered_as_ever(screening):
     rec = await screening.run("genre", {"image": explicit_upload(screening)})
     assert rec.original.embeds[0]["title"] == "Genre guess" and not rec.original.files
@@ -123,12 +140,13 @@ async def test_genre_shows_no_image_so_it_is_answered_as_ever(screening):
     assert rec.followups == [rec.original]
 
 
-async def test_the_threshold_is_a_setting(fake, db, screening_engine, nsfw_run):
+@ON_BOTH_NSFW_RUNS
+async def test_the_threshold_is_a_setting(fake, db, screening_engine, screening_run):
     red_panel = io.BytesIO()
     Image.new("RGB", (200, 280), (255, 0, 0)).save(red_panel, "PNG")  # white letterbox bars: a little less explicit
     assert 0.99 < screening_engine.similar(red_panel.getvalue()).screen.explicit < 0.9999
     recommender = Recommender(screening_engine, max_batch=32, max_wait_ms=2.0)
-    settings = make_settings(fake.token, nsfw_run, TOONMATCH_NSFW_THRESHOLD="0.9999")
+    settings = make_settings(fake.token, screening_run, TOONMATCH_NSFW_THRESHOLD="0.9999")
     assert settings.discord.nsfw_threshold == 0.9999
     world = await build_world(fake, db, recommender, settings)
     try:
@@ -137,7 +155,7 @@ async def test_the_threshold_is_a_setting(fake, db, screening_engine, nsfw_run):
         await asyncio.sleep(SETTLE)
         assert rec.followups == [rec.original]
     finally:
-        await world.stop()
+        await world.close()
         await recommender.aclose()
 
 

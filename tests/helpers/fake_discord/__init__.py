@@ -14,6 +14,9 @@ One aiohttp server on ``127.0.0.1:<random port>`` plays Discord:
   400 40060 "already acknowledged", 400 50035 invalid form body (content > 2000, embed limits,
   component rules, empty message, > 25 autocomplete choices, bad command definitions...), 413 for
   files > 10 MiB, and a **3 s acknowledgement deadline** (late callbacks get 404 10062 Unknown interaction).
+  **Rate limits** when a test asks for them (``fake.rate_limit(route_regex, limit, per)`` per bucket,
+  ``fake.rate_limit_global(limit, per)``): ``X-RateLimit-*`` headers, 429 with ``Retry-After`` and Discord's
+  JSON body (``retry_after``, ``global``); ``fake.rate_limits.rejected`` lists the 429s (:mod:`.ratelimits`).
 * a **CDN** (``/cdn/...``, ``/media/...``) serving attachments registered by tests or uploaded by the
   bot, so ``await attachment.read()`` works; ``attachment://name`` in embeds is resolved to the URL.
   ``fake.fail_cdn(att, mode, times=1)`` makes the next downloads of a file fail like a flaky CDN (``"reset"``

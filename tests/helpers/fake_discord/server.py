@@ -62,6 +62,7 @@ from .models import (
     snowflake_of,
     walk_components,
 )
+from .ratelimits import RateLimits
 from .records import (
     AUTOCOMPLETE_RESULT,
     CHANNEL_MESSAGE,
@@ -339,6 +340,8 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.base_url: str = ""
         self._routes = self._build_routes()
+        #: REST rate limits (none unless a test adds them: :meth:`rate_limit`, :meth:`rate_limit_global`)
+        self.rate_limits = RateLimits()
 
     # =========================================================================== lifecycle
     async def start(self) -> FakeDiscord:
@@ -1639,6 +1642,11 @@ class FakeDiscord:
         )
         self.requests.append(rec)
         status, out = 404, {"message": "404: Not Found", "code": 0}
+        limits = self.rate_limits.check(request.method, path)
+        if limits.rejection is not None:
+            rec.status, rec.response = 429, limits.rejection
+            self._touch()
+            return self._json_response(429, limits.rejection, limits.headers)
         try:
             for method, pattern, handler, needs_auth in self._routes:
                 match = pattern.fullmatch(path)
@@ -1660,10 +1668,25 @@ class FakeDiscord:
         finally:
             self._touch()
         rec.status, rec.response = status, out
+        return self._json_response(status, out, limits.headers)
+
+    @staticmethod
+    def _json_response(status: int, out: Any, headers: dict[str, str]) -> web.Response:
         if out is None:
-            return web.Response(status=204)
+            return web.Response(status=204, headers=headers)
         # exactly "application/json" (no charset): discord.py's json_or_text compares the header verbatim
-        return web.Response(body=json.dumps(out).encode(), status=status, headers={"Content-Type": "application/json"})
+        headers = {**headers, "Content-Type": "application/json"}
+        return web.Response(body=json.dumps(out).encode(), status=status, headers=headers)
+
+    def rate_limit(self, route: str, limit: int, per: float) -> None:
+        """Limit the REST routes ``route`` (a regex over ``"METHOD /path"``, e.g. ``r"POST /channels/\\d+/messages"``)
+        to ``limit`` requests per ``per`` seconds for each channel / guild / webhook, as a Discord bucket
+        (``X-RateLimit-*`` headers; 429 with ``Retry-After`` over the limit; see :mod:`.ratelimits`)."""
+        self.rate_limits.add(route, limit, per)
+
+    def rate_limit_global(self, limit: int, per: float) -> None:
+        """Limit all REST requests but interaction callbacks and webhooks to ``limit`` per ``per`` s (429 global)."""
+        self.rate_limits.set_global(limit, per)
 
     async def _handle_cdn(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["tail"]

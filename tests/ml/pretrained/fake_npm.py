@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ml.pretrained import nsfwjs
-from tests.ml.pretrained.tfjs_writer import node, placeholder, write_model
+from tests.ml.pretrained.tfjs_writer import GNode, node, placeholder, write_model
 
 
 def install_fake_npm(monkeypatch, bin_dir: Path, script: str) -> Path:
@@ -38,9 +38,8 @@ def packing_npm(monkeypatch, bin_dir: Path, tarball: Path) -> Path:
     return install_fake_npm(monkeypatch, bin_dir, f'cp "{tarball}" "./{tarball.name}"\necho "{tarball.name}"')
 
 
-def tiny_nsfwjs_tarball(path: Path, work: Path) -> str:
-    """An npm-pack-style tarball shaped like nsfwjs (224² in, 1792-d features, 5 classes, real node names) but
-    with a one-conv graph; also a path-traversal decoy. Its sha256."""
+def one_conv_graph() -> tuple[list[GNode], dict[str, np.ndarray]]:
+    """Shaped like nsfwjs (224² in, 1792-d features, 5 classes, real output node names), with a one-conv graph."""
     rng = np.random.default_rng(0)
     weights = {
         "two": np.array(2.0),
@@ -62,6 +61,13 @@ def tiny_nsfwjs_tarball(path: Path, work: Path) -> str:
         node("softmax", "Softmax", "dense"),
         node(nsfwjs.PROBABILITIES_NODE, "Identity", "softmax"),
     ]
+    return nodes, weights
+
+
+def tiny_nsfwjs_tarball(path: Path, work: Path, graph: tuple[list[GNode], dict] | None = None) -> str:
+    """An npm-pack-style tarball shaped like nsfwjs holding ``graph`` (nodes, weights; default
+    :func:`one_conv_graph`); also a path-traversal decoy. Its sha256."""
+    nodes, weights = graph or one_conv_graph()
     model_dir = work / "model"
     write_model(model_dir, nodes, weights, n_shards=2)
     with tarfile.open(path, "w:gz") as archive:

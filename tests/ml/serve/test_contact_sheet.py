@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -117,7 +119,6 @@ def test_jpeg_is_a_faithful_copy_of_the_sheet():
 
 def test_font_comes_from_koreanize_matplotlib():
     import importlib.util
-    import sys
 
     package_dir = Path(importlib.util.find_spec("koreanize_matplotlib").origin).parent
     assert cs.font_file(bold=False) == "NanumGothic.ttf"
@@ -126,7 +127,19 @@ def test_font_comes_from_koreanize_matplotlib():
         assert list(package_dir.rglob(name)), name
         assert cs._nanum_fonts()[name].parent.is_relative_to(package_dir)
     assert cs.load_font(12) is cs.load_font(12)  # cached
-    assert "koreanize_matplotlib" not in sys.modules or "matplotlib" in sys.modules  # located, never imported
+
+
+def test_fonts_are_located_without_importing_koreanize_matplotlib_or_matplotlib():
+    """koreanize_matplotlib imports matplotlib (slow, heavy): the sheet only reads its font files. Checked in a fresh
+    interpreter, since this test process may have imported either for other reasons."""
+    probe = (
+        "import sys\n"
+        "import ml.serve.contact_sheet as cs\n"
+        "cs.load_font(12), cs.load_font(12, bold=True)\n"
+        "print(sorted(m for m in ('koreanize_matplotlib', 'matplotlib') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
 def test_hangul_glyphs_are_not_tofu():

@@ -147,12 +147,12 @@ async def test_the_event_loop_keeps_running_while_the_model_works(executor):
     assert ticks >= 5
 
 
-# ---- Recommender on the real tiny run ---------------------------------------------------------------------------
+# ---- Recommender on the real tiny runs (from scratch, pretrained path) ---------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def engine(tiny_run) -> Engine:
-    return Engine.load(tiny_run)
+def engine(real_engine) -> Engine:
+    return real_engine
 
 
 @pytest.fixture(scope="module")

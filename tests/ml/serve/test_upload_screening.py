@@ -7,11 +7,15 @@ import asyncio
 import io
 import json
 import shutil
+from pathlib import Path
+from types import SimpleNamespace
 
+import discord
 import numpy as np
 import pytest
 from PIL import Image
 
+from catalog.format import load_catalog
 from core.errors import RunFolderError
 from ml.serve import contact_sheet as cs
 from ml.serve.engine import Engine, UploadScreen
@@ -80,7 +84,7 @@ def test_model_outputs_pass_the_nsfw_column_through_and_infer_keeps_two():
 # ---- a real run whose serving model has the nsfw output ---------------------------------------------------------
 
 
-def test_loaded_engine_screens_uploads_from_the_same_model_call(screening_engine, real_engine, cover_title):
+def test_loaded_engine_screens_uploads_from_the_same_model_call(screening_engine, scratch_engine, cover_title):
     assert screening_engine.screens_uploads and screening_engine.nsfw_classes == NSFW_CLASSES
     explicit = screening_engine.similar(red_square())
     assert explicit.screen.explicit > 0.99 and explicit.screen.panels == 1
@@ -89,7 +93,7 @@ def test_loaded_engine_screens_uploads_from_the_same_model_call(screening_engine
     probabilities = safe.screen.probabilities
     assert safe.screen.explicit < 0.05 and max(probabilities, key=probabilities.get) == "Neutral"
     assert sum(safe.screen.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
-    same = real_engine.similar(cover_title.cover.read_bytes())  # the head changes nothing else
+    same = scratch_engine.similar(cover_title.cover.read_bytes())  # the head changes nothing else
     assert [r.title.id for r in safe.results] == [r.title.id for r in same.results]
     assert [g.genre for g in safe.genres] == [g.genre for g in same.genres]
     assert safe.to_json()["screen"]["explicit"] < 0.05
@@ -101,10 +105,24 @@ def test_a_tall_strip_is_as_explicit_as_its_most_explicit_panel(screening_engine
     assert answer.screen.explicit > 0.99
 
 
-def test_a_run_without_nsfw_output_screens_nothing(real_engine, cover_title):
-    assert not real_engine.screens_uploads
-    answer = real_engine.similar(red_square())
+def test_a_run_without_nsfw_output_screens_nothing(scratch_engine, cover_title):
+    assert not scratch_engine.screens_uploads
+    answer = scratch_engine.similar(red_square())
     assert answer.screen is None and "screen" not in answer.to_json()
+
+
+def test_the_pretrained_path_serves_the_nsfw_output_of_the_backbone_in_the_same_call(tiny_pretrained_run, cover_title):
+    """The run built through the pretrained path screens with the backbone's own head (random weights here: the
+    probabilities are checked, not the decision — the real backbone's decision is tested where it is cached)."""
+    engine = Engine.load(tiny_pretrained_run)
+    assert engine.screens_uploads and engine.nsfw_classes == NSFW_CLASSES
+    answer = engine.similar(strip_with_red_panel(cover_title.cover))
+    assert answer.screen.panels == answer.panels == 3 and answer.results
+    assert set(answer.screen.probabilities) == set(NSFW_CLASSES)
+    assert sum(answer.screen.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+    assert answer.screen.explicit == pytest.approx(
+        answer.screen.probabilities["Porn"] + answer.screen.probabilities["Hentai"], abs=1e-6
+    )
 
 
 def test_the_contact_sheet_can_leave_the_query_out(screening_engine):
@@ -152,3 +170,34 @@ async def test_batched_requests_each_get_their_own_screen(screening_engine, cove
         assert guesses and panels == 1
     finally:
         await recommender.aclose()
+
+
+# ---- the real backbone, when it is cached ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped_backbone_run(request) -> Path:
+    """``pretrained_run`` (the real nsfwjs network), only if it is already cached: this test never fetches it."""
+    from ml.pretrained import default_cache_dir
+    from ml.pretrained.fetch import FOLDER, SOURCE_FILE
+
+    folder = default_cache_dir() / FOLDER
+    if not (folder / SOURCE_FILE).is_file():
+        pytest.skip(f"the real backbone is not cached in {folder} (`make setup` or `python -m scripts.fetch_weights`)")
+    return request.getfixturevalue("pretrained_run")
+
+
+def test_the_real_backbone_does_not_hide_a_safe_cover(shipped_backbone_run, shared_webtoons):
+    from bot.checks import hide_upload
+    from core.settings import DiscordSettings
+
+    safe = next(t for t in load_catalog(shared_webtoons).titles if t.adult is False and t.cover)
+    engine = Engine.load(shipped_backbone_run)
+    answer = engine.similar(safe.cover.read_bytes())
+    threshold = DiscordSettings.model_fields["nsfw_threshold"].default
+    channel = SimpleNamespace(type=discord.ChannelType.text, is_nsfw=lambda: False)  # a public, not age-restricted one
+    assert answer.screen is not None and answer.screen.explicit < threshold, (safe.id, answer.screen)
+    assert not hide_upload(answer.screen, channel, private=False, threshold=threshold)
+    assert hide_upload(
+        UploadScreen({"Porn": threshold, "Neutral": 1 - threshold}), channel, private=False, threshold=threshold
+    )
