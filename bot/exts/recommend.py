@@ -23,18 +23,24 @@ class Recommend(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="recommend", description="Find webtoons drawn like a title you know")
-    @app_commands.describe(title="A webtoon title (Korean or English); pick one of the suggestions")
+    @app_commands.describe(
+        title="A webtoon title (Korean or English); pick one of the suggestions", private="Answer only to you"
+    )
     @checks.heavy_cooldown()
-    async def recommend(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 100]) -> None:
+    async def recommend(
+        self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 100], private: bool = False
+    ) -> None:
         recommender = self.bot.require_recommender()
         found = recommender.resolve(title)  # unknown/ambiguous: an ephemeral refusal with the closest titles
         nsfw = checks.is_nsfw(interaction)
         if found.adult and not nsfw:
             raise AdultContentError("🔞 That title is for adults; ask for it in an age-restricted channel.")
-        await checks.defer(interaction, private=False)
+        await checks.defer(interaction, private=private)
         taste = await self.bot.taste_of(interaction.user.id)
         answer = await recommender.recommend(found.id, k=TITLES_PER_ANSWER, taste=taste, allow_adult=nsfw)
-        await answers.send_answer(self.bot, interaction, answer, heading=f"Drawn like {found.title}", private=False)
+        await answers.send_answer(
+            self.bot, interaction, answer, heading=f"Drawn like {found.title}", private=private
+        )
 
     @recommend.autocomplete("title")
     async def title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice]:

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from tests.bot.exts.test_discovery import _enable
+from tests.bot.exts.discovery.helpers import enable
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -15,7 +15,7 @@ INTERACTION_WEBHOOKS = r"(POST|PATCH|DELETE) /webhooks/\d+/[^/]+(/messages/[^/]+
 
 
 async def test_commands_and_discovery_posts_are_answered_under_rate_limits(world, sample_images):
-    await _enable(world)
+    await enable(world)
     world.fake.rate_limit(INTERACTION_WEBHOOKS, limit=1, per=0.3)  # one edit or follow-up per interaction per window
     world.fake.rate_limit(r"POST /channels/\d+/messages", limit=1, per=0.3)  # one post per channel per window
     world.fake.rate_limit_global(limit=1, per=0.5)  # the bot learns this one only from a 429

@@ -86,3 +86,11 @@ def test_choices_are_at_most_25_and_never_adult_outside_nsfw(bot_engine):
     for text in ("", "demo", "데모", "the"):
         assert not {c.value for c in cog.choices(text, nsfw=False)} & adult
         assert all(len(c.name) <= 100 for c in cog.choices(text, nsfw=False))
+
+
+async def test_a_private_recommend_is_answered_only_to_the_asker(world, bot_engine):
+    title = _sfw_title(bot_engine)
+    public = await world.run("recommend", {"title": title.id})
+    private = await world.run("recommend", {"title": title.id, "private": True})
+    assert not public.original.ephemeral
+    assert private.original.ephemeral and private.original.embeds and len(select_options(private.original)) == 24
