@@ -277,7 +277,7 @@ def help_embed(*, engine_status: str, synthetic: bool) -> discord.Embed:
     embed.add_field(
         name="Good to know",
         value=(
-            "The % next to a title is how close its art style is, measured against this catalogue: about 25% for "
+            "The % next to a title is how close its art style is, measured against this catalogue: near 0% for "
             "unrelated titles, 75% as close as a typical title's closest neighbour, near 100% for the same cover. "
             "⚠️ *No close match* means even the best is below what new titles usually get.\n"
             "Adult titles appear only in age-restricted channels. Heavy commands have a short per-user cooldown.\n"

@@ -29,7 +29,7 @@ class ServingSettings(_Section):
 
     run_dir: Path | None = Field(default=None, validation_alias="TOONMATCH_RUN_DIR")
     taste_weight: float = Field(default=0.2, ge=0.0, le=1.0, validation_alias="TOONMATCH_TASTE_WEIGHT")
-    low_confidence_threshold: float = Field(default=0.55, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE")
+    low_confidence_threshold: float = Field(default=0.45, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE")
     batch_max_size: int = Field(default=32, ge=1, validation_alias="TOONMATCH_BATCH_MAX_SIZE")
     batch_max_wait_ms: float = Field(default=5.0, ge=0.0, validation_alias="TOONMATCH_BATCH_MAX_WAIT_MS")
 

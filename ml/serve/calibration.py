@@ -2,14 +2,15 @@
 
 A whitened embedding's cosines are small and catalogue-dependent (on the shared data a typical title's closest other
 title sits at 0.31, a cropped re-encoded copy of a cover at 0.57), so a raw cosine shown as a percentage says
-nothing. When an index is built, two distributions are measured on its items and stored with it:
+nothing. When an index is built, two distributions are measured on a sample of its items, each item taken as a query
+for titles other than its own (as a cover of a title the catalogue lacks would be):
 
-- ``random``: cosines between random pairs of items of different titles (what "unrelated" looks like);
-- ``nearest``: each item's best cosine to an item of another title (what "the closest other title" looks like).
+- ``neighbours``: the cosines of its 24 best other titles, pooled (what an answer's list looks like);
+- ``nearest``: the cosine of its best other title (what an answer's first line looks like).
 
-The shown score is the mean of the two cumulative shares, ``(F_random(c) + F_nearest(c)) / 2``:
+The shown score is the mean of the two cumulative shares, ``(F_neighbours(c) + F_nearest(c)) / 2``:
 
-- about 25 % for a typical unrelated pair, 50 % for a cosine beyond almost every random pair;
+- about 0 % for an unrelated pair (cosine 0), 25 % for a typical answer's middle line;
 - about 75 % as close as a typical title's closest other title in the catalogue;
 - 100 % closer than almost every title's closest other title (a near-copy).
 
@@ -25,19 +26,19 @@ from typing import Any
 import numpy as np
 
 KNOTS = 101  # quantiles stored per distribution (0 %, 1 %, …, 100 %)
-RANDOM_PAIRS = 20_000
-NEAREST_ITEMS = 2_000  # items whose nearest other title is measured (each one a full pass over the index)
+SAMPLED_ITEMS = 2_000  # items taken as queries (each one a full pass over the index)
+NEIGHBOURS = 24  # = TITLES_PER_ANSWER (not imported: ml.serve imports this module)
 
 
 @dataclass(frozen=True)
 class Calibration:
-    random: tuple[float, ...]  # KNOTS quantiles of random different-title item-pair cosines
+    neighbours: tuple[float, ...]  # KNOTS quantiles of the pooled cosines of an item's 24 best other titles
     nearest: tuple[float, ...]  # KNOTS quantiles of each item's best cosine to another title
 
     def score(self, cosine: float | np.ndarray) -> float | np.ndarray:
         """Cosine(s) in index space → calibrated similarity in [0, 1] (monotone)."""
         levels = np.linspace(0.0, 1.0, KNOTS)
-        out = 0.5 * (np.interp(cosine, self.random, levels) + np.interp(cosine, self.nearest, levels))
+        out = 0.5 * (np.interp(cosine, self.neighbours, levels) + np.interp(cosine, self.nearest, levels))
         return float(out) if np.ndim(out) == 0 else out
 
     @classmethod
@@ -47,40 +48,42 @@ class Calibration:
         item_titles: Sequence[str],
         *,
         seed: int = 0,
-        pairs: int = RANDOM_PAIRS,
-        nearest_items: int = NEAREST_ITEMS,
+        items: int = SAMPLED_ITEMS,
+        k: int = NEIGHBOURS,
     ) -> Calibration | None:
         """Measure both distributions on unit-length index vectors; ``None`` when the catalogue has fewer than two
         titles (nothing to compare)."""
         vectors = np.asarray(vectors, dtype=np.float32)
         titles = np.asarray(item_titles)
-        if len(set(item_titles)) < 2:
+        names, title_of = np.unique(titles, return_inverse=True)
+        if len(names) < 2:
             return None
-        rng = np.random.default_rng(seed)
-        a, b = rng.integers(0, len(titles), pairs), rng.integers(0, len(titles), pairs)
-        other = titles[a] != titles[b]
-        random = np.einsum("ij,ij->i", vectors[a[other]], vectors[b[other]])
-        picks = rng.choice(len(titles), size=min(nearest_items, len(titles)), replace=False)
-        nearest = np.empty(len(picks), np.float32)
+        order = np.argsort(title_of, kind="stable")  # columns grouped by title, for a per-title max
+        starts = np.flatnonzero(np.r_[True, np.diff(title_of[order]) != 0])
+        k = min(k, len(names) - 1)
+        picks = np.random.default_rng(seed).choice(len(titles), size=min(items, len(titles)), replace=False)
+        neighbours, nearest = [], []
         for start in range(0, len(picks), 256):  # a block of rows at a time: memory stays ~256 × items
             rows = picks[start : start + 256]
-            sims = vectors[rows] @ vectors.T
-            sims[titles[rows][:, None] == titles[None, :]] = -np.inf
-            nearest[start : start + len(rows)] = sims.max(axis=1)
+            per_title = np.maximum.reduceat(vectors[rows] @ vectors[order].T, starts, axis=1)
+            per_title[np.arange(len(rows)), title_of[rows]] = -np.inf  # its own title does not count
+            best = -np.sort(-np.partition(per_title, -k, axis=1)[:, -k:], axis=1)
+            neighbours.append(best.ravel())
+            nearest.append(best[:, 0])
         levels = np.linspace(0.0, 1.0, KNOTS)
-        return cls(_knots(random, levels), _knots(nearest, levels))
+        return cls(_knots(np.concatenate(neighbours), levels), _knots(np.concatenate(nearest), levels))
 
     def to_json(self) -> dict[str, Any]:
-        return {"random": [round(v, 6) for v in self.random], "nearest": [round(v, 6) for v in self.nearest]}
+        return {"neighbours": [round(v, 6) for v in self.neighbours], "nearest": [round(v, 6) for v in self.nearest]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Calibration | None:
-        if not data:
+        if not data or not {"neighbours", "nearest"} <= data.keys():  # none, or of a shape this code does not know
             return None
-        random, nearest = tuple(map(float, data["random"])), tuple(map(float, data["nearest"]))
-        if len(random) != KNOTS or len(nearest) != KNOTS:
+        neighbours, nearest = tuple(map(float, data["neighbours"])), tuple(map(float, data["nearest"]))
+        if len(neighbours) != KNOTS or len(nearest) != KNOTS:
             raise ValueError(f"a calibration has {KNOTS} quantiles per distribution")
-        return cls(random, nearest)
+        return cls(neighbours, nearest)
 
 
 def _knots(values: np.ndarray, levels: np.ndarray) -> tuple[float, ...]:

@@ -150,7 +150,7 @@ class Engine:
         nsfw_classes: Sequence[str] | None = None,
         input_size: int = 96,
         taste_weight: float = 0.2,
-        low_confidence_threshold: float = 0.55,
+        low_confidence_threshold: float = 0.45,
         limits: ImageLimits = DEFAULT_LIMITS,
         run_dir: Path | None = None,
         synthetic: bool = False,
@@ -175,7 +175,7 @@ class Engine:
 
     # ---- loading -------------------------------------------------------------------------------------------
     @classmethod
-    def load(cls, run_dir: str | Path, *, taste_weight: float = 0.2, low_confidence_threshold: float = 0.55) -> Engine:
+    def load(cls, run_dir: str | Path, *, taste_weight: float = 0.2, low_confidence_threshold: float = 0.45) -> Engine:
         """Load model, memory-mapped index and catalogue snapshot from a run folder (logs the start-up cost)."""
         started = time.perf_counter()
         run = Path(run_dir).expanduser()

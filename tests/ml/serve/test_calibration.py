@@ -58,7 +58,7 @@ def test_ranking_is_unchanged_by_the_calibration(index):
 def test_the_calibration_is_saved_with_its_generation_and_loaded_back(index, tmp_path):
     index.save(tmp_path)
     meta = json.loads(index_paths(tmp_path)[1].read_text(encoding="utf-8"))
-    assert len(meta["calibration"]["random"]) == len(meta["calibration"]["nearest"]) == KNOTS
+    assert len(meta["calibration"]["neighbours"]) == len(meta["calibration"]["nearest"]) == KNOTS
     loaded = TitleIndex.load(tmp_path)
     emb, _ = clustered()
     assert [(h.title_id, round(h.similarity, 5)) for h in loaded.query(emb[3], 10)] == [
@@ -89,4 +89,4 @@ def test_one_title_has_nothing_to_calibrate_against():
 
 def test_a_stored_calibration_of_the_wrong_size_is_refused():
     with pytest.raises(ValueError):
-        Calibration.from_json({"random": [0.0, 1.0], "nearest": [0.0, 1.0]})
+        Calibration.from_json({"neighbours": [0.0, 1.0], "nearest": [0.0, 1.0]})
