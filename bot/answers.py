@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import discord
 
-from bot import checks, embeds, errors, images
+from bot import checks, embeds, errors, fetch, images
 from bot.views.results import answer_view, entries_of
 from ml.serve import TITLES_PER_ANSWER
 from ml.serve.engine import Answer
@@ -74,6 +75,23 @@ async def send_answer(
         answer.timings.get("total_ms", 0.0),
     )
     return message
+
+
+async def from_upload(
+    client: Toonmatch,
+    interaction: discord.Interaction,
+    image: discord.Attachment | None,
+    link: str | None,
+    *,
+    private: bool,
+    answer: Callable[..., Awaitable[None]],
+) -> None:
+    """/similar and /genre: exactly one of the attachment and the link, checked (refused ephemerally before anything
+    is downloaded), then deferred and answered by ``answer`` (:func:`similar_from` or :func:`genres_from`)."""
+    source = fetch.source_of(image, link)
+    client.require_recommender()
+    await checks.defer(interaction, private=private)
+    await answer(client, interaction, source, private=private)
 
 
 async def similar_from(

@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import answers, checks, fetch, images
+from bot import answers, checks, images
 from bot.bot import Toonmatch
 
 
@@ -36,10 +36,7 @@ class Genre(commands.Cog):
         link: str | None = None,
         private: bool = False,
     ) -> None:
-        source = fetch.source_of(image, link)
-        self.bot.require_recommender()
-        await checks.defer(interaction, private=private)
-        await answers.genres_from(self.bot, interaction, source, private=private)
+        await answers.from_upload(self.bot, interaction, image, link, private=private, answer=answers.genres_from)
 
     async def guess_genre(self, interaction: discord.Interaction, message: discord.Message) -> None:
         source = images.find_image(message)
