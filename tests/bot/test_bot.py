@@ -26,9 +26,12 @@ async def test_registers_exactly_the_documented_commands(world):
     assert menus == {"Find similar webtoons", "Guess genre"}
     for name in ("similar", "genre"):
         opts = {o["name"]: o for o in slash[name]["options"]}
-        assert opts["image"]["type"] == 11 and opts["image"]["required"]
+        assert opts["image"]["type"] == 11 and not opts["image"].get("required")  # an attachment, or:
+        assert opts["link"]["type"] == 3 and not opts["link"].get("required")
         assert opts["private"]["type"] == 5 and not opts["private"].get("required")
-    assert slash["recommend"]["options"][0]["name"] == "title" and slash["recommend"]["options"][0]["autocomplete"]
+    recommend = {o["name"]: o for o in slash["recommend"]["options"]}
+    assert recommend["title"]["autocomplete"] and recommend["title"]["required"]
+    assert recommend["private"]["type"] == 5 and not recommend["private"].get("required")
     discovery = slash["discovery"]
     assert discovery["default_member_permissions"] == MANAGE_GUILD
     subs = {o["name"]: o for o in discovery["options"]}
