@@ -1,4 +1,5 @@
-"""User-facing errors raised by ``ml``: front doors (bot error handler, scripts' main) turn them into messages."""
+"""User-facing errors raised by the layers below the front doors (``catalog``, ``db``, ``ml``); the front doors (bot
+error handler, scripts' main) turn them into messages."""
 
 
 class ToonmatchError(Exception):

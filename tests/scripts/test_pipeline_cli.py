@@ -213,7 +213,6 @@ def test_query_by_korean_partial_title_recommends_from_that_title(tiny_run, fami
 
 
 def test_query_sheet_writes_a_decodable_image(tiny_run, family, tmp_path, capsys):
-    pytest.importorskip("ml.serve.contact_sheet")
     out = tmp_path / "sheets" / "OUT.png"
     assert query.main(["--run", str(tiny_run), "--image", str(family[0].cover), "--sheet", str(out)]) == 0
     written = list(out.parent.iterdir())

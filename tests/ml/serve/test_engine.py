@@ -282,7 +282,6 @@ def test_loaded_engine_genre_guesses_are_top_three_probabilities(real_engine, co
 
 
 def test_loaded_engine_contact_sheet_is_an_image_under_1_mb(real_engine, cover_title):
-    pytest.importorskip("ml.serve.contact_sheet")
     answer = real_engine.similar(cover_title.cover.read_bytes())
     data, fmt = real_engine.contact_sheet(answer, Image.open(cover_title.cover))
     assert fmt == "jpg"
