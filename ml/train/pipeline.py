@@ -32,7 +32,7 @@ from ml.embedding import compiled, run_batched, stack_images
 from ml.layers import HorizontalFlip
 from ml.preprocess import letterbox
 from ml.pretrained.nsfwjs import CLASSES as NSFW_CLASSES
-from ml.run import CONFIG_FILE, FORMAT_VERSION, MODEL_FILES, now_iso, versions, write_json
+from ml.run import MODEL_FILES, BackboneInfo, CatalogSource, RunConfig, versions, write_json
 from ml.train import frozen
 from ml.train.augment import training_view
 from ml.train.dataset import SPLIT_FRACTIONS, Labels, build_labels, load_title_images, split_titles
@@ -473,39 +473,29 @@ def train_paper_baseline(data: TrainingData, config: TrainConfig, progress: bool
 # ---- 7. config.json --------------------------------------------------------------------------------------------------
 def write_run_config(
     out: Path, data: TrainingData, heads: FittedHeads, config: TrainConfig, pretrained: Pretrained | None = None
-) -> dict:
+) -> RunConfig:
     """``config.json``: what serving needs to know (input size, labels, models) and where the run came from."""
     catalog = data.catalog
-    backbone = {"kind": config.backbone}
-    if pretrained is not None:
-        backbone["source"] = pretrained.source
-    if config.backbone_fallback:
-        backbone["fallback_reason"] = config.backbone_fallback
-    run_config = {
-        "format": FORMAT_VERSION,
-        "created_at": now_iso(),
-        "input_size": config.input_size,
-        "backbone": backbone,
-        "index_flips": config.index_flips,
-        "genres": list(data.labels.genres),
-        "authors": list(data.labels.authors),
-        "split_seed": config.seed,
-        "split_file": "split.json",
-        "genre_head": head_summary(heads.genre),
-        "author_head": head_summary(heads.author),
-        "n_trees": config.n_trees,
-        "train": config.to_json(),
-        **({"nsfw_classes": list(NSFW_CLASSES)} if pretrained is not None else {}),
-        "models": MODEL_FILES,
-        "catalog": {
-            "path": str(catalog.root),
-            "sha256": catalog.fingerprint(),
-            "n_titles": len(catalog),
-            "synthetic": all(t.source == "demo" for t in catalog.titles),
-        },
-        "versions": versions(),
-    }
-    write_json(out / CONFIG_FILE, run_config)
+    run_config = RunConfig(
+        input_size=config.input_size,
+        genres=data.labels.genres,
+        authors=data.labels.authors,
+        catalog=CatalogSource(
+            str(catalog.root), catalog.fingerprint(), len(catalog), all(t.source == "demo" for t in catalog.titles)
+        ),
+        backbone=BackboneInfo(
+            config.backbone, pretrained.source if pretrained is not None else None, config.backbone_fallback
+        ),
+        index_flips=config.index_flips,
+        split_seed=config.seed,
+        n_trees=config.n_trees,
+        nsfw_classes=tuple(NSFW_CLASSES) if pretrained is not None else (),
+        genre_head=head_summary(heads.genre),
+        author_head=head_summary(heads.author),
+        train=config.to_json(),
+        versions=versions(),
+    )
+    run_config.write(out)
     return run_config
 
 
@@ -563,7 +553,7 @@ def metrics_json(
     evaluation: Evaluation,
     index_stats: dict,
     train_seconds: float,
-    run_config: dict,
+    run_config: RunConfig,
 ) -> dict:
     """The run's ``metrics.json`` (what ``report.md`` and ``scripts.train`` read)."""
     return {
@@ -584,9 +574,9 @@ def metrics_json(
         },
         "paper": PAPER,
         "history": history,
-        "backbone": run_config["backbone"],
+        "backbone": run_config.backbone.to_json(),
         "paper_history": paper.history,
         "confusion": {"labels": list(data.labels.genres), "matrix": evaluation.genre_confusion},
         "train_seconds": round(train_seconds, 1),
-        "synthetic_catalog": run_config["catalog"]["synthetic"],
+        "synthetic_catalog": run_config.catalog.synthetic,
     }
