@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.settings import DiscordSettings, ServingSettings
     from ml.serve.engine import Engine
+    from ml.serve.results import UploadScreen
     from ml.train.augment import eval_perturbation
 
     run = resolve_run(args.run)
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         drawn_covers = []
         for t in covers[: args.limit]:
             panels, _ = engine.prepare(t.cover)
-            drawn_covers.append(engine.screen(engine.model_outputs(panels)[2]).drawn)
+            drawn_covers.append(UploadScreen.of_panels(engine.run_model(panels).nsfw, engine.nsfw_classes).drawn)
         drawn_rows = [["shared covers", len(drawn_covers), *(f"{pct(drawn_covers, q):.2f}" for q in (1, 10, 50))]]
         for name, values in groups.items():
             if name.startswith("not"):

@@ -35,9 +35,9 @@ def bench_model(run: Path, seconds: float, batch_sizes: tuple[int, ...]):
     from bench import cover_paths
     from ml.embedding import compiled
     from ml.preprocess import load_panels
-    from ml.run import load_model, read_config
+    from ml.run import RunConfig, load_model
 
-    size = int(read_config(run)["input_size"])
+    size = RunConfig.read(run).input_size
     model = load_model(run, "serving")
     fn = compiled(model, size)
     paths = cover_paths(run, limit=max(batch_sizes) * 2)

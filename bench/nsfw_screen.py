@@ -54,14 +54,14 @@ def scorer_from_run(run: Path, batch_size: int):
 
     from ml.embedding import compiled
     from ml.preprocess import letterbox
-    from ml.run import load_model, read_config
+    from ml.run import RunConfig, load_model
 
-    config = read_config(run)
-    size = int(config["input_size"])
+    config = RunConfig.read(run)
+    size = config.input_size
     fn = compiled(load_model(run, "serving"), size)
     if "nsfw" not in fn(np.zeros((1, size, size, 3), np.float32)):
         sys.exit(f"{run}: the serving model has no nsfw output (a run without the pretrained-feature stage)")
-    classes = tuple(config.get("nsfw_classes") or ())
+    classes = config.nsfw_classes
     if not set(EXPLICIT) <= set(classes):
         sys.exit(f"{run}: config.json's nsfw_classes {list(classes)} does not name {' and '.join(EXPLICIT)}")
 

@@ -73,16 +73,17 @@ def predict_engine(engine, run: Path):
     import numpy as np
 
     from ml.run import load_model
+    from ml.serve.results import ModelOutputs
 
     model = load_model(run, "serving")
 
-    def infer(batch):
+    def predict(batch) -> ModelOutputs:
         out = model.predict(np.asarray(batch, dtype=np.float32), verbose=0)
-        return out["embedding"], out["genre"]
+        return ModelOutputs(out["embedding"], out["genre"], out.get("nsfw"))
 
-    infer(np.zeros((1, engine.input_size, engine.input_size, 3), np.float32))
+    predict(np.zeros((1, engine.input_size, engine.input_size, 3), np.float32))
     clone = copy.copy(engine)
-    clone._infer = infer
+    clone._model = predict
     return clone
 
 
@@ -99,14 +100,14 @@ def profile(engine, uploads: list[bytes]) -> list[list[object]]:
     for data in uploads:
         ms, (panels, img) = timed(engine.prepare, data)
         add("decode + letterbox (engine.prepare)", ms)
-        ms, (emb, probs) = timed(engine.infer, panels)
-        add("model, 1 request (engine.infer)", ms)
-        ms, answer = timed(engine.answer_vectors, emb, probs, k=24)
-        add("Annoy top-24 + genres (answer_vectors)", ms)
+        ms, outputs = timed(engine.run_model, panels)
+        add("model, 1 request (engine.run_model)", ms)
+        ms, answer = timed(engine.answer_upload, outputs, k=24)
+        add("Annoy top-24 + genres (engine.answer_upload)", ms)
         ms, sheet = timed(engine.contact_sheet, answer, img)
         add("contact sheet (engine.contact_sheet)", ms)
-        ms, covers = timed(lambda a=answer: [engine.cover(r.title.id) for r in a.results])
-        add("  covers: 24 × engine.cover", ms)
+        ms, covers = timed(lambda a=answer: [engine.covers.cover(r.title.id) for r in a.results])
+        add("  covers: 24 × engine.covers.cover", ms)
         pairs = zip(covers, answer.results, strict=True)
         tiles = [SheetTile(c, n, r.title.title, r.similarity) for n, (c, r) in enumerate(pairs, start=1)]
         ms, image = timed(render_sheet_image, SheetTile(img, None, "your image", None), tiles)

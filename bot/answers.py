@@ -15,7 +15,7 @@ import discord
 from bot import checks, embeds, errors, fetch, images
 from bot.views.results import answer_view, entries_of
 from ml.serve import TITLES_PER_ANSWER
-from ml.serve.engine import Answer
+from ml.serve.results import Answer
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch

@@ -36,8 +36,8 @@ from bot.errors import RecommenderUnavailableError
 from core.errors import ToonmatchError
 from core.settings import DiscordSettings, Settings
 from db import Database, open_database, queries
-from ml.serve.engine import TasteProfile
 from ml.serve.recommender import Recommender
+from ml.serve.results import TasteProfile
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from db import queries
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
-    from ml.serve.engine import UploadScreen
+    from ml.serve.results import UploadScreen
 
 
 def take_heavy_token(client: Toonmatch, user_id: int, now: float) -> app_commands.Cooldown | None:

@@ -11,7 +11,7 @@ from discord.utils import escape_markdown, format_dt
 from catalog.format import Title
 from db.queries import GuildPrefs, RatingPage
 from ml.serve import TITLES_PER_ANSWER
-from ml.serve.engine import Answer, GenreGuess, Result
+from ml.serve.results import Answer, GenreGuess, Result
 
 BRAND = discord.Colour(0x00C73C)  # webtoon green
 WARN = discord.Colour(0xF0A020)

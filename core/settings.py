@@ -24,14 +24,27 @@ class _Section(BaseSettings):
     )
 
 
+# The serving defaults, here once: ServingSettings reads them, and so do the ml signatures that default to them.
+DEFAULT_TASTE_WEIGHT = 0.2  # how far likes/dislikes move a title (0: not at all)
+DEFAULT_LOW_CONFIDENCE = 0.45  # below this best calibrated similarity: "no close match" (docs/results/calibration.md)
+DEFAULT_BATCH_MAX_SIZE = 32  # panels per batched model call
+DEFAULT_BATCH_MAX_WAIT_MS = 5.0  # how long the first request of a batch waits for companions
+
+
 class ServingSettings(_Section):
     """The run folder to serve and how the recommender answers."""
 
     run_dir: Path | None = Field(default=None, validation_alias="TOONMATCH_RUN_DIR")
-    taste_weight: float = Field(default=0.2, ge=0.0, le=1.0, validation_alias="TOONMATCH_TASTE_WEIGHT")
-    low_confidence_threshold: float = Field(default=0.45, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE")
-    batch_max_size: int = Field(default=32, ge=1, validation_alias="TOONMATCH_BATCH_MAX_SIZE")
-    batch_max_wait_ms: float = Field(default=5.0, ge=0.0, validation_alias="TOONMATCH_BATCH_MAX_WAIT_MS")
+    taste_weight: float = Field(
+        default=DEFAULT_TASTE_WEIGHT, ge=0.0, le=1.0, validation_alias="TOONMATCH_TASTE_WEIGHT"
+    )
+    low_confidence_threshold: float = Field(
+        default=DEFAULT_LOW_CONFIDENCE, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE"
+    )
+    batch_max_size: int = Field(default=DEFAULT_BATCH_MAX_SIZE, ge=1, validation_alias="TOONMATCH_BATCH_MAX_SIZE")
+    batch_max_wait_ms: float = Field(
+        default=DEFAULT_BATCH_MAX_WAIT_MS, ge=0.0, validation_alias="TOONMATCH_BATCH_MAX_WAIT_MS"
+    )
 
 
 class DatabaseSettings(_Section):

@@ -1,7 +1,7 @@
 """The run folder: everything needed to serve, self-describing.
 
 ```
-RUN/config.json     input size, labels, split seed, versions, source catalogue (path + sha256), model file names
+RUN/config.json     RunConfig: input size, labels, split seed, versions, source catalogue (path + sha256), models
 RUN/split.json      the seeded 65/15/20 title split
 RUN/*.keras         serving (embedding + genre), embedder, genre, author, paper_genre (baseline)
 RUN/index/          CURRENT names the generation <g>/ holding the pair index.ann (Annoy, angular, over every image of
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import platform
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -54,22 +55,152 @@ def write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-def read_config(run_dir: str | Path) -> dict[str, Any]:
-    run = Path(run_dir).expanduser()
-    if not run.is_dir():
-        raise RunFolderError(f"run folder not found: {run} (train one with `python -m scripts.train` or `make demo`)")
-    path = run / CONFIG_FILE
-    if not path.is_file():
-        raise RunFolderError(f"{run} is not a run folder: no {CONFIG_FILE}")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise RunFolderError(f"{path}: invalid JSON ({exc.msg})") from None
-    if config.get("format") != FORMAT_VERSION:
-        raise RunFolderError(
-            f"{path}: run format {config.get('format')!r} is not supported (expected {FORMAT_VERSION})"
+DEFAULT_N_TREES = 50  # Annoy trees of runs whose config.json does not say
+
+
+@dataclass(frozen=True)
+class BackboneInfo:
+    """``config.json``'s ``backbone``: which kind of network the run stands on and, for ``pretrained``, where the
+    weights came from (``source``); ``fallback_reason`` when a pretrained run had to fall back to ``scratch``."""
+
+    kind: str = "scratch"  # "scratch" or "pretrained"
+    source: dict[str, Any] | None = None
+    fallback_reason: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BackboneInfo:
+        return cls(data.get("kind", "scratch"), data.get("source"), data.get("fallback_reason"))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind}
+        if self.source is not None:
+            out["source"] = self.source
+        if self.fallback_reason:
+            out["fallback_reason"] = self.fallback_reason
+        return out
+
+
+@dataclass(frozen=True)
+class CatalogSource:
+    """``config.json``'s ``catalog``: the catalogue the run was trained on."""
+
+    path: str
+    sha256: str
+    n_titles: int
+    synthetic: bool = False  # every title is a generated demo one (answers and reports say so)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CatalogSource:
+        return cls(str(data["path"]), str(data["sha256"]), int(data["n_titles"]), bool(data.get("synthetic", False)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "n_titles": self.n_titles, "synthetic": self.synthetic}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """``RUN/config.json``, typed: read (:meth:`read`) and written (:meth:`write`) only here; the defaults for keys
+    that older runs lack are the field defaults below. Keys this version does not know are kept in ``extra`` and
+    written back as they were, so a run folder survives a round trip through older code.
+
+    The records written for people (``train``: the training config, ``genre_head``/``author_head``, ``models``,
+    ``versions``, ``index``: the last index build's stats) stay plain JSON objects."""
+
+    input_size: int
+    genres: tuple[str, ...]
+    authors: tuple[str, ...]
+    catalog: CatalogSource
+    backbone: BackboneInfo = field(default_factory=BackboneInfo)
+    index_flips: bool = False  # the index holds every image in both orientations
+    split_seed: int = 0
+    split_file: str = "split.json"
+    n_trees: int = DEFAULT_N_TREES
+    nsfw_classes: tuple[str, ...] = ()  # the columns of the serving model's nsfw output; empty: it has none
+    genre_head: dict[str, Any] = field(default_factory=dict)
+    author_head: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=lambda: dict(MODEL_FILES))
+    versions: dict[str, str] = field(default_factory=dict)
+    index: dict[str, Any] | None = None  # set by each index build (ml.train.indexing); None: no index yet
+    created_at: str = field(default_factory=lambda: now_iso())
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, run_dir: str | Path) -> RunConfig:
+        """The run folder's config; a :class:`RunFolderError` that says what is wrong when there is none."""
+        run = Path(run_dir).expanduser()
+        if not run.is_dir():
+            raise RunFolderError(
+                f"run folder not found: {run} (train one with `python -m scripts.train` or `make demo`)"
+            )
+        path = run / CONFIG_FILE
+        if not path.is_file():
+            raise RunFolderError(f"{run} is not a run folder: no {CONFIG_FILE}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise RunFolderError(f"{path}: invalid JSON ({exc.msg})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
+            found = data.get("format") if isinstance(data, dict) else None
+            raise RunFolderError(f"{path}: run format {found!r} is not supported (expected {FORMAT_VERSION})")
+        try:
+            return cls.from_json(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RunFolderError(f"{path}: incomplete or malformed ({type(exc).__name__}: {exc})") from None
+
+    def write(self, run_dir: str | Path) -> None:
+        write_json(Path(run_dir) / CONFIG_FILE, self.to_json())
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in fields(cls)} - {"extra"}
+        return cls(
+            input_size=int(data["input_size"]),
+            genres=tuple(data["genres"]),
+            authors=tuple(data.get("authors") or ()),
+            catalog=CatalogSource.from_json(data["catalog"]),
+            backbone=BackboneInfo.from_json(data.get("backbone") or {}),
+            index_flips=bool(data.get("index_flips", False)),
+            split_seed=int(data.get("split_seed", 0)),
+            split_file=str(data.get("split_file", "split.json")),
+            n_trees=int(data.get("n_trees", DEFAULT_N_TREES)),
+            nsfw_classes=tuple(data.get("nsfw_classes") or ()),
+            genre_head=dict(data.get("genre_head") or {}),
+            author_head=dict(data.get("author_head") or {}),
+            train=dict(data.get("train") or {}),
+            models=dict(data.get("models") or MODEL_FILES),
+            versions=dict(data.get("versions") or {}),
+            index=data.get("index"),
+            created_at=str(data.get("created_at", "")),
+            extra={k: v for k, v in data.items() if k not in known and k != "format"},
         )
-    return config
+
+    def to_json(self) -> dict[str, Any]:
+        """The on-disk shape (key order as training has always written it; ``nsfw_classes`` and ``index`` only when
+        there are some)."""
+        out: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "created_at": self.created_at,
+            "input_size": self.input_size,
+            "backbone": self.backbone.to_json(),
+            "index_flips": self.index_flips,
+            "genres": list(self.genres),
+            "authors": list(self.authors),
+            "split_seed": self.split_seed,
+            "split_file": self.split_file,
+            "genre_head": self.genre_head,
+            "author_head": self.author_head,
+            "n_trees": self.n_trees,
+            "train": self.train,
+        }
+        if self.nsfw_classes:
+            out["nsfw_classes"] = list(self.nsfw_classes)
+        out["models"] = self.models
+        out["catalog"] = self.catalog.to_json()
+        out["versions"] = self.versions
+        if self.index is not None:
+            out["index"] = self.index
+        return {**out, **self.extra}
 
 
 def model_path(run_dir: str | Path, name: str) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import RunFolderError
+from ml.run import RunConfig
 from scripts.cli import run_main
 
 COLUMNS = (
@@ -37,11 +38,11 @@ KIND_NAMES = {
 }
 
 
-def read_run(run: Path) -> tuple[dict, dict]:
+def read_run(run: Path) -> tuple[dict, RunConfig]:
     try:
         metrics = json.loads((run / "metrics.json").read_text())
-        config = json.loads((run / "config.json").read_text())
-    except (OSError, ValueError) as exc:
+        config = RunConfig.read(run)
+    except (OSError, ValueError, RunFolderError) as exc:
         raise RunFolderError(f"{run}: not a finished run folder ({exc})") from exc
     return metrics, config
 
@@ -62,9 +63,9 @@ def compare(runs: list[Path]) -> dict:
     catalogs = set()
     for run in runs:
         metrics, config = read_run(run)
-        catalogs.add(config.get("catalog", {}).get("sha256"))
-        seed = int(config.get("split_seed", 0))
-        groups.setdefault(config.get("backbone", {}).get("kind", "scratch"), []).append((seed, metrics, False))
+        catalogs.add(config.catalog.sha256)
+        seed = config.split_seed
+        groups.setdefault(config.backbone.kind, []).append((seed, metrics, False))
         paper_by_seed[seed] = metrics
     if len(catalogs) > 1:
         raise RunFolderError("these runs were trained on different catalogues: their numbers do not compare")

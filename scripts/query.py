@@ -38,7 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 async def stored_taste(url: str, user_id: int):
     from db import open_database
     from db.queries import user_taste
-    from ml.serve.engine import TasteProfile
+    from ml.serve.results import TasteProfile
 
     async with await open_database(url) as database:
         return TasteProfile.from_ratings(await database.run(user_taste, user_id))
@@ -54,6 +54,8 @@ def print_answer(label: str, answer) -> None:
     print(f"== {label}")
     if answer.genres:
         print("genres: " + ", ".join(f"{g.genre} {g.probability:.0%}" for g in answer.genres))
+    if answer.screen is not None:
+        print(f"screen: {answer.screen.explicit:.1%} explicit (Porn + Hentai, most explicit of {answer.screen.panels})")
     if answer.low_confidence:
         print(f"note: {answer.message}")
     for n, r in enumerate(answer.results, start=1):
@@ -70,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_tensorflow()
     setup_logging(args.verbose)
     from core.settings import load_settings
+    from ml.preprocess import open_image
     from ml.serve.engine import Engine
 
     settings = load_settings()
@@ -80,20 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         low_confidence_threshold=settings.serving.low_confidence_threshold,
     )
     taste = asyncio.run(stored_taste(args.db or settings.database.url, args.user)) if args.user is not None else None
-    answers = []
+    options = {"k": args.k, "taste": taste, "allow_adult": args.allow_adult}
+    answers = []  # (label, answer, the query image file or None)
     if args.title:
         source = engine.resolve(args.title)
-        answer = engine.recommend_title(source.id, k=args.k, taste=taste, allow_adult=args.allow_adult)
-        answers.append((f"titles like {source.title} ({source.id})", answer, None))
+        answers.append((f"titles like {source.title} ({source.id})", engine.recommend(source.id, **options), None))
     else:
-        for path in args.image:
-            panels, img = engine.prepare(path)
-            emb, probs = engine.infer(panels)
-            answer = engine.answer_vectors(emb, probs, k=args.k, taste=taste, allow_adult=args.allow_adult)
-            answers.append((path, answer, img))
-    for n, (label, answer, img) in enumerate(answers, start=1):
+        answers += [(path, engine.similar(path, **options), path) for path in args.image]
+    for n, (label, answer, image) in enumerate(answers, start=1):
         if args.sheet:
-            data, fmt = engine.contact_sheet(answer, img)
+            data, fmt = engine.contact_sheet(answer, None if image is None else open_image(image, engine.limits))
             out = sheet_path(args.sheet, n, len(answers), fmt)
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)

@@ -38,12 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose)
     from catalog.format import load_catalog
     from core.settings import load_settings
-    from ml.run import read_config
+    from ml.run import RunConfig
     from ml.serve.search import TitleSearch
 
     settings = load_settings()
     run = resolve_run_dir(args.run, settings)
-    read_config(run)
+    RunConfig.read(run)  # a run folder, or a one-line error
     search = TitleSearch(list(load_catalog(run, check_images=False).titles))  # no model needed to name a title
     title = search.resolve(args.title)  # unknown or ambiguous: run_main lists the closest titles
     value = 1 if args.like else -1

@@ -15,7 +15,7 @@ from db import queries
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
-    from ml.serve.engine import Result
+    from ml.serve.results import Result
 
 log = logging.getLogger(__name__)
 

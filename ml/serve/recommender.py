@@ -21,8 +21,10 @@ import numpy as np
 from PIL import Image
 
 from catalog.format import Title
+from core.settings import DEFAULT_BATCH_MAX_SIZE, DEFAULT_BATCH_MAX_WAIT_MS
 from ml.serve import TITLES_PER_ANSWER
-from ml.serve.engine import Answer, Engine, GenreGuess, Result, TasteProfile, UploadScreen
+from ml.serve.engine import Engine
+from ml.serve.results import Answer, GenreGuess, ModelOutputs, Result, TasteProfile
 from ml.serve.search import Match
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,8 @@ class _Request:
 
 
 class Batcher:
-    """Collects requests until ``max_batch`` panels or ``max_wait_ms`` passed since the first, then runs ``fn`` once
-    on the concatenation in ``executor`` and hands each request its rows.
+    """Collects requests until ``max_batch`` panels or ``max_wait_ms`` passed since the first, then runs ``fn`` (the
+    model: panels → :class:`ModelOutputs`) once on the concatenation in ``executor`` and hands each request its rows.
 
     ``incoming`` (optional) counts requests on their way (being decoded): when nothing is queued and nothing is on its
     way, the batch runs at once instead of waiting ``max_wait_ms`` for companions that cannot come (a lone request
@@ -44,11 +46,11 @@ class Batcher:
 
     def __init__(
         self,
-        fn,
+        fn: Callable[[np.ndarray], ModelOutputs],
         executor: ThreadPoolExecutor,
         *,
-        max_batch: int = 32,
-        max_wait_ms: float = 5.0,
+        max_batch: int,
+        max_wait_ms: float,
         incoming: Callable[[], int] | None = None,
     ):
         self.fn, self.executor = fn, executor
@@ -58,7 +60,7 @@ class Batcher:
         self.task: asyncio.Task | None = None
         self.batches = 0
 
-    async def submit(self, panels: np.ndarray):
+    async def submit(self, panels: np.ndarray) -> ModelOutputs:
         if self.task is None or self.task.done():
             self.queue = asyncio.Queue()
             self.task = asyncio.create_task(self._worker(), name="toonmatch-batcher")
@@ -103,7 +105,7 @@ class Batcher:
             self.batches += 1
             rows, start = [], 0
             for r in live:
-                rows.append(tuple(o[start : start + len(r.panels)] for o in outputs))
+                rows.append(outputs.rows(start, start + len(r.panels)))
                 start += len(r.panels)
         except Exception as exc:  # the model failed for the whole batch: every waiter hears about it
             for r in live:
@@ -125,13 +127,20 @@ class Recommender:
     decoding images, Annoy queries, covers and rendering contact sheets. ``engine`` is the synchronous
     :class:`Engine` behind it (for scripts and tests; front doors use the methods here)."""
 
-    def __init__(self, engine: Engine, *, max_batch: int = 32, max_wait_ms: float = 5.0, workers: int = 2):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_batch: int = DEFAULT_BATCH_MAX_SIZE,
+        max_wait_ms: float = DEFAULT_BATCH_MAX_WAIT_MS,
+        workers: int = 2,
+    ):
         self.engine = engine
         self.model_executor = ThreadPoolExecutor(1, thread_name_prefix="toonmatch-model")
         self.cpu_executor = ThreadPoolExecutor(workers, thread_name_prefix="toonmatch-cpu")
         self._preparing = 0  # model inputs being made in the CPU pool, soon submitted to the batcher
         self.batcher = Batcher(
-            engine.model_outputs,  # every output of the one call: embedding, genre (and nsfw, when the run has it)
+            engine.run_model,
             self.model_executor,
             max_batch=max_batch,
             max_wait_ms=max_wait_ms,
@@ -149,45 +158,37 @@ class Recommender:
         finally:
             self._preparing -= 1
 
-    async def _read(self, image: bytes) -> tuple[np.ndarray, np.ndarray, UploadScreen | None, Image.Image]:
-        """(embeddings, genre probabilities, screen, decoded image) of an upload, from one batched model call."""
+    async def _read(self, image: bytes) -> tuple[ModelOutputs, Image.Image]:
+        """(model outputs, decoded image) of an upload, from one batched model call; BadImageError for bad input."""
         panels, img = await self._prepare(self.engine.prepare, image)
-        emb, probs, screen = self.engine.read_outputs(await self.batcher.submit(panels))
-        return emb, probs, screen, img
-
-    async def embed(self, image: bytes):
-        """(embeddings, genre probabilities, decoded image) of an upload; raises BadImageError for bad input."""
-        emb, probs, _, img = await self._read(image)
-        return emb, probs, img
+        return await self.batcher.submit(panels), img
 
     async def similar(
         self, image: bytes, *, k: int = TITLES_PER_ANSWER, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> tuple[Answer, object]:
-        """(answer, decoded image) of an upload; ``answer.screen`` says how explicit it looks when the run's model
-        has an nsfw output (else ``None``)."""
+        """(answer, decoded image) of an upload (:meth:`Engine.similar`'s steps); ``answer.screen`` says how explicit
+        it looks when the run's model has an nsfw output (else ``None``)."""
         started = time.perf_counter()
-        emb, probs, screen, img = await self._read(image)
-        answer = await self._cpu(self.engine.answer_vectors, emb, probs, k=k, taste=taste, allow_adult=allow_adult)
-        answer.screen = screen
+        outputs, img = await self._read(image)
+        answer = await self._cpu(self.engine.answer_upload, outputs, k=k, taste=taste, allow_adult=allow_adult)
         answer.timings["total_ms"] = (time.perf_counter() - started) * 1000
         return answer, img
 
     async def genres(self, image: bytes, top: int = 3) -> tuple[list[GenreGuess], int]:
-        _, probs, _, _ = await self._read(image)
-        return self.engine.genre_guesses(probs, top), len(probs)
+        outputs, _ = await self._read(image)
+        return self.engine.genre_guesses(outputs.genre, top), len(outputs.genre)
 
     async def recommend(
         self, title_id: str, *, k: int = TITLES_PER_ANSWER, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> Answer:
-        """:meth:`Engine.recommend_title` with the model call on the cover batched with other requests."""
-        panels = await self._prepare(self.engine.cover_genre_input, title_id)  # unknown id: UnknownTitleError
-        probs = None if panels is None else (await self.batcher.submit(panels))[1]
-        return await self._cpu(
-            self.engine.recommend, title_id, k=k, taste=taste, allow_adult=allow_adult, genre_probs=probs
-        )
+        """:meth:`Engine.recommend`'s steps, with the model call on the cover batched with other requests."""
+        panels = await self._prepare(self.engine.cover_input, title_id)  # unknown id: UnknownTitleError
+        outputs = None if panels is None else await self.batcher.submit(panels)
+        return await self._cpu(self.engine.answer_title, title_id, outputs, k=k, taste=taste, allow_adult=allow_adult)
 
-    async def discovery_picks(self, taste: dict[str, int], **kwargs) -> list[Result]:
-        return await self._cpu(self.engine.discovery_picks, taste, **kwargs)
+    async def discovery_picks(self, taste: dict[str, int], *, n: int, **options) -> list[Result]:
+        """``n`` titles for a discovery post: :meth:`ml.serve.ranking.Ranker.discovery_picks` (same options)."""
+        return await self._cpu(self.engine.ranking.discovery_picks, taste, n=n, **options)
 
     async def contact_sheet(
         self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True
@@ -198,7 +199,7 @@ class Recommender:
 
     async def cover_thumbnail(self, title_id: str, size: int = 256) -> bytes | None:
         """A small WebP of a title's cover for an embed thumbnail (``None`` without a readable cover)."""
-        return await self._cpu(self.engine.cover_thumbnail, title_id, size)
+        return await self._cpu(self.engine.covers.thumbnail, title_id, size)
 
     # ---- the served catalogue, read-only ------------------------------------------------------------------------
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ from PIL import Image
 from catalog.format import Title, load_catalog
 from ml.embedding import compiled, item_arrays, run_batched, stack_images
 from ml.preprocess import letterbox
-from ml.run import load_model, read_config
+from ml.run import DEFAULT_N_TREES, RunConfig, load_model
 from ml.serve import TITLES_PER_ANSWER
 from ml.serve.index import TitleIndex, recall_vs_exact
 from ml.train.augment import eval_perturbation
@@ -27,7 +27,7 @@ def classify(
     probs_fn: Callable[[np.ndarray], np.ndarray],
     titles: list[Title],
     covers: dict[str, Image.Image],
-    vocab: list[str],
+    vocab: Sequence[str],
     label_of: Callable[[Title], str | None],
     size: int,
 ) -> tuple[dict, np.ndarray, np.ndarray]:
@@ -49,7 +49,7 @@ def retrieval(
     title_images: dict[str, list[Image.Image]],
     titles: dict[str, Title],
     size: int,
-    n_trees: int = 50,
+    n_trees: int = DEFAULT_N_TREES,
     seed: int = 0,
     flips: bool = False,
 ) -> tuple[dict, TitleIndex, np.ndarray]:
@@ -91,8 +91,8 @@ def evaluate_catalog(
     run_dir: str | Path, catalog_dir: str | Path, *, baseline: bool = False, progress: bool = True
 ) -> dict:
     """The ``scripts.evaluate`` contract; reads the run, never writes into it."""
-    config = read_config(run_dir)
-    size = int(config["input_size"])
+    config = RunConfig.read(run_dir)
+    size = config.input_size
     catalog = load_catalog(catalog_dir, require_images=True)
     images = load_title_images(catalog, progress=progress)
     titles = catalog.by_id()
@@ -101,10 +101,10 @@ def evaluate_catalog(
     author_fn = compiled(load_model(run_dir, "author"), size)
     listed = list(catalog.titles)
     genre, _, _ = classify(
-        lambda x: serving(x)["genre"], listed, covers, config["genres"], lambda t: t.primary_genre, size
+        lambda x: serving(x)["genre"], listed, covers, config.genres, lambda t: t.primary_genre, size
     )
-    author, _, _ = classify(author_fn, listed, covers, config["authors"], lambda t: t.first_author, size)
-    n_trees, flips = int(config.get("n_trees", 50)), bool(config.get("index_flips", False))
+    author, _, _ = classify(author_fn, listed, covers, config.authors, lambda t: t.first_author, size)
+    n_trees, flips = config.n_trees, config.index_flips
     ret, index, emb = retrieval(lambda x: serving(x)["embedding"], images, titles, size, n_trees, flips=flips)
     result = {
         "genre": genre,

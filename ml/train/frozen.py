@@ -1,5 +1,5 @@
-"""Stages 2–5 with a frozen pretrained backbone (nsfwjs's MobileNetV2 α=1.4, :mod:`ml.pretrained`) instead of
-training one from scratch.
+"""Stages 2–5 with a frozen pretrained backbone (nsfwjs's MobileNetV2 α=1.4, :mod:`ml.pretrained`), the default:
+the builder :func:`build`; :mod:`ml.train.scratch` trains one from scratch instead.
 
 - **Features**: channel statistics at five depths of the network (means; standard deviations too at the middle
   depths, where texture and line work live) joined with the hand-crafted colour/texture histograms.
@@ -15,17 +15,21 @@ Everything fitted is linear, so the run folder's Keras models hold it as plain D
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 from sklearn.decomposition import PCA
 
-from ml.embedding import compiled, run_batched
+from ml.embedding import compiled, run_batched, stack_images
 from ml.features import handcrafted_features
 from ml.layers import L2Normalize, SignedSqrt, SpatialStats
 from ml.pretrained import INPUT_SIZE
+from ml.train import stages
 from ml.train.genre_fit import FittedHead, fit_head, select, train_head
+from ml.train.stages import LabelledFeatures, TrainingData
+from ml.train.training import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -165,3 +169,89 @@ def feature_extractor(backbone: keras.Model):
         return run_batched(run, arrays, progress=progress, desc=desc)
 
     return extract
+
+
+# ---- the builder: stages 2–5 on the frozen network -------------------------------------------------------------------
+def build(data: TrainingData, config: TrainConfig, backbone: keras.Model, progress: bool = True) -> stages.Built:
+    """One feature pass over the train + val images in both orientations plus ``config.genre_views`` augmented views;
+    the embedding's whitening and both heads are fitted on those rows, each head's C chosen on the validation
+    covers; the genre head's feature families are each reported on the test covers."""
+    size = config.input_size
+    ids = data.split["train"] + data.split["val"]
+    x, _, owners = stages.labelled_samples(data.images, ids, lambda t: 0, size, config.genre_views, config.seed)
+    x = np.concatenate([x, x[:, :, ::-1]])
+    owners = np.concatenate([owners, owners])
+    extract = feature_extractor(backbone)
+    feats = extract(x, progress, desc="pretrained features")
+    del x
+    embedding = fit_whitening(select(feats, "fused"), EMBED_DIM, config.seed)
+    covers = {s: _split_covers(extract, data, s, size) for s in ("val", "test")}
+    genre_task = _HeadTask.of(data, feats, owners, covers, data.genre_of)
+    author_task = _HeadTask.of(data, feats, owners, covers, data.author_of)
+    genre = genre_task.ship("genre", data.n_genres, config.genre_features, config.seed)
+    author = author_task.ship("author", data.n_authors, config.genre_features, config.seed)
+    genre_parts = stages.family_parts(
+        genre_task.test, lambda family: genre_task.on_train(data.n_genres, family, config.seed)
+    )
+    inputs = stages.image_input(size)
+    out = serving_graph(inputs, backbone, embedding, {"genre": genre, "author": author})
+    models = stages.ServingModels(
+        keras.Model(inputs, {k: out[k] for k in ("embedding", "genre", "nsfw")}, name="serving"),
+        keras.Model(inputs, out["embedding"], name="embedder"),
+        keras.Model(inputs, out["genre"], name="genre"),
+        keras.Model(inputs, out["author"], name="author"),
+    )
+    heads = stages.FittedHeads(genre.head, author.head, genre_parts)  # each FittedHead's variant is its family
+    return stages.Built(models, heads)
+
+
+Covers = tuple[list[str], dict[str, np.ndarray]]  # a split's title ids and their covers' features
+
+
+def _split_covers(extract, data: TrainingData, split_name: str, size: int) -> Covers | None:
+    ids = list(data.split[split_name])
+    if not ids:
+        return None
+    return ids, extract(stack_images([data.images[t][0] for t in ids], size))
+
+
+@dataclass(frozen=True)
+class _HeadTask:
+    """What one head (genre or author) is fitted and judged on: only rows and covers whose label is known."""
+
+    rows: LabelledFeatures  # every train + val row (both orientations, augmented views)
+    train: LabelledFeatures  # those of the training titles
+    val: LabelledFeatures | None  # the val covers, for choosing C
+    test: LabelledFeatures | None  # the test covers, for reporting each family
+
+    @classmethod
+    def of(cls, data, feats, owners, covers: dict[str, Covers | None], label_of: Callable[[str], int]) -> _HeadTask:
+        rows = LabelledFeatures(feats, np.array([label_of(t) for t in owners]), owners).known()
+        val, test = (_known_covers(covers[s], label_of) for s in ("val", "test"))
+        return cls(rows, rows.of_titles(data.split["train"]), val, test)
+
+    def _fit(self, n_classes: int, family: str, seed: int, refit=None) -> FrozenHead:
+        val_x, val_y = (self.val.features, self.val.labels) if self.val is not None else (None, np.array([], int))
+        return fit_frozen_head(
+            self.train.features, self.train.labels, val_x, val_y, n_classes, family, seed, refit=refit
+        )
+
+    def on_train(self, n_classes: int, family: str, seed: int) -> tuple[FittedHead, Callable]:
+        """The ``family`` head fitted on the training titles alone, and its features → probabilities."""
+        head = self._fit(n_classes, family, seed)
+        return head.head, head.predict_proba
+
+    def ship(self, name: str, n_classes: int, family: str, seed: int) -> FrozenHead:
+        """The shipped head: C chosen on the val covers, refitted on every train + val row."""
+        head = self._fit(n_classes, family, seed, refit=(self.rows.features, self.rows.labels))
+        log.info("pretrained %s head: C=%s, val macro-F1 %.3f", name, head.head.C, head.head.val.get("f1") or 0.0)
+        return head
+
+
+def _known_covers(covers: Covers | None, label_of: Callable[[str], int]) -> LabelledFeatures | None:
+    """The covers' features whose label is known (None: no covers, or none labelled)."""
+    if covers is None:
+        return None
+    ids, features = covers
+    known = LabelledFeatures(features, np.array([label_of(t) for t in ids]), np.array(ids, dtype=object)).known()
+    return known if len(known.labels) else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
@@ -12,7 +13,7 @@ from tqdm import tqdm
 
 from catalog.format import Catalog, load_catalog, write_catalog
 from ml.embedding import compiled, item_arrays, run_batched
-from ml.run import CONFIG_FILE, load_model, now_iso, read_config, write_json
+from ml.run import RunConfig, load_model, now_iso
 from ml.serve import TITLES_PER_ANSWER
 from ml.serve.index import TitleIndex, recall_vs_exact
 from ml.train.dataset import load_title_images
@@ -60,20 +61,20 @@ def build_run_index(
 ) -> dict:
     """(Re)build RUN's index from a catalogue (default: the one recorded in config.json). Returns index stats."""
     run = Path(run_dir)
-    config = read_config(run)
+    config = RunConfig.read(run)
     if catalog is None:
-        source = catalog_dir or config["catalog"]["path"]
+        source = catalog_dir or config.catalog.path
         catalog = load_catalog(source, require_images=True)
     if title_images is None:
         title_images = load_title_images(catalog, progress=progress)
-    size = int(config["input_size"])
-    n_trees = int(n_trees or config.get("n_trees", 50))
+    size = config.input_size
+    n_trees = int(n_trees or config.n_trees)
     serving = compiled(load_model(run, "serving"), size)
     started = time.perf_counter()
-    arrays, owners = item_arrays(title_images, size, flips=bool(config.get("index_flips", False)))
+    arrays, owners = item_arrays(title_images, size, flips=config.index_flips)
     embeddings = run_batched(lambda x: serving(x)["embedding"], arrays, progress=progress, desc="embedding images")
     embed_s = time.perf_counter() - started
-    index = TitleIndex.build(embeddings, owners, n_trees=n_trees, seed=int(config.get("split_seed", 0)))
+    index = TitleIndex.build(embeddings, owners, n_trees=n_trees, seed=config.split_seed)
     recall = recall_vs_exact(index, embeddings, k=TITLES_PER_ANSWER)
     index.save(run)
     write_snapshot(run, catalog, title_images, progress=progress)
@@ -87,8 +88,6 @@ def build_run_index(
         "built_at": now_iso(),
         "catalog": {"path": str(catalog.root), "sha256": catalog.fingerprint(), "n_titles": len(catalog)},
     }
-    config["index"] = stats
-    config["n_trees"] = n_trees
-    write_json(run / CONFIG_FILE, config)
+    replace(config, index=stats, n_trees=n_trees).write(run)
     log.info("indexed %d images of %d titles; recall@24 vs exact %.3f", len(owners), index.n_titles, recall)
     return stats

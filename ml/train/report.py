@@ -6,6 +6,8 @@ from pathlib import Path
 
 import matplotlib
 
+from ml.run import BackboneInfo, RunConfig
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -95,41 +97,40 @@ EMBEDDING_NAMES = {
 }
 
 
-def backbone_line(backbone: dict) -> str:
-    if backbone["kind"] == "pretrained":
-        src = backbone.get("source", {})
+def backbone_line(backbone: BackboneInfo) -> str:
+    if backbone.kind == "pretrained":
+        src = backbone.source or {}
         return (
             f"Pretrained backbone: frozen MobileNetV2 α=1.4 (`{src.get('model', '?')}` from the npm package "
             f"`{src.get('package', '?')}` {src.get('version', '?')}, {src.get('license', '?')}, tarball sha256 "
             f"`{str(src.get('tarball_sha256', '?'))[:12]}…`): multi-depth channel statistics + colour/texture "
             "features; PCA-whitened embedding, every image indexed in both orientations."
         )
-    reason = backbone.get("fallback_reason")
+    reason = backbone.fallback_reason
     note = f" — **the pretrained backbone was unavailable** ({reason})" if reason else ""
     return f"Backbone: the small CNN trained from scratch (multi-task, supervised contrastive){note}."
 
 
-def write_report(run_dir: Path, metrics: dict, config: dict) -> Path:
+def write_report(run_dir: Path, metrics: dict, config: RunConfig) -> Path:
     plots = run_dir / "plots"
     plots.mkdir(exist_ok=True)
     plot_history(metrics, plots / "training.png")
     plot_confusion(metrics, plots / "genre_confusion.png")
-    synthetic = config["catalog"].get("synthetic")
     lines = ["# Toonmatch training report", ""]
-    if synthetic:
+    if config.catalog.synthetic:
         lines += [
             "> **Synthetic demo catalogue**: these numbers describe procedurally drawn demo covers, not real webtoons.",
             "",
         ]
-    split, cat, train, size = metrics["split"], config["catalog"], config["train"], config["input_size"]
+    split, cat, train, size = metrics["split"], config.catalog, config.train, config.input_size
     lines += [
-        f"Catalogue: `{cat['path']}` ({cat['n_titles']} titles, sha256 `{cat['sha256'][:12]}…`). Split by title, "
-        f"seed {config['split_seed']}: {split['train']} train / {split['val']} val / {split['test']} test. "
+        f"Catalogue: `{cat.path}` ({cat.n_titles} titles, sha256 `{cat.sha256[:12]}…`). Split by title, "
+        f"seed {config.split_seed}: {split['train']} train / {split['val']} val / {split['test']} test. "
         f"Input {size}×{size}, preset `{train['preset']}`, "
-        + (f"{train['epochs']} epochs, " if config.get("backbone", {}).get("kind", "scratch") == "scratch" else "")
+        + (f"{train['epochs']} epochs, " if config.backbone.kind == "scratch" else "")
         + f"trained in {metrics['train_seconds']:.0f} s (the paper-style baseline CNN included).",
         "",
-        backbone_line(config.get("backbone", {"kind": "scratch"})),
+        backbone_line(config.backbone),
         "",
         "## Classification (test split, macro over primary genres / first authors present)",
         "",
@@ -174,7 +175,7 @@ def write_report(run_dir: Path, metrics: dict, config: dict) -> Path:
         "|---|---|---|---|---|",
         f"| paper-style (genre CNN penultimate layer) | {_fmt(base['perturbed_hit@1'])} | "
         f"{_fmt(base['perturbed_hit@24'])} | {_fmt(base['same_author_hit@24'])} | {base['n_queries']} |",
-        f"| **ours** ({EMBEDDING_NAMES[config.get('backbone', {}).get('kind', 'scratch')]}) | "
+        f"| **ours** ({EMBEDDING_NAMES[config.backbone.kind]}) | "
         f"{_fmt(ours['perturbed_hit@1'])} | "
         f"{_fmt(ours['perturbed_hit@24'])} | {_fmt(ours['same_author_hit@24'])} | {ours['n_queries']} |",
         "",

@@ -18,6 +18,7 @@ from catalog.format import Title
 from ml.embedding import compiled, run_batched, stack_images
 from ml.preprocess import letterbox
 from ml.pretrained.nsfwjs import INPUT_SIZE as PRETRAINED_INPUT_SIZE
+from ml.run import DEFAULT_N_TREES
 from ml.train.augment import eval_perturbation, training_view
 from ml.train.dataset import Labels
 from ml.train.metrics import classification_metrics
@@ -40,7 +41,7 @@ class TrainConfig:
     genre_views: int = 2  # augmented views per training image when fitting the genre head
     genre_features: str = "fused"  # which features the shipped genre head uses: cnn, handcrafted or fused
     author_positive_weight: float = 0.2  # same-author titles count as weak positives in the contrastive loss
-    n_trees: int = 50
+    n_trees: int = DEFAULT_N_TREES
     backbone: str = "pretrained"  # "pretrained" (frozen MobileNetV2 from nsfwjs, ml.pretrained) or "scratch"
     backbone_fallback: str | None = None  # why a "pretrained" run fell back to "scratch" (set by the pipeline)
     preset: str = "default"

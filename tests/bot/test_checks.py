@@ -69,7 +69,7 @@ async def test_cooldown_forgets_users_once_their_window_has_passed():
 
 
 def test_upload_screening_hides_explicit_images_only_where_others_see_them_unrestricted():
-    from ml.serve.engine import UploadScreen
+    from ml.serve.results import UploadScreen
 
     explicit = UploadScreen({"Drawing": 0.02, "Hentai": 0.5, "Neutral": 0.03, "Porn": 0.4, "Sexy": 0.05})  # 0.9
     mild = UploadScreen({"Drawing": 0.3, "Hentai": 0.1, "Neutral": 0.2, "Porn": 0.1, "Sexy": 0.3})  # 0.2

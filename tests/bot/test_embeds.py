@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot import embeds
 from catalog.format import Title
-from ml.serve.engine import Answer, GenreGuess, Result
+from ml.serve.results import Answer, GenreGuess, Result
 
 
 def _title(i: int, *, name: str | None = None, url: str | None = "https://comic.naver.com/webtoon/list?titleId=1"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -33,11 +34,11 @@ def with_nsfw_head(
     and whose ``config.json`` lists ``nsfw_classes``."""
     import keras
 
-    from ml.run import CONFIG_FILE, MODEL_FILES, load_model, read_config, write_json
+    from ml.run import MODEL_FILES, RunConfig, load_model
 
     shutil.copytree(run, out)
-    config = read_config(out)
-    size = int(config["input_size"])
+    config = RunConfig.read(out)
+    size = config.input_size
     serving = load_model(out, "serving")
     inputs = keras.Input((size, size, 3), name="image")
     outputs = dict(serving(inputs))
@@ -46,7 +47,7 @@ def with_nsfw_head(
     nsfw = head(mean_rgb)
     head.set_weights([np.asarray(kernel, np.float32), np.asarray(bias, np.float32)])
     keras.Model(inputs, {**outputs, "nsfw": nsfw}, name="serving").save(out / MODEL_FILES["serving"])
-    write_json(out / CONFIG_FILE, {**config, "nsfw_classes": list(classes)})
+    replace(config, nsfw_classes=tuple(classes)).write(out)
     return out
 
 

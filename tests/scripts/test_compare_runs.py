@@ -5,12 +5,20 @@ import json
 import pytest
 
 from core.errors import RunFolderError
+from ml.run import BackboneInfo, CatalogSource, RunConfig
 from scripts import compare_runs
 
 
 def _run(path, kind, seed, genre_f1, hit1, paper_f1, catalog="abc"):
     path.mkdir(parents=True)
-    config = {"backbone": {"kind": kind}, "split_seed": seed, "catalog": {"sha256": catalog}}
+    config = RunConfig(
+        input_size=32,
+        genres=("action", "drama"),
+        authors=("Kim",),
+        catalog=CatalogSource("cat", catalog, 10),
+        backbone=BackboneInfo(kind),
+        split_seed=seed,
+    )
     metrics = {
         "genre": {"precision": genre_f1, "recall": genre_f1, "f1": genre_f1},
         "author": {"f1": 0.1},
@@ -18,7 +26,7 @@ def _run(path, kind, seed, genre_f1, hit1, paper_f1, catalog="abc"):
         "paper_style_genre_cnn": {"precision": paper_f1, "recall": paper_f1, "f1": paper_f1},
         "retrieval_paper_baseline": {"perturbed_hit@1": 0.4, "perturbed_hit@24": 0.6, "same_author_hit@24": 0.1},
     }
-    (path / "config.json").write_text(json.dumps(config))
+    config.write(path)
     (path / "metrics.json").write_text(json.dumps(metrics))
     return path
 

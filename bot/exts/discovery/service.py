@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from db import Database, GuildPrefs, queries
-from ml.serve.engine import Result
 from ml.serve.recommender import Recommender
+from ml.serve.results import Result
 
 log = logging.getLogger(__name__)
 

@@ -107,7 +107,7 @@ async def test_dislike_button_removes_title_from_the_next_answer(world, sample_i
 
 @ON_BOTH_RUNS
 async def test_low_confidence_answer_says_so_and_still_shows_nearest(world, sample_images, monkeypatch):
-    monkeypatch.setattr(world.recommender.engine, "low_confidence_threshold", 1.01)
+    monkeypatch.setattr(world.recommender.engine.ranking, "low_confidence_threshold", 1.01)
     rec = await world.run("similar", {"image": world.attach("png", sample_images)})
     embed = rec.original.embeds[0]
     assert "No close match" in embed["description"]

@@ -13,10 +13,11 @@ from catalog.format import load_catalog
 from core.errors import BadImageError, UnknownTitleError
 from ml.serve.engine import Engine
 from ml.serve.recommender import Batcher, Recommender
+from ml.serve.results import ModelOutputs
 
 
 class RecordingModel:
-    """A fake model: returns (10 × input, first column + 1) and records the size of every batch it ran."""
+    """A fake model: embeds as 10 × input, genre as first column + 1, and records the size of every batch it ran."""
 
     def __init__(self):
         self.sizes: list[int] = []
@@ -26,7 +27,7 @@ class RecordingModel:
         self.sizes.append(len(batch))
         if self.fail:
             raise RuntimeError("model exploded")
-        return batch * 10, batch[:, :1] + 1
+        return ModelOutputs(batch * 10, batch[:, :1] + 1)
 
 
 @pytest.fixture
@@ -51,9 +52,10 @@ async def test_concurrent_submits_share_batches_and_each_gets_its_own_rows(execu
     assert len(model.sizes) < 20
     assert sum(model.sizes) == sum(sizes)
     assert batcher.batches == len(model.sizes)
-    for i, (n, (emb, extra)) in enumerate(zip(sizes, outs, strict=True)):
-        np.testing.assert_array_equal(emb, np.full((n, 3), 10 * i))
-        np.testing.assert_array_equal(extra, np.full((n, 1), i + 1))
+    for i, (n, out) in enumerate(zip(sizes, outs, strict=True)):
+        np.testing.assert_array_equal(out.embedding, np.full((n, 3), 10 * i))
+        np.testing.assert_array_equal(out.genre, np.full((n, 1), i + 1))
+        assert out.nsfw is None  # an output the model does not have stays None in every share
 
 
 async def test_max_batch_is_respected_for_single_panel_requests(executor):
@@ -77,9 +79,9 @@ async def test_max_batch_is_respected_for_multi_panel_requests_and_none_is_lost(
         await batcher.aclose()
     assert model.sizes[:6] == [3] * 6  # two 3-panel requests would overflow 4
     assert model.sizes[6] == 6
-    for i, (emb, _) in enumerate(outs):
-        np.testing.assert_array_equal(emb, np.full((3, 3), 10 * i))
-    np.testing.assert_array_equal(big[0], np.full((6, 3), 990))
+    for i, out in enumerate(outs):
+        np.testing.assert_array_equal(out.embedding, np.full((3, 3), 10 * i))
+    np.testing.assert_array_equal(big.embedding, np.full((6, 3), 990))
 
 
 async def test_a_model_error_reaches_every_waiter_and_the_batcher_keeps_serving(executor):
@@ -90,10 +92,10 @@ async def test_a_model_error_reaches_every_waiter_and_the_batcher_keeps_serving(
         results = await asyncio.gather(*(batcher.submit(request(i)) for i in range(5)), return_exceptions=True)
         assert all(isinstance(r, RuntimeError) and "model exploded" in str(r) for r in results)
         model.fail = False
-        emb, _ = await batcher.submit(request(7))
-        np.testing.assert_array_equal(emb, np.full((1, 3), 70))
+        out = await batcher.submit(request(7))
+        np.testing.assert_array_equal(out.embedding, np.full((1, 3), 70))
         outs = await asyncio.gather(*(batcher.submit(request(i)) for i in range(3)))
-        assert [int(o[0][0, 0]) for o in outs] == [0, 10, 20]
+        assert [int(o.embedding[0, 0]) for o in outs] == [0, 10, 20]
     finally:
         await batcher.aclose()
 
@@ -103,16 +105,16 @@ async def test_malformed_model_output_fails_the_waiters_instead_of_hanging_them(
 
     def bad_fn(batch):
         calls.append(len(batch))
-        return None if len(calls) == 1 else (batch,)
+        return None if len(calls) == 1 else ModelOutputs(batch, batch)
 
     batcher = Batcher(bad_fn, executor, max_batch=32, max_wait_ms=50)
     try:
         results = await asyncio.wait_for(
             asyncio.gather(*(batcher.submit(request(i)) for i in range(3)), return_exceptions=True), timeout=30
         )
-        assert all(isinstance(r, TypeError) for r in results)
-        (out,) = await asyncio.wait_for(batcher.submit(request(4)), timeout=30)
-        np.testing.assert_array_equal(out, request(4))
+        assert all(isinstance(r, AttributeError) for r in results)  # None has no rows to hand out
+        out = await asyncio.wait_for(batcher.submit(request(4)), timeout=30)
+        np.testing.assert_array_equal(out.embedding, request(4))
     finally:
         await batcher.aclose()
 
@@ -134,7 +136,7 @@ async def test_the_event_loop_keeps_running_while_the_model_works(executor):
         # Blocks until the loop has ticked five times; if the model ran on the loop's thread it never could.
         ok = enough.wait(timeout=20)
         seen_during_call.append(ok)
-        return (batch,)
+        return ModelOutputs(batch, batch)
 
     batcher = Batcher(slow_model, executor, max_batch=4, max_wait_ms=1)
     beat = asyncio.create_task(heartbeat())
@@ -222,3 +224,22 @@ async def test_the_catalogue_views_need_no_engine(recommender, engine, covers):
     assert await recommender.cover_thumbnail("demo:no-such-title") is None
     data, fmt = await recommender.contact_sheet(await recommender.recommend(tid, k=3))
     assert fmt == "jpg" and data
+
+
+async def test_the_recommender_answers_as_the_engine_does(recommender, engine, covers):
+    """One path: the async front takes the engine's own steps, only batched."""
+    tid, data = next(iter(covers.items()))
+    batched, _ = await recommender.similar(data, k=6)
+    direct = engine.similar(data, k=6)
+    assert [r.title.id for r in batched.results] == [r.title.id for r in direct.results]
+    assert batched.genres == direct.genres
+    assert [r.title.id for r in (await recommender.recommend(tid, k=6)).results] == [
+        r.title.id for r in engine.recommend(tid, k=6).results
+    ]
+
+
+async def test_discovery_picks_go_to_the_ranker(recommender, engine):
+    liked = next(iter(engine.titles))
+    picks = await recommender.discovery_picks({liked: 2}, n=2, seed=1)
+    assert [p.title.id for p in picks] == [p.title.id for p in engine.ranking.discovery_picks({liked: 2}, n=2, seed=1)]
+    assert len(picks) == 2 and liked not in [p.title.id for p in picks]

@@ -18,10 +18,11 @@ from PIL import Image
 from catalog.format import load_catalog
 from core.errors import RunFolderError
 from ml.serve import contact_sheet as cs
-from ml.serve.engine import Engine, UploadScreen
+from ml.serve.engine import Engine
 from ml.serve.recommender import Recommender
+from ml.serve.results import ModelOutputs, UploadScreen
 from tests.helpers.nsfw_run import NSFW_CLASSES, red_square, shows_query_tile
-from tests.ml.serve.test_engine import make_engine
+from tests.ml.serve.constructed import make_engine
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,6 @@ def strip_with_red_panel(cover_path) -> bytes:
 
 
 def test_explicit_is_porn_plus_hentai_of_the_most_explicit_panel():
-    engine = make_engine(nsfw_classes=NSFW_CLASSES)
     rows = np.array(
         [  # Drawing, Hentai, Neutral, Porn, Sexy
             [0.1, 0.0, 0.8, 0.05, 0.05],
@@ -57,7 +57,7 @@ def test_explicit_is_porn_plus_hentai_of_the_most_explicit_panel():
             [0.0, 0.0, 0.2, 0.1, 0.7],  # very "Sexy", but that is not explicit
         ]
     )
-    screen = engine.screen(rows)
+    screen = UploadScreen.of_panels(rows, NSFW_CLASSES)
     assert screen.panels == 3
     assert screen.probabilities == pytest.approx(dict(zip(NSFW_CLASSES, rows[1], strict=True)))
     assert screen.explicit == pytest.approx(0.7)
@@ -66,19 +66,19 @@ def test_explicit_is_porn_plus_hentai_of_the_most_explicit_panel():
 
 
 def test_no_nsfw_output_or_no_classes_means_no_screen():
-    assert make_engine(nsfw_classes=NSFW_CLASSES).screen(None) is None
-    engine = make_engine()
-    assert not engine.screens_uploads
-    assert engine.screen(np.full((1, 5), 0.2)) is None
+    assert UploadScreen.of_panels(None, NSFW_CLASSES) is None
+    assert UploadScreen.of_panels(np.full((1, 5), 0.2), ()) is None
+    assert not make_engine().screens_uploads and make_engine(nsfw_classes=NSFW_CLASSES).screens_uploads
 
 
-def test_model_outputs_pass_the_nsfw_column_through_and_infer_keeps_two():
+def test_the_nsfw_output_of_the_one_model_call_becomes_the_answers_screen():
     emb, genre, nsfw = np.ones((2, 12)), np.full((2, 4), 0.25), np.tile([0.0, 0.5, 0.0, 0.5, 0.0], (2, 1))
-    engine = make_engine(infer=lambda batch: (emb, genre, nsfw), nsfw_classes=NSFW_CLASSES)
-    assert len(engine.model_outputs(np.zeros((2, 8, 8, 3)))) == 3
-    assert len(engine.infer(np.zeros((2, 8, 8, 3)))) == 2  # scripts and benches unpack two
-    got_emb, got_genre, screen = engine.read_outputs(engine.model_outputs(np.zeros((2, 8, 8, 3))))
-    assert got_emb is emb and got_genre is genre and screen.explicit == pytest.approx(1.0)
+    engine = make_engine(model=lambda batch: ModelOutputs(emb, genre, nsfw), nsfw_classes=NSFW_CLASSES)
+    answer = engine.similar(red_square())
+    assert answer.screen.explicit == pytest.approx(1.0) and answer.screen.panels == 2
+    assert answer.results and answer.genres
+    without = make_engine(model=lambda batch: ModelOutputs(emb, genre), nsfw_classes=NSFW_CLASSES)
+    assert without.similar(red_square()).screen is None
 
 
 # ---- a real run whose serving model has the nsfw output ---------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The heads stage of ``train_run`` on toy features: candidates per feature family, refit on train + val, reporting."""
+"""The from-scratch builder's heads stage on toy features: candidates per family, refit on train + val, reporting."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import numpy as np
 
 from ml.train.dataset import Labels
 from ml.train.genre_fit import VARIANTS, train_head
-from ml.train.pipeline import FittedHeads, HeadFeatures, HeadTask, LabelledFeatures, TrainingData, fit_heads
+from ml.train.scratch import HeadFeatures, HeadTask, fit_heads
+from ml.train.stages import FittedHeads, LabelledFeatures, TrainingData
 
 TRAIN, VAL, TEST = ["a", "b", "c", "d", "e", "f"], ["g", "h", "i"], ["j", "k", "l"]
 

@@ -1,0 +1,169 @@
+"""Ranking the indexed titles: retrieval over a query's panels, the taste rerank, confidence, discovery picks.
+
+Pure policy over the index and the title vectors: no model, no images (:mod:`ml.serve.engine` feeds it embeddings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from catalog.format import Title
+from core.settings import DEFAULT_LOW_CONFIDENCE, DEFAULT_TASTE_WEIGHT
+from ml.serve.index import Hit, TitleIndex, cosine_to_similarity
+from ml.serve.results import Answer, Result, TasteProfile
+
+LOW_CONFIDENCE_MESSAGE = "no close match — these are the nearest styles"
+DISLIKE_WEIGHT = 0.5  # a disliked neighbour pushes down half as hard as a liked one pulls up
+
+
+class Ranker:
+    """Ranks ``titles`` (those of ``index``) for a query. ``taste_weight`` is how far a taste may move a title
+    (0: not at all); an answer whose best similarity is under ``low_confidence_threshold`` says it found no close
+    match."""
+
+    def __init__(
+        self,
+        index: TitleIndex,
+        titles: Mapping[str, Title],
+        *,
+        taste_weight: float = DEFAULT_TASTE_WEIGHT,
+        low_confidence_threshold: float = DEFAULT_LOW_CONFIDENCE,
+    ):
+        self.index = index
+        self.titles = titles
+        self.taste_weight = taste_weight
+        self.low_confidence_threshold = low_confidence_threshold
+        self._ids = sorted(titles)
+        self._row = {t: i for i, t in enumerate(self._ids)}
+        self._vectors = np.stack([index.title_vector(t) for t in self._ids]) if self._ids else np.zeros((0, index.dim))
+
+    def title_vector(self, title_id: str) -> np.ndarray:
+        """A title's vector in index space (the query of "titles like this one")."""
+        return self._vectors[self._row[title_id]]
+
+    def answer(
+        self,
+        embeddings: np.ndarray,
+        *,
+        k: int,
+        taste: TasteProfile | None = None,
+        allow_adult: bool = False,
+        exclude: set[str] | frozenset[str] = frozenset(),
+        prepared: bool = False,
+    ) -> Answer:
+        """The ``k`` best titles for one query (one embedding per panel; panels vote by mean similarity), without
+        genres. ``embeddings`` come from the model, or are already in index space with ``prepared``."""
+        embeddings = np.atleast_2d(embeddings)
+        taste = taste or TasteProfile()
+        banned = set(exclude) | set(taste.disliked)
+        keep = None if allow_adult else self._not_adult
+        pool = max(k * 4, 100) if not taste.empty else k
+        per_panel = [self.index.query(e, pool, exclude=banned, keep=keep, prepared=prepared) for e in embeddings]
+        results = self._rerank(merge_panels(per_panel), taste, k)
+        best = max((r.similarity for r in results), default=0.0)  # a taste may rerank a weaker match first
+        low = best < self.low_confidence_threshold
+        return Answer(
+            genres=[],
+            results=results,
+            low_confidence=low,
+            panels=len(embeddings),
+            message=LOW_CONFIDENCE_MESSAGE if low else None,
+        )
+
+    def _not_adult(self, title_id: str) -> bool:
+        title = self.titles.get(title_id)
+        return title is not None and title.adult is not True
+
+    def taste_similarity(self, candidates: list[str], title_ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """For each candidate: max similarity to any of ``title_ids`` and which one (index into ``title_ids``)."""
+        rows = [self._row[t] for t in title_ids if t in self._row]
+        known = [t for t in title_ids if t in self._row]
+        if not rows or not candidates:
+            return np.zeros(len(candidates)), np.full(len(candidates), -1)
+        sims = cosine_to_similarity(self._vectors[[self._row[c] for c in candidates]] @ self._vectors[rows].T)
+        best = sims.argmax(axis=1)
+        order = [title_ids.index(known[b]) for b in best]
+        return sims.max(axis=1), np.array(order)
+
+    def _rerank(self, hits: list[Hit], taste: TasteProfile, k: int) -> list[Result]:
+        if taste.empty:
+            return [Result(self.titles[h.title_id], h.similarity, h.similarity) for h in hits[:k]]
+        ids = [h.title_id for h in hits]
+        q = np.array([h.similarity for h in hits])
+        like_sim, like_idx = self.taste_similarity(ids, taste.liked)
+        dislike_sim, _ = self.taste_similarity(ids, taste.disliked)
+        w = self.taste_weight
+        score = (1 - w) * q + w * (like_sim - DISLIKE_WEIGHT * dislike_sim)
+        order = np.argsort(-score, kind="stable")[:k]
+        results = []
+        for new_rank, i in enumerate(order):
+            reason = None
+            if taste.liked and like_idx[i] >= 0 and like_sim[i] >= 0.5 and new_rank < i:
+                liked = self.titles.get(taste.liked[like_idx[i]])
+                reason = f"because you liked {liked.title}" if liked and liked.id != ids[i] else None
+            results.append(Result(self.titles[ids[i]], float(q[i]), float(score[i]), reason))
+        return results
+
+    def discovery_picks(
+        self,
+        taste: dict[str, int],
+        *,
+        n: int,
+        exclude: set[str] | frozenset[str] = frozenset(),
+        allow_adult: bool = False,
+        known_counts: dict[str, int] | None = None,
+        seed: int = 0,
+    ) -> list[Result]:
+        """``n`` lesser-known titles that fit an aggregate taste (title → likes minus dislikes), never ``exclude``d.
+
+        "Lesser-known" is the lower half by ``popularity_rank`` where the catalogue has ranks, else the titles
+        least shown/liked (``known_counts``)."""
+        rng = np.random.default_rng(seed)
+        candidates = [
+            t for t in self._ids if t not in exclude and t not in taste and (allow_adult or self._not_adult(t))
+        ]
+        if not candidates:
+            return []
+        obscure = self._lesser_known(candidates, known_counts or {}) or candidates
+        liked = tuple(t for t, s in taste.items() if s > 0 and t in self._row)
+        disliked = tuple(t for t, s in taste.items() if s < 0 and t in self._row)
+        fit = np.zeros(len(obscure))
+        if liked:
+            fit += self.taste_similarity(obscure, liked)[0]
+        if disliked:
+            fit -= DISLIKE_WEIGHT * self.taste_similarity(obscure, disliked)[0]
+        fit += rng.uniform(0, 0.05 if liked else 1.0, len(obscure))  # variety between posts
+        order = np.argsort(-fit)[:n]
+        return [
+            Result(
+                self.titles[obscure[i]],
+                float(max(0.0, min(1.0, fit[i]))),
+                float(fit[i]),
+                "fits this server's taste" if liked else None,
+            )
+            for i in order
+        ]
+
+    def _lesser_known(self, candidates: list[str], counts: dict[str, int]) -> list[str]:
+        ranks = {t: self.titles[t].popularity_rank for t in candidates}
+        known = [r for r in ranks.values() if r is not None]
+        if known:
+            cutoff = float(np.median(known))
+            return [t for t in candidates if ranks[t] is None or ranks[t] >= cutoff]
+        median = float(np.median([counts.get(t, 0) for t in candidates]))
+        return [t for t in candidates if counts.get(t, 0) <= median]
+
+
+def merge_panels(per_panel: list[list[Hit]]) -> list[Hit]:
+    """One panel: as is. Several (a tall strip): each title scores the mean of its similarity over panels (0 where
+    a panel did not retrieve it), so titles matching many panels win."""
+    if len(per_panel) == 1:
+        return per_panel[0]
+    totals: dict[str, float] = {}
+    for hits in per_panel:
+        for h in hits:
+            totals[h.title_id] = totals.get(h.title_id, 0.0) + h.similarity
+    n = len(per_panel)
+    return [Hit(t, s / n) for t, s in sorted(totals.items(), key=lambda kv: -kv[1])]
