@@ -24,7 +24,6 @@ from aiohttp.resolver import DefaultResolver
 
 from bot import images
 from bot.errors import BotUserError, DownloadFailedError, LinkRefusedError
-from core.errors import ImageTooLargeError
 
 MAX_REDIRECTS = 3
 SCHEMES = ("http", "https")
@@ -149,10 +148,4 @@ async def _read(resp: aiohttp.ClientResponse, name: str, max_bytes: int) -> byte
     if resp.status != 200:
         raise LinkRefusedError(f"🔗 I couldn't fetch that link (HTTP {resp.status}).")
     images.check_declared(name, resp.headers.get("Content-Type"), resp.content_length, require_type=False)
-    chunks, total = [], 0
-    async for chunk in resp.content.iter_chunked(images.CHUNK):
-        total += len(chunk)
-        if total > max_bytes:
-            raise ImageTooLargeError(f"“{name}” is over {max_bytes / 2**20:.1f} MB, the limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await images.read_capped(resp, name, max_bytes)

@@ -126,10 +126,15 @@ async def _fetch(source: ImageSource, url: str, session: aiohttp.ClientSession) 
         # An attachment's type was declared by Discord and checked before; a CDN may still call it octet-stream.
         declared = source.content_type if source.attachment is not None else resp.headers.get("Content-Type")
         check_declared(source.name, declared, resp.content_length, require_type=False)
-        chunks, total = [], 0
-        async for chunk in resp.content.iter_chunked(CHUNK):
-            total += len(chunk)
-            if total > MAX_BYTES:
-                raise ImageTooLargeError(f"“{source.name}” is over {_mb(MAX_BYTES)}, the limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await read_capped(resp, source.name, MAX_BYTES)
+
+
+async def read_capped(resp: aiohttp.ClientResponse, name: str, max_bytes: int) -> bytes:
+    """A response's body, streamed and refused as soon as it passes ``max_bytes`` (a declared length may lie)."""
+    chunks, total = [], 0
+    async for chunk in resp.content.iter_chunked(CHUNK):
+        total += len(chunk)
+        if total > max_bytes:
+            raise ImageTooLargeError(f"“{name}” is over {_mb(max_bytes)}, the limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
