@@ -87,7 +87,6 @@ class Calibration:
 
 
 def _knots(values: np.ndarray, levels: np.ndarray) -> tuple[float, ...]:
-    """Strictly increasing quantiles (np.interp needs increasing x; ties nudged apart by a hair)."""
-    q = np.quantile(values, levels).astype(np.float64) if len(values) else np.linspace(-1.0, 1.0, len(levels))
-    q = q + np.arange(len(q)) * 1e-9
-    return tuple(float(v) for v in np.maximum.accumulate(q))
+    """Strictly increasing quantiles (np.interp needs increasing x: ties are nudged apart by a hair)."""
+    q = np.quantile(values, levels).astype(np.float64) + np.arange(len(levels)) * 1e-9
+    return tuple(float(v) for v in q)
