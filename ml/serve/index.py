@@ -263,7 +263,7 @@ class TitleIndex:
     def similarity(self, cosines: np.ndarray) -> np.ndarray:
         """Index-space cosines → the similarity readers see, in [0, 1] (:mod:`ml.serve.calibration`)."""
         if self.calibration is None:
-            return np.clip(cosines, 0.0, 1.0)
+            return np.asarray(cosine_to_similarity(cosines))
         return np.asarray(self.calibration.score(cosines))
 
 
