@@ -97,8 +97,8 @@ class Rating(Base):
 
 
 class GuildConfig(Base):
-    """Per-guild preferences (discovery channel and schedule, adult titles). Read through
-    :class:`db.queries.GuildPrefs` snapshots, not this row."""
+    """Per-guild preferences (discovery channel, schedule, language and size; adult titles; answer privacy).
+    Read through :class:`db.queries.GuildPrefs` snapshots, not this row."""
 
     __tablename__ = "guild_settings"
     __table_args__ = (Index("ix_guild_settings_next_post_at", "next_post_at"),)
@@ -111,6 +111,9 @@ class GuildConfig(Base):
     next_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     adult_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     discovery_disabled_reason: Mapped[str | None] = mapped_column(Text)
+    answers_private: Mapped[bool] = mapped_column(Boolean, server_default=false())  # server-side: older rows too
+    locale: Mapped[str | None] = mapped_column(String(16))  # discovery posts' language; None: the server's own
+    discovery_picks: Mapped[int | None] = mapped_column(Integer)  # titles per discovery post; None: the bot default
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -92,6 +92,9 @@ class GuildPrefs:
     next_post_at: datetime | None = None
     adult_allowed: bool = False
     discovery_disabled_reason: str | None = None
+    answers_private: bool = False
+    locale: str | None = None
+    discovery_picks: int | None = None
 
     @property
     def discovery_enabled(self) -> bool:
@@ -106,6 +109,9 @@ class GuildPrefs:
             next_post_at=row.next_post_at,
             adult_allowed=row.adult_allowed,
             discovery_disabled_reason=row.discovery_disabled_reason,
+            answers_private=row.answers_private,
+            locale=row.locale,
+            discovery_picks=row.discovery_picks,
         )
 
 

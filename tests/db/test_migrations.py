@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -76,7 +77,7 @@ async def test_upgrade_from_each_previous_revision_keeps_rows(database_url, revi
     try:
         await upgrade(engine, revision)
         assert await current_revision(engine) == revision
-        assert FIRST_TABLES <= await _tables(engine) < ALL_TABLES
+        assert FIRST_TABLES <= await _tables(engine) <= ALL_TABLES
         now = datetime.now(UTC)
         async with engine.begin() as conn:
             await conn.execute(
@@ -126,6 +127,28 @@ async def test_upgrade_from_0002_adds_the_shared_cooldowns_and_keeps_the_schedul
         assert "command_cooldowns" not in await _tables(engine)
     finally:
         await engine.dispose()
+
+
+async def test_upgrade_from_0003_keeps_the_guild_settings_and_adds_the_per_server_defaults(database_url):
+    """0004: a configured guild keeps its discovery schedule and reads the defaults of the new per-server settings
+    (public answers, the server's own language, the bot's titles per post)."""
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0003")
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO guild_settings (guild_id, discovery_channel_id, discovery_every_hours, "
+                    "adult_allowed, created_at, updated_at) VALUES (7, 5, 6, true, :now, :now)"
+                ),
+                {"now": datetime(2026, 1, 2, tzinfo=UTC)},
+            )
+    finally:
+        await engine.dispose()
+    async with await open_database(database_url) as db:
+        prefs = await db.run(q.get_guild_prefs, 7)
+    assert (prefs.discovery_channel_id, prefs.discovery_every_hours, prefs.adult_allowed) == (5, 6, True)
+    assert (prefs.answers_private, prefs.locale, prefs.discovery_picks) == (False, None, None)
 
 
 async def test_processes_starting_at_once_migrate_once(database_url):
