@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import checks, embeds, errors, fetch, images
-from bot.views.results import answer_view, entries_of
+from bot.views.results import RESULTS_PER_PAGE, answer_view, entries_of
 from ml.serve import TITLES_PER_ANSWER
 from ml.serve.results import Answer
 
@@ -54,9 +54,10 @@ async def send_answer(
         heading=heading,
         synthetic=client.require_recommender().synthetic,
         image_name=file.filename if file else None,
+        per_page=RESULTS_PER_PAGE,
         query_note=query_note,
     )
-    view = answer_view(entries_of(answer.results))
+    view = answer_view(entries_of(answer.results), asker=interaction.user.id, deletable=not private)
     kwargs = {"file": file} if file is not None else {}
     if view is not None:
         kwargs["view"] = view

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import discord
@@ -16,11 +17,17 @@ from ml.serve.results import Answer, GenreGuess, Result
 BRAND = discord.Colour(0x00C73C)  # webtoon green
 WARN = discord.Colour(0xF0A020)
 DESCRIPTION_LIMIT = 4096
+FIELD_LIMIT = 1024
 DEMO_NOTE = "[DEMO] synthetic catalogue — titles and covers are generated"
 NOT_A_DRAWING = (
     "🖼️ This doesn't look much like a drawing (a photo, text or a blank picture?): the titles below are the nearest "
     "styles, but may be loose matches."
 )
+NOT_YOURS = (
+    "🙅 Only {owner} can use this answer's buttons. Ask for your own: `/similar` with a picture, `/recommend` with "
+    "a title, or right-click a message with a picture → Apps → *Find similar webtoons*."
+)
+CANNOT_DELETE = "🙅 Only {owner} or a member who can manage messages can delete this answer."
 UPLOAD_LEFT_OUT = (
     "🙈 I left the image out of the picture because it looks explicit and this channel isn't age-restricted. "
     "Here are the titles anyway."
@@ -58,28 +65,67 @@ def genre_line(guesses: Sequence[GenreGuess]) -> str:
     return " · ".join(f"**{escape_markdown(genre_name(g.genre))}** {pct(g.probability)}" for g in guesses)
 
 
-def result_lines(results: Sequence[Result], *, link: bool = True, name_limit: int = 60) -> list[str]:
-    lines = []
-    for n, r in enumerate(results, start=1):
-        line = f"`{n:>2}` {_linked(r.title, name_limit, link=link)} · {pct(r.similarity)}"
-        if r.reason:
-            line += f" — *{escape_markdown(r.reason)}*"
-        lines.append(line)
-    return lines
+@dataclass(frozen=True)
+class Line:
+    """One result as an answer lists it: its number on the contact sheet, the title (``None`` once it left the
+    catalogue: ``name`` is shown instead), the similarity (0–1) and why it was chosen."""
+
+    n: int
+    name: str
+    similarity: float
+    reason: str | None = None
+    title: Title | None = None
 
 
-def _fit(head: list[str], results: Sequence[Result], limit: int = DESCRIPTION_LIMIT) -> str:
-    """Header lines + numbered results, shortened (no English title, then no links) until it fits."""
+def lines_of(results: Sequence[Result]) -> list[Line]:
+    return [Line(n, r.title.title, r.similarity, r.reason, r.title) for n, r in enumerate(results, start=1)]
+
+
+def result_lines(lines: Sequence[Line], *, link: bool = True, name_limit: int = 60) -> list[str]:
+    out = []
+    for line in lines:
+        if line.title is not None:
+            name = _linked(line.title, name_limit, link=link)
+        else:  # gone from the catalogue since the answer was sent
+            name = f"**{escape_markdown(clip(line.name, name_limit))}**"
+        text = f"`{line.n:>2}` {name} · {pct(line.similarity)}"
+        if line.reason:
+            text += f" — *{escape_markdown(line.reason)}*"
+        out.append(text)
+    return out
+
+
+def _fit(lines: Sequence[Line], limit: int = FIELD_LIMIT) -> str:
+    """The numbered results, shortened (no English title, then no links) until they fit."""
     for link, name_limit in ((True, 60), (True, 32), (False, 40), (False, 24)):
-        text = "\n".join([*head, *result_lines(results, link=link, name_limit=name_limit)])
+        text = "\n".join(result_lines(lines, link=link, name_limit=name_limit))
         if len(text) <= limit:
             return text
-    return clip(text, limit)
+    return clip(text, limit, oneline=False)
 
 
-def answer(ans: Answer, *, heading: str, synthetic: bool, image_name: str | None, query_note: str | None = None):
-    """The answer of /similar, /recommend and "Find similar webtoons": genres, the numbered results (as on the
-    contact sheet) with links and "because you liked …" reasons, the contact sheet as the image."""
+def results_page(embed: discord.Embed, lines: Sequence[Line], page: int, *, per_page: int) -> discord.Embed:
+    """``embed`` showing page ``page`` of ``lines`` (its results field replaced; the rest of the answer kept)."""
+    shown = lines[page * per_page : (page + 1) * per_page]
+    embed.clear_fields()
+    if shown:
+        name = f"Closest styles · {shown[0].n}–{shown[-1].n} of {len(lines)}" if len(lines) > 1 else "Closest style"
+        embed.add_field(name=name, value=_fit(shown), inline=False)
+    return embed
+
+
+def answer(
+    ans: Answer,
+    *,
+    heading: str,
+    synthetic: bool,
+    image_name: str | None,
+    per_page: int,
+    query_note: str | None = None,
+) -> discord.Embed:
+    """The answer of /similar, /recommend and "Find similar webtoons", phone-sized: the genre line and notes, the
+    first ``per_page`` results (numbered as on the contact sheet, linked, with scores and "because you liked …"),
+    the contact sheet with all of them as the image. The pager redraws the results with :func:`results_page`."""
     head = []
     if ans.source is not None:
         listed = " · ".join(f"**{escape_markdown(genre_name(g))}**" for g in ans.source.genres) or "not listed"
@@ -95,16 +141,15 @@ def answer(ans: Answer, *, heading: str, synthetic: bool, image_name: str | None
         head.append(f"⚠️ **No close match** — {ans.message or 'these are the nearest styles'}.")
     if not ans.results:
         head.append("I found no titles to show here.")
-    else:
-        head.append("")
     embed = discord.Embed(
         title=clip(heading, 256),
-        description=_fit(head, ans.results),
+        description=clip("\n".join(head), DESCRIPTION_LIMIT, oneline=False) or None,
         colour=WARN if ans.low_confidence else BRAND,
     )
+    results_page(embed, lines_of(ans.results), 0, per_page=per_page)
     if image_name:
         embed.set_image(url=f"attachment://{image_name}")
-    footer = "Pick a result below to see it and rate it · 👍/👎 shape your next answers"
+    footer = "All numbers are on the picture · pick one to see it and rate it · 👍/👎 shape your next answers"
     embed.set_footer(text=f"{DEMO_NOTE}\n{footer}" if synthetic else footer)
     return embed
 

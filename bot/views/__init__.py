@@ -6,9 +6,10 @@ already posted: never change them):
 
 * :mod:`bot.views.rating` — ``tm:rate:up:<title id>`` / ``tm:rate:down:<title id>`` rate a title (answers,
   discovery posts); ``tm:ratec:…`` the same on a title card (the card is redrawn to show the new state).
-* :mod:`bot.views.results` — ``tm:pick``, the select listing an answer's results (value: title id); choosing one
-  opens its card. The select also carries the answer's results, so paging (``tm:page:prev|next:<page>``, with the
-  disabled ``tm:pos:<page>`` between) can redraw the rating rows from the message alone.
+* :mod:`bot.views.results` — ``tm:pick:<asker id>`` (``tm:pick`` on older answers), the select listing an answer's
+  results (value: title id); choosing one opens its card. The select also carries the answer's results, so paging
+  (``tm:page:prev|next:<page>``, with the disabled ``tm:pos:<page>`` between) can redraw the results and the rating
+  rows from the message alone; ``tm:del`` deletes a public answer. Only the asker may use an answer's controls.
 * :mod:`bot.views.likes` — ``tm:likes:prev|next:<offset>``, ``tm:unrate:<offset>:<title id>``: /likes paging and
   remove buttons.
 * :mod:`bot.views.forget` — ``tm:forget:confirm|export|cancel:<user id>``: the /forget-me confirmation.
@@ -21,7 +22,16 @@ from __future__ import annotations
 from bot.views.forget import ForgetButton
 from bot.views.likes import LikesPageButton, UnrateButton
 from bot.views.rating import RateButton
-from bot.views.results import PageButton, PageLabel, PickSelect
+from bot.views.results import DeleteButton, PageButton, PageLabel, PickSelect
 
 # Registered with the bot at start-up (``add_dynamic_items``) so that clicks on any message reach them.
-DYNAMIC_ITEMS = (RateButton, PickSelect, PageButton, PageLabel, LikesPageButton, UnrateButton, ForgetButton)
+DYNAMIC_ITEMS = (
+    RateButton,
+    PickSelect,
+    PageButton,
+    PageLabel,
+    DeleteButton,
+    LikesPageButton,
+    UnrateButton,
+    ForgetButton,
+)

@@ -1,4 +1,5 @@
-"""What the persistent items share: the failure path, the client, ◀ / ▶ buttons and title names."""
+"""What the persistent items share: the failure path, the client, ◀ / ▶ buttons, title names and who may use an
+answer's controls (its asker)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from typing import TYPE_CHECKING, ClassVar
 import discord
 from discord import ui
 
-from bot import errors
+from bot import embeds, errors
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
     from catalog.format import Title
 
 TITLE_ID = r"(?P<title_id>[^\s]{1,80})"  # the title id part of a custom_id template
+PICK = "tm:pick"  # an answer's select; ``tm:pick:<asker id>`` since answers are the asker's only
 
 
 def client_of(interaction: discord.Interaction) -> Toonmatch:
@@ -63,3 +65,22 @@ def title_of(client: Toonmatch, title_id: str) -> Title | None:
 def title_name(client: Toonmatch, title_id: str) -> str:
     title = title_of(client, title_id)
     return title.title if title is not None else title_id
+
+
+def asker_of(message: discord.Message | None) -> int | None:
+    """The id of the user an answer message belongs to (from its pick select), ``None`` if it records none."""
+    for row in message.components if message is not None else []:
+        for comp in getattr(row, "children", [row]):
+            custom_id = getattr(comp, "custom_id", None) or ""
+            if custom_id.startswith(PICK + ":") and custom_id[len(PICK) + 1 :].isdigit():
+                return int(custom_id[len(PICK) + 1 :])
+    return None
+
+
+async def refuse_unless_asker(interaction: discord.Interaction) -> bool:
+    """``True`` if the clicker may use this answer's controls; otherwise they get a short ephemeral hint."""
+    asker = asker_of(interaction.message)
+    if asker is None or asker == interaction.user.id:
+        return True
+    await interaction.response.send_message(embeds.NOT_YOURS.format(owner=f"<@{asker}>"), ephemeral=True)
+    return False

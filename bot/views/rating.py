@@ -10,7 +10,7 @@ import discord
 from discord import ui
 
 from bot import embeds
-from bot.views.common import TITLE_ID, SafeItem, client_of, title_name, title_of
+from bot.views.common import TITLE_ID, SafeItem, client_of, refuse_unless_asker, title_name, title_of
 from db import queries
 
 if TYPE_CHECKING:
@@ -27,7 +27,8 @@ def rate_custom_id(title_id: str, value: int, *, card: bool = False) -> str:
 
 
 class RateButton(SafeItem, ui.DynamicItem[ui.Button], template=rf"tm:rate(?P<card>c?):(?P<value>up|down):{TITLE_ID}"):
-    """👍 / 👎 for one title: toggles the clicker's rating (clicking the same again removes it)."""
+    """👍 / 👎 for one title: toggles the clicker's rating (clicking the same again removes it). Under an answer only
+    its asker may click (anyone under a discovery post, which has no asker)."""
 
     def __init__(
         self,
@@ -59,6 +60,8 @@ class RateButton(SafeItem, ui.DynamicItem[ui.Button], template=rf"tm:rate(?P<car
         return button
 
     async def handle(self, interaction: discord.Interaction) -> None:
+        if not self.card and not await refuse_unless_asker(interaction):  # an answer's buttons are its asker's
+            return
         client = client_of(interaction)
         state = await client.db.run(
             queries.toggle, interaction.user.id, self.title_id, self.value, interaction.guild_id

@@ -1,65 +1,95 @@
-"""An answer's results under its message: the ``tm:pick`` select (opens a title card), 👍 / 👎 rows for one page of
-results and paging (``tm:page:prev|next:<page>``, ``tm:pos:<page>``), all redrawn from the message alone."""
+"""An answer's controls: the ``tm:pick:<asker>`` select (all results; choosing one opens its card), 👍 / 👎 for the
+shown page of results, paging (``tm:page:prev|next:<page>``, ``tm:pos:<page>``) and 🗑 (``tm:del``).
+
+Everything is redrawn from the message alone: the select lists every result (number, title id, name, score and
+reason), so a page click re-renders the results field of the embed and the rating rows, even after a restart. The
+asker's id lives once in the select's custom id; every control of the answer is the asker's only
+(:func:`refuse_unless_asker`). Answers posted before the asker was recorded (``tm:pick``) stay open to everyone.
+"""
 
 from __future__ import annotations
 
 import io
+import logging
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import discord
 from discord import ui
 
 from bot import embeds
-from bot.views.common import ArrowItem, SafeItem, client_of
+from bot.views.common import PICK, ArrowItem, SafeItem, asker_of, client_of, refuse_unless_asker, title_of
 from bot.views.rating import RateButton, title_card
 from db import queries
+from ml.serve.results import Result
+
+log = logging.getLogger(__name__)
 
 RESULTS_PER_PAGE = 5
+_SCORE = re.compile(r"^(?P<pct>\d{1,3})%")
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One result of an answer as the message carries it: number (as on the contact sheet), title id, label."""
+    """One result of an answer as the message carries it (an option of the pick select)."""
 
     n: int
     title_id: str
-    label: str
-    description: str | None = None
+    name: str
+    similarity: float
+    reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        return embeds.clip(f"{self.n}. {self.name}", 100)
+
+    @property
+    def description(self) -> str:
+        detail = f"{round(self.similarity * 100):.0f}% similar"
+        return embeds.clip(f"{detail} · {self.reason}" if self.reason else detail, 100)
+
+    def option(self) -> discord.SelectOption:
+        return discord.SelectOption(label=self.label, value=self.title_id, description=self.description)
+
+    @classmethod
+    def from_option(cls, option: discord.SelectOption, position: int) -> Entry:
+        head, _, name = option.label.partition(". ")
+        n = int(head) if head.isdigit() and name else position
+        detail = option.description or ""
+        score = _SCORE.match(detail)
+        _, _, reason = detail.partition(" · ")
+        return cls(n, option.value, name or option.label, int(score["pct"]) / 100 if score else 0.0, reason or None)
 
 
-def entries_of(answer_results: list[Any]) -> list[Entry]:
+def entries_of(results: list[Result]) -> list[Entry]:
     """Entries of an answer's results (numbered from 1 as on the contact sheet)."""
-    out = []
-    for n, r in enumerate(answer_results, start=1):
-        detail = f"{r.similarity * 100:.0f}% similar"
-        if r.reason:
-            detail += f" · {r.reason}"
-        out.append(Entry(n, r.title.id, embeds.clip(f"{n}. {r.title.title}", 100), embeds.clip(detail, 100)))
-    return out
+    return [Entry(n, r.title.id, r.title.title, r.similarity, r.reason) for n, r in enumerate(results, start=1)]
 
 
-class PickSelect(SafeItem, ui.DynamicItem[ui.Select], template=r"tm:pick"):
-    """Lists the answer's results; choosing one opens its card (with rating buttons) for the chooser only."""
+def lines_of(client, entries: list[Entry]) -> list[embeds.Line]:
+    """What the embed lists for ``entries``, with the titles' current catalogue entries (links, names)."""
+    return [embeds.Line(e.n, e.name, e.similarity, e.reason, title_of(client, e.title_id)) for e in entries]
 
-    def __init__(self, entries: list[Entry] | None = None, *, options: list[discord.SelectOption] | None = None):
-        if options is None:
-            options = [
-                discord.SelectOption(label=e.label, value=e.title_id, description=e.description) for e in entries or []
-            ]
-        super().__init__(
-            ui.Select(custom_id="tm:pick", placeholder="Pick a result to see it and rate it…", options=options),
-            row=0,
-        )
+
+# --------------------------------------------------------------------------- the items
+
+
+class PickSelect(SafeItem, ui.DynamicItem[ui.Select], template=r"tm:pick(?::(?P<asker>\d{1,20}))?"):
+    """Lists the answer's results; choosing one opens its card (with rating buttons) for the asker only."""
+
+    def __init__(self, options: list[discord.SelectOption], asker: int | None = None) -> None:
+        custom_id = f"{PICK}:{asker}" if asker is not None else PICK
+        placeholder = f"All {len(options)} results · pick one to see it and rate it…"
+        super().__init__(ui.Select(custom_id=custom_id, placeholder=placeholder, options=options), row=0)
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Select, match: re.Match[str]):
-        select = cls(options=list(item.options))
-        return select
+        return cls(list(item.options), int(match["asker"]) if match["asker"] else None)
 
     async def handle(self, interaction: discord.Interaction) -> None:
+        if not await refuse_unless_asker(interaction):
+            return
         client = client_of(interaction)
         title_id = self.item.values[0]
         rating = await client.db.run(queries.get_rating, interaction.user.id, title_id)
@@ -75,13 +105,20 @@ class PickSelect(SafeItem, ui.DynamicItem[ui.Select], template=r"tm:pick"):
 
 
 class PageButton(ArrowItem, ui.DynamicItem[ui.Button], template=r"tm:page:(?P<dir>prev|next):(?P<at>\d{1,3})"):
-    """◀ / ▶ through an answer's results: redraws the rating rows for page ``at`` (from the message alone)."""
+    """◀ / ▶ through an answer's results: redraws the results field and the rating rows for page ``at``."""
 
     PREFIX, ROW = "tm:page", 3
 
     async def handle(self, interaction: discord.Interaction) -> None:
-        entries = entries_from_message(interaction.message)
-        await interaction.response.edit_message(view=answer_view(entries, self.at))
+        if not await refuse_unless_asker(interaction):
+            return
+        message = interaction.message
+        entries = entries_from_message(message)
+        view = answer_view(entries, self.at, asker=asker_of(message), deletable=_deletable(message))
+        kwargs = {}
+        if message is not None and message.embeds:
+            kwargs["embed"] = redrawn(client_of(interaction), message, entries, self.at)
+        await interaction.response.edit_message(view=view, **kwargs)
 
 
 class PageLabel(ui.DynamicItem[ui.Button], template=r"tm:pos:(?P<page>\d{1,3})"):
@@ -103,14 +140,49 @@ class PageLabel(ui.DynamicItem[ui.Button], template=r"tm:pos:(?P<page>\d{1,3})")
         return cls(int(match["page"]), 1)
 
 
-def answer_view(entries: list[Entry], page: int = 0, *, per_page: int = RESULTS_PER_PAGE) -> ui.View | None:
-    """Select of all results (row 0), 👍 and 👎 for the page's results (rows 1–2), paging (row 3)."""
+class DeleteButton(SafeItem, ui.DynamicItem[ui.Button], template=r"tm:del"):
+    """🗑 under a public answer: deletes it, for the asker and for members who can manage messages."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ui.Button(emoji="🗑️", style=discord.ButtonStyle.secondary, custom_id="tm:del"),
+            row=3,
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Button, match: re.Match[str]):
+        return cls()
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        asker = asker_of(interaction.message)
+        moderator = interaction.permissions.manage_messages
+        if not moderator and asker != interaction.user.id:
+            owner = f"<@{asker}>" if asker is not None else "the person who asked"
+            await interaction.response.send_message(embeds.CANNOT_DELETE.format(owner=owner), ephemeral=True)
+            return
+        await interaction.response.defer()  # a component's "original response" is its own message
+        await interaction.delete_original_response()
+        log.info("interaction %s: answer deleted by %s", interaction.id, "a moderator" if moderator else "its asker")
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def answer_view(
+    entries: list[Entry],
+    page: int = 0,
+    *,
+    asker: int | None,
+    deletable: bool,
+    per_page: int = RESULTS_PER_PAGE,
+) -> ui.View | None:
+    """Select of all results (row 0), 👍 and 👎 for the page's results (rows 1–2), paging and 🗑 (row 3)."""
     if not entries:
         return None
     pages = max(1, math.ceil(len(entries) / per_page))
     page = min(max(page, 0), pages - 1)
     view = ui.View(timeout=None)
-    view.add_item(PickSelect(entries))
+    view.add_item(PickSelect([e.option() for e in entries], asker))
     shown = entries[page * per_page : (page + 1) * per_page]
     for e in shown:
         view.add_item(RateButton(e.title_id, 1, label=str(e.n), row=1))
@@ -120,20 +192,30 @@ def answer_view(entries: list[Entry], page: int = 0, *, per_page: int = RESULTS_
         view.add_item(PageButton("prev", max(page - 1, 0), disabled=page == 0))
         view.add_item(PageLabel(page, pages))
         view.add_item(PageButton("next", min(page + 1, pages - 1), disabled=page >= pages - 1))
+    if deletable:
+        view.add_item(DeleteButton())
     return view
 
 
+def redrawn(client, message: discord.Message, entries: list[Entry], page: int) -> discord.Embed:
+    """The message's answer embed showing page ``page``; its contact sheet stays the message's attachment."""
+    embed = message.embeds[0].copy()
+    embeds.results_page(embed, lines_of(client, entries), page, per_page=RESULTS_PER_PAGE)
+    sheet = next((a.filename for a in message.attachments if a.filename.startswith("toonmatch.")), None)
+    if sheet is not None:
+        embed.set_image(url=f"attachment://{sheet}")
+    return embed
+
+
+def _deletable(message: discord.Message | None) -> bool:
+    return message is not None and not message.flags.ephemeral
+
+
 def entries_from_message(message: discord.Message | None) -> list[Entry]:
-    """The results an answer message carries in its ``tm:pick`` select."""
-    if message is None:
-        return []
-    for row in message.components:
+    """The results an answer message carries in its pick select."""
+    for row in message.components if message is not None else []:
         for comp in getattr(row, "children", [row]):
-            if getattr(comp, "custom_id", None) == "tm:pick":
-                out = []
-                for i, opt in enumerate(comp.options, start=1):
-                    head = opt.label.split(".", 1)[0]
-                    n = int(head) if head.isdigit() else i
-                    out.append(Entry(n, opt.value, opt.label, opt.description))
-                return out
+            custom_id = getattr(comp, "custom_id", None) or ""
+            if custom_id == PICK or custom_id.startswith(PICK + ":"):
+                return [Entry.from_option(opt, i) for i, opt in enumerate(comp.options, start=1)]
     return []

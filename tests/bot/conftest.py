@@ -260,6 +260,9 @@ def custom_ids(message, prefix: str) -> list[str]:
     return [c for c in message.custom_ids() if c.startswith(prefix)]
 
 
-def select_options(message, custom_id: str = "tm:pick") -> list[dict]:
+def select_options(message, custom_id: str | None = None) -> list[dict]:
+    """The options of ``custom_id``'s select; by default the answer's pick select (``tm:pick:<asker id>``)."""
+    if custom_id is None:
+        custom_id = next((c for c in message.custom_ids() if c.startswith("tm:pick")), "tm:pick")
     comp = message.find_component(custom_id)
     return comp["options"] if comp else []

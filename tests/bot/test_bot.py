@@ -3,8 +3,10 @@ error handler (engine missing, bugs, cooldowns)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+import discord
 import pytest
 
 from db import queries
@@ -57,11 +59,17 @@ async def test_commands_sync_on_first_start_and_not_again_until_they_change(worl
 async def test_rating_buttons_and_paging_keep_working_after_a_restart(world, sample_images):
     rec = await world.run("similar", {"image": world.attach("png", sample_images)})
     msg = rec.original
-    await world.restart()
-    second_page = await world.fake.click("tm:page:next:1", message=msg, user=world.bob)
-    await second_page.wait_response()
-    assert second_page.callback_type == 7  # redrawn in place
     options = [o["value"] for o in select_options(msg)]
+    first_page = msg.embeds[0]["fields"][0]["value"]
+    await world.restart()
+    second_page = await world.fake.click("tm:page:next:1", message=msg, user=world.alice)
+    await second_page.wait_response()
+    assert second_page.callback_type == 7  # redrawn in place: the list, not only the buttons
+    [field] = msg.embeds[0]["fields"]
+    assert field["name"] == "Closest styles · 6–10 of 24" and field["value"] != first_page
+    assert [line[:4] for line in field["value"].splitlines()] == [f"`{n:>2}`" for n in range(6, 11)]
+    assert msg.embeds[0]["description"] == rec.original.embeds[0]["description"]  # the genre line stays
+    assert msg.embeds[0]["image"]["url"].startswith("http") and msg.filenames[0].startswith("toonmatch.")
     ups = custom_ids(msg, "tm:rate:up:")
     assert ups == [f"tm:rate:up:{t}" for t in options[5:10]]
     assert "tm:pos:1" in msg.custom_ids() and "tm:page:prev:0" in msg.custom_ids()
@@ -70,16 +78,56 @@ async def test_rating_buttons_and_paging_keep_working_after_a_restart(world, sam
     assert await world.db.run(queries.get_rating, world.alice.id, options[5]) == 1
     # last page: 4 results and no "next"
     for page in (2, 3, 4):
-        click = await world.fake.click(f"tm:page:next:{page}", message=msg, user=world.bob)
+        click = await world.fake.click(f"tm:page:next:{page}", message=msg, user=world.alice)
         await click.wait_response()
     assert len(custom_ids(msg, "tm:rate:up:")) == 4
     assert msg.find_component("tm:page:next:4")["disabled"]
+    assert msg.embeds[0]["fields"][0]["name"] == "Closest styles · 21–24 of 24"
+
+
+async def test_only_the_asker_pages_picks_rates_or_deletes_an_answer(world, sample_images):
+    rec = await world.run("similar", {"image": world.attach("png", sample_images)})
+    msg = rec.original
+    before = (msg.embeds[0], msg.custom_ids())
+    chosen = select_options(msg)[0]["value"]
+    pick_id = next(c for c in msg.custom_ids() if c.startswith("tm:pick"))
+    clicks = [
+        await world.fake.click("tm:page:next:1", message=msg, user=world.bob),
+        await world.fake.select(pick_id, [chosen], message=msg, user=world.bob),
+        await world.fake.click(f"tm:rate:up:{chosen}", message=msg, user=world.bob),
+        await world.fake.click("tm:del", message=msg, user=world.bob),
+    ]
+    for click in clicks:
+        hint = await click.wait_response()
+        assert hint.ephemeral and f"<@{world.alice.id}>" in hint.content
+    assert "/similar" in (await clicks[0].wait_response()).content  # says how to get an answer of one's own
+    assert (msg.embeds[0], msg.custom_ids()) == before and not msg.deleted  # the answer is unchanged
+    assert await world.db.run(queries.get_rating, world.bob.id, chosen) == 0
+    delete = await world.fake.click("tm:del", message=msg, user=world.alice)
+    await delete.wait_acknowledged()
+    for _ in range(200):
+        if msg.deleted:
+            break
+        await asyncio.sleep(0.02)
+    assert msg.deleted
+
+
+async def test_a_moderator_can_delete_anyones_answer(world, sample_images):
+    mod = world.fake.add_member(world.guild, "mod", permissions=discord.Permissions(manage_messages=True))
+    rec = await world.run("similar", {"image": world.attach("png", sample_images)})
+    delete = await world.fake.click("tm:del", message=rec.original, user=mod)
+    await delete.wait_acknowledged()
+    for _ in range(200):
+        if rec.original.deleted:
+            break
+        await asyncio.sleep(0.02)
+    assert rec.original.deleted
 
 
 async def test_pick_select_opens_a_title_card_that_rates_and_shows_state(world, sample_images):
-    rec = await world.run("similar", {"image": world.attach("png", sample_images)})
+    rec = await world.run("similar", {"image": world.attach("png", sample_images)}, user=world.bob)
     chosen = select_options(rec.original)[2]["value"]
-    pick = await world.fake.select("tm:pick", [chosen], message=rec.original, user=world.bob)
+    pick = await world.fake.select(f"tm:pick:{world.bob.id}", [chosen], message=rec.original, user=world.bob)
     card = await pick.wait_response()
     assert card.ephemeral and "Not rated yet" in card.embeds[0]["footer"]["text"]
     assert card.filenames == ["cover.webp"]

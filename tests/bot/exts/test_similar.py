@@ -16,7 +16,7 @@ CHANNEL_MESSAGE, DEFERRED = 4, 5
 
 @ON_BOTH_RUNS
 @pytest.mark.ack_deadline
-async def test_similar_answers_with_embed_sheet_and_rating_view(world, sample_images, cover_title):
+async def test_similar_answers_with_a_compact_embed_the_sheet_and_controls(world, sample_images, cover_title):
     rec = await world.run("similar", {"image": world.attach("png", sample_images)})
     msg = rec.original
     assert rec.callback_type == DEFERRED and not rec.expired  # "thinking…" before the model runs, within Discord's 3 s
@@ -24,13 +24,18 @@ async def test_similar_answers_with_embed_sheet_and_rating_view(world, sample_im
     embed = msg.embeds[0]
     assert "Genre guess" in embed["description"] and "%" in embed["description"]
     assert msg.filenames[0].startswith("toonmatch.") and msg.filenames[0] in embed["image"]["url"]  # the sheet
-    assert "`24`" in embed["description"] and "`25`" not in embed["description"]  # numbered as on the sheet
-    options = select_options(msg)
+    [field] = embed["fields"]  # phone-sized: the top 5 only, numbered as on the sheet, each with its score
+    assert field["name"] == "Closest styles · 1–5 of 24"
+    lines = field["value"].splitlines()
+    assert [line[:4] for line in lines] == [f"`{n:>2}`" for n in range(1, 6)] and all("%" in line for line in lines)
+    assert "`6`" not in field["value"] and "`24`" not in embed["description"]
+    options = select_options(msg, f"tm:pick:{world.alice.id}")  # all 24, and whose answer it is
     assert len(options) == 24 and options[0]["label"].startswith("1. ")
     assert options[0]["value"] == cover_title.id  # its own cover is the nearest
     assert "% similar" in options[0]["description"]
+    assert cover_title.title in lines[0]
     assert len(custom_ids(msg, "tm:rate:up:")) == 5 and len(custom_ids(msg, "tm:rate:down:")) == 5
-    assert "tm:page:next:1" in msg.custom_ids()
+    assert "tm:page:next:1" in msg.custom_ids() and "tm:del" in msg.custom_ids()
     assert "[DEMO]" in embed["footer"]["text"]  # the tiny run is built on the synthetic catalogue
 
 
@@ -51,6 +56,7 @@ async def test_similar_records_shown_titles_and_membership(world, sample_images)
 async def test_private_flag_answers_only_to_the_user(world, sample_images):
     rec = await world.run("similar", {"image": world.attach("png", sample_images), "private": True})
     assert rec.original.ephemeral and rec.original.embeds
+    assert "tm:del" not in rec.original.custom_ids()  # the client dismisses an ephemeral answer itself
 
 
 async def test_non_image_is_refused_ephemerally_before_download(world, sample_images, caplog):
