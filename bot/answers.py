@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import checks, embeds, errors, fetch, images
+from bot.views import which_image
 from bot.views.results import RESULTS_PER_PAGE, answer_view, entries_of
 from ml.serve import TITLES_PER_ANSWER
 from ml.serve.results import Answer
@@ -84,13 +85,35 @@ async def from_upload(
     image: discord.Attachment | None,
     link: str | None,
     *,
-    private: bool,
+    private: bool | None,
     answer: Callable[..., Awaitable[None]],
 ) -> None:
     """/similar and /genre: exactly one of the attachment and the link, checked (refused ephemerally before anything
-    is downloaded), then deferred and answered by ``answer`` (:func:`similar_from` or :func:`genres_from`)."""
+    is downloaded), then deferred and answered by ``answer`` (:func:`similar_from` or :func:`genres_from`);
+    ``private=None``: the server's default."""
     source = fetch.source_of(image, link)
     client.require_recommender()
+    private = await checks.answer_privately(client, interaction, private)
+    await checks.defer(interaction, private=private)
+    await answer(client, interaction, source, private=private)
+
+
+async def from_message(
+    client: Toonmatch,
+    interaction: discord.Interaction,
+    message: discord.Message,
+    *,
+    answer: Callable[..., Awaitable[None]],
+) -> None:
+    """The right-click menus: the message's image answered by ``answer`` with the server's default privacy; with
+    several images, the user first chooses one (an ephemeral "which image?" select)."""
+    sources = images.find_images(message)
+    client.require_recommender()
+    private = await checks.answer_privately(client, interaction, None)
+    if len(sources) > 1:
+        await which_image.ask(interaction, sources, private=private, answer=answer)
+        return
+    source = images.check_source(sources[0])
     await checks.defer(interaction, private=private)
     await answer(client, interaction, source, private=private)
 

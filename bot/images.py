@@ -81,19 +81,40 @@ def _embed_image_url(embed: discord.Embed) -> str | None:
     return None
 
 
-def find_image(message: discord.Message) -> ImageSource:
-    """The first image of a message: an image attachment, else an image embed. Raises :class:`NoImageError`."""
-    for attachment in message.attachments:
-        if is_image_attachment(attachment):
-            return check_attachment(attachment)
+MAX_CHOICES = 10  # a message holds at most 10 attachments; more embeds than that are not worth a longer list
+
+
+def find_images(message: discord.Message) -> list[ImageSource]:
+    """The images of a message, attachments first, then image embeds (at most :data:`MAX_CHOICES`), not yet checked
+    for size (:func:`check_source` does, once one is chosen). Raises :class:`NoImageError` if there is none."""
+    found = [
+        ImageSource(a.filename, a.content_type, a.size, attachment=a)
+        for a in message.attachments
+        if is_image_attachment(a)
+    ]
+    seen = set()
     for embed in message.embeds:
         url = _embed_image_url(embed)
-        if url and url.startswith(("http://", "https://")):
-            name = url.split("?")[0].rsplit("/", 1)[-1] or "image"
-            return ImageSource(name, None, None, url=url)
+        if url and url.startswith(("http://", "https://")) and url not in seen:
+            seen.add(url)
+            found.append(ImageSource(url.split("?")[0].rsplit("/", 1)[-1] or "image", None, None, url=url))
+    if found:
+        return found[:MAX_CHOICES]
     if message.attachments:  # attachments, but none of them an image: say what is wrong with the first
         check_attachment(message.attachments[0])
     raise NoImageError("🖼️ That message has no image attachment or image embed. Try it on a message with a picture.")
+
+
+def check_source(source: ImageSource) -> ImageSource:
+    """Refuse a found image by its declared type and size (attachments; an embed's are known only on download)."""
+    if source.attachment is not None:
+        return check_attachment(source.attachment)
+    return source
+
+
+def find_image(message: discord.Message) -> ImageSource:
+    """The first image of a message: an image attachment, else an image embed. Raises :class:`NoImageError`."""
+    return check_source(find_images(message)[0])
 
 
 async def download(source: ImageSource, session: aiohttp.ClientSession, *, timeout: float) -> bytes:

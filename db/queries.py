@@ -425,6 +425,11 @@ async def disable_discovery(session: AsyncSession, guild_id: int, reason: str) -
     return await _upsert_guild(session, guild_id, next_post_at=None, discovery_disabled_reason=reason)
 
 
+async def set_answers_private(session: AsyncSession, guild_id: int, private: bool) -> GuildPrefs:
+    """The server's default answer privacy (a member's ``private`` option overrides it)."""
+    return await _upsert_guild(session, guild_id, answers_private=bool(private))
+
+
 async def set_adult_allowed(session: AsyncSession, guild_id: int, allowed: bool) -> GuildPrefs:
     return await _upsert_guild(session, guild_id, adult_allowed=bool(allowed))
 

@@ -24,17 +24,19 @@ class Recommend(commands.Cog):
 
     @app_commands.command(name="recommend", description="Find webtoons drawn like a title you know")
     @app_commands.describe(
-        title="A webtoon title (Korean or English); pick one of the suggestions", private="Answer only to you"
+        title="A webtoon title (Korean or English); pick one of the suggestions",
+        private="Answer only to you (default: the server's choice, public unless set)",
     )
     @checks.heavy_cooldown()
     async def recommend(
-        self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 100], private: bool = False
+        self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 100], private: bool | None = None
     ) -> None:
         recommender = self.bot.require_recommender()
         found = recommender.resolve(title)  # unknown/ambiguous: an ephemeral refusal with the closest titles
         nsfw = checks.is_nsfw(interaction)
         if found.adult and not nsfw:
             raise AdultContentError("🔞 That title is for adults; ask for it in an age-restricted channel.")
+        private = await checks.answer_privately(self.bot, interaction, private)
         await checks.defer(interaction, private=private)
         taste = await self.bot.taste_of(interaction.user.id)
         answer = await recommender.recommend(found.id, k=TITLES_PER_ANSWER, taste=taste, allow_adult=nsfw)

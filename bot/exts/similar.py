@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import answers, checks, images
+from bot import answers, checks
 from bot.bot import Toonmatch
 
 
@@ -26,7 +26,7 @@ class Similar(commands.Cog):
     @app_commands.describe(
         image="A panel, cover or screenshot (PNG, JPEG, WebP or GIF)",
         link="Or a link to an image (http/https) instead of an attachment",
-        private="Answer only to you",
+        private="Answer only to you (default: the server's choice, public unless set)",
     )
     @checks.heavy_cooldown()
     async def similar(
@@ -34,15 +34,12 @@ class Similar(commands.Cog):
         interaction: discord.Interaction,
         image: discord.Attachment | None = None,
         link: str | None = None,
-        private: bool = False,
+        private: bool | None = None,
     ) -> None:
         await answers.from_upload(self.bot, interaction, image, link, private=private, answer=answers.similar_from)
 
     async def find_similar(self, interaction: discord.Interaction, message: discord.Message) -> None:
-        source = images.find_image(message)
-        self.bot.require_recommender()
-        await checks.defer(interaction, private=False)
-        await answers.similar_from(self.bot, interaction, source, private=False)
+        await answers.from_message(self.bot, interaction, message, answer=answers.similar_from)
 
 
 async def setup(bot: Toonmatch) -> None:

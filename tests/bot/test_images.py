@@ -68,6 +68,23 @@ def test_find_image_falls_back_to_an_image_embed():
     assert source.url == "https://p/x.png" and source.attachment is None
 
 
+def test_find_images_lists_attachments_then_distinct_embeds_up_to_ten():
+    embed = discord.Embed.from_dict(
+        {"type": "image", "url": "https://x/e.png", "thumbnail": {"url": "https://x/e.png"}}
+    )
+    atts = [_attachment(f"p{i}.png") for i in range(11)] + [_attachment("doc.pdf", "application/pdf")]
+    assert [s.name for s in images.find_images(_message(atts[:2], [embed, embed]))] == ["p0.png", "p1.png", "e.png"]
+    assert len(images.find_images(_message(atts, [embed]))) == images.MAX_CHOICES == 10
+
+
+def test_a_found_image_is_checked_only_once_chosen():
+    big = _attachment("big.png", size=images.MAX_BYTES + 1)
+    found = images.find_images(_message([_attachment("ok.png"), big]))
+    assert [s.name for s in found] == ["ok.png", "big.png"]  # offered ...
+    with pytest.raises(ImageTooLargeError):
+        images.check_source(found[1])  # ... and refused when picked
+
+
 def test_find_image_explains_what_is_missing():
     with pytest.raises(NoImageError):
         images.find_image(_message())

@@ -143,3 +143,46 @@ async def test_context_menu_on_message_without_image_is_refused(world):
     rec = await world.fake.context_menu("Find similar webtoons", target, user=world.alice)
     msg = await rec.wait_response()
     assert msg.ephemeral and "no image" in msg.content
+
+
+async def test_a_message_with_three_images_asks_which_one_then_answers_it(world, sample_images, cover_title):
+    url = world.fake.add_cdn_file("external/cover.png", sample_images["png"], "image/png")
+    target = world.fake.user_message(
+        world.general,
+        url,
+        author=world.bob,
+        attachments=[world.attach("strip", sample_images), world.attach("jpeg", sample_images)],
+        embeds=[world.fake.image_embed(url, width=200, height=280)],
+    )
+    rec = await world.fake.context_menu("Find similar webtoons", target, user=world.alice)
+    prompt = await rec.wait_response()
+    assert prompt.ephemeral and "3 images" in prompt.content
+    [select_id] = prompt.custom_ids()
+    options = select_options(prompt, select_id)
+    assert [o["label"] for o in options] == ["1. strip.png", "2. panel.jpg", "3. cover.png"]
+    assert options[2]["description"] == "an image in an embed"
+    choice = await world.fake.select(select_id, ["2"], message=prompt, user=world.alice)
+    answer = await choice.wait_response(timeout=20)
+    assert not answer.ephemeral and select_options(answer)[0]["value"] == cover_title.id  # the embed's cover
+    assert f"tm:pick:{world.alice.id}" in answer.custom_ids()  # the answer is the chooser's
+    assert "Using image 3" in prompt.content and not prompt.custom_ids()  # the prompt is closed
+    assert [p for p in world.fake.cdn_requests if "external/cover.png" in p]  # only the chosen one was fetched
+    assert not [p for p in world.fake.cdn_requests if "strip.png" in p or "panel.jpg" in p]
+
+
+async def test_the_server_default_makes_answers_private_unless_asked_otherwise(world, sample_images):
+    await world.db.run(queries.set_answers_private, world.guild.id, True)
+    quiet = await world.run("similar", {"image": world.attach("png", sample_images)})
+    assert quiet.original.ephemeral and quiet.original.embeds
+    loud = await world.run("similar", {"image": world.attach("png", sample_images), "private": False})
+    assert not loud.original.ephemeral  # the member's own choice wins
+    target = world.fake.user_message(
+        world.general, "look", author=world.bob, attachments=[world.attach("png", sample_images)]
+    )
+    menu = await world.fake.context_menu("Find similar webtoons", target, user=world.alice)
+    assert (await menu.wait_response(timeout=20)).ephemeral  # right-click menus follow the default
+    genre = await world.fake.context_menu("Guess genre", target, user=world.alice)
+    assert (await genre.wait_response(timeout=20)).ephemeral
+    await world.db.run(queries.set_answers_private, world.guild.id, False)
+    public = await world.run("similar", {"image": world.attach("png", sample_images)})
+    assert not public.original.ephemeral
