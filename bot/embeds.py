@@ -300,14 +300,15 @@ def help_embed(*, engine_status: str, synthetic: bool) -> discord.Embed:
     embed.add_field(
         name="Commands",
         value=(
-            f"`/similar image` — webtoons that look like your image ({TITLES_PER_ANSWER}, "
-            "numbered as on the picture)\n"
+            f"`/similar image` or `link` — webtoons that look like your image (the top 5, all {TITLES_PER_ANSWER} "
+            "numbered on the picture, pages for the rest)\n"
             "`/recommend title` — webtoons drawn like a title you know (Korean or English name)\n"
             "`/genre image` — the top-3 genre guesses for an image (tall strips are read panel by panel)\n"
             "Right-click a message → **Apps** → *Find similar webtoons* / *Guess genre*\n"
             "`/likes` — your ratings; remove any\n"
             "`/forget-me` — delete everything stored about you\n"
-            "Add `private: True` to /similar or /genre to get an answer only you see."
+            "Add `private: True` to /similar, /recommend or /genre for an answer only you see. An answer's buttons are "
+            "yours alone; 🗑 deletes it."
         ),
         inline=False,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from pathlib import Path
 
@@ -186,3 +187,21 @@ async def test_the_server_default_makes_answers_private_unless_asked_otherwise(w
     await world.db.run(queries.set_answers_private, world.guild.id, False)
     public = await world.run("similar", {"image": world.attach("png", sample_images)})
     assert not public.original.ephemeral
+
+
+@pytest.mark.parametrize(("backend", "bot_run"), [("sqlite", "tiny_pretrained_run")], indirect=True)
+async def test_a_near_copy_of_a_cover_reads_at_least_95_percent_and_is_not_flagged(world, sample_images, cover_title):
+    """On the shipped model's graph (the frozen pretrained path; the tiny from-scratch CNN is not robust to a crop).
+    What a random photo gets is in test_upload_screening (the "not a drawing" note, with the real backbone)."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(sample_images["png"])).convert("RGB")
+    w, h = img.size
+    near = io.BytesIO()
+    img.crop((w // 40, h // 40, w - w // 40, h - h // 40)).save(near, "JPEG", quality=80)  # cropped, re-encoded
+    att = world.fake.add_attachment(near.getvalue(), "copy.jpg", "image/jpeg")
+    rec = await world.run("similar", {"image": att})
+    [first, *_] = select_options(rec.original)
+    assert first["value"] == cover_title.id
+    assert int(first["description"].split("%")[0]) >= 95
+    assert "No close match" not in (rec.original.embeds[0].get("description") or "")
