@@ -33,6 +33,8 @@ from discord.ext import commands, tasks
 import bot.exts
 from bot import fetch, images, views
 from bot.errors import RecommenderUnavailableError
+from bot.health import HealthServer, metrics_address
+from bot.metrics import BotMetrics
 from core.errors import ToonmatchError
 from core.settings import DiscordSettings, Settings
 from db import Database, open_database, queries
@@ -125,6 +127,8 @@ class Toonmatch(commands.Bot):
         self.heavy_cooldowns: dict[int, app_commands.Cooldown] = {}  # user id → bucket (see bot.checks)
         self.ready_event: Any = None
         self.synced: bool = False
+        self.metrics = BotMetrics(self)  # bot.metrics: counters and histograms (GET /metrics, /about)
+        self.health: HealthServer | None = None  # bot.health: /healthz, /readyz, /metrics and the shards' states
 
     # ---- shards -----------------------------------------------------------------------------------------
     def _shard_options(self, settings: Settings) -> dict[str, Any]:
@@ -156,6 +160,13 @@ class Toonmatch(commands.Bot):
 
     # ---- start-up -----------------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
+        # First, so that an address that cannot be bound stops the start at once (MetricsAddressError, one line).
+        self.health = HealthServer(self, metrics_address(self.settings))
+        self.health.listen()
+        await self.health.start()
+        self.metrics.install()
+        if self.recommender is not None:
+            self.recommender.observer = self.metrics
         self.http_session = aiohttp.ClientSession()
         self.add_dynamic_items(*views.DYNAMIC_ITEMS)
         for name in extension_names():
@@ -205,6 +216,14 @@ class Toonmatch(commands.Bot):
         if self.ready_event is not None:
             self.ready_event.set()
 
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction":  # synchronous, before any handler of it ran: start its clock (bot.metrics)
+            self.metrics.received(args[0])
+        super().dispatch(event_name, *args, **kwargs)
+
+    async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
+        self.metrics.finished(interaction)  # a slash command or context menu returned: answered
+
     @tasks.loop(minutes=COOLDOWN_PURGE_MINUTES)
     async def purge_cooldowns(self) -> None:
         """Delete the shared cooldown windows that have passed (a missing window allows every use, the same)."""
@@ -222,6 +241,11 @@ class Toonmatch(commands.Bot):
         if self.http_session is not None:
             await self.http_session.close()
             self.http_session = None
+        if self.health is not None:
+            await self.health.stop()
+        self.metrics.uninstall()
+        if self.recommender is not None and self.recommender.observer is self.metrics:
+            self.recommender.observer = None
 
     # ---- helpers the cogs share -------------------------------------------------------------------------
     def require_recommender(self) -> Recommender:

@@ -627,6 +627,11 @@ async def export_user(session: AsyncSession, user_id: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- bot meta
 
 
+async def ping(session: AsyncSession) -> None:
+    """One round trip (``SELECT 1``): whether the database answers (the bot's readiness probe)."""
+    await session.execute(text("SELECT 1"))
+
+
 async def get_meta(session: AsyncSession, key: str) -> str | None:
     return await session.scalar(select(BotMeta.value).where(BotMeta.key == key))
 

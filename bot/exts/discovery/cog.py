@@ -40,6 +40,13 @@ class Outcome:
     channel: discord.abc.GuildChannel | None = None
     skipped: str | None = None
 
+    @property
+    def kind(self) -> str:
+        """For the metrics: posted, disabled, skipped or nothing_new."""
+        if self.posted:
+            return "posted"
+        return "disabled" if self.disabled else "skipped" if self.skipped else "nothing_new"
+
 
 manage_guild = discord.Permissions(manage_guild=True)
 
@@ -156,7 +163,13 @@ class Discovery(commands.Cog):
     async def post(self, prefs: GuildPrefs) -> Outcome:
         """Post once for the guild (if the channel is usable) and schedule the next post."""
         async with self._lock(prefs.guild_id):
-            return await self._post(prefs)
+            try:
+                outcome = await self._post(prefs)
+            except Exception:
+                self.bot.metrics.discovery("error")
+                raise
+        self.bot.metrics.discovery(outcome.kind)
+        return outcome
 
     async def _post(self, prefs: GuildPrefs) -> Outcome:
         """The Discord side of a post: the channel and its permissions, then the message; the picks and the
