@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot import checks, embeds, errors, fetch, images
+from bot import checks, embeds, errors, fetch, images, prefs
 from bot.views.results import answer_view, entries_of
 from ml.serve import TITLES_PER_ANSWER
 from ml.serve.results import Answer
@@ -102,7 +102,7 @@ async def similar_from(
     data = await client.download(source)
     taste = await client.taste_of(interaction.user.id)
     answer, query_image = await recommender.similar(
-        data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=checks.is_nsfw(interaction)
+        data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=await prefs.adult_here(interaction)
     )
     threshold = client.settings.discord.nsfw_threshold
     hide = checks.hide_upload(answer.screen, interaction.channel, private=private, threshold=threshold)

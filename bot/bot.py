@@ -35,9 +35,10 @@ from bot import fetch, images, views
 from bot.errors import RecommenderUnavailableError
 from bot.health import HealthServer, metrics_address
 from bot.metrics import BotMetrics
+from bot.prefs import GuildPrefsCache
 from core.errors import ToonmatchError
 from core.settings import DiscordSettings, Settings
-from db import Database, open_database, queries
+from db import Database, GuildPrefs, open_database, queries
 from ml.serve.recommender import Recommender
 from ml.serve.results import TasteProfile
 
@@ -129,6 +130,7 @@ class Toonmatch(commands.Bot):
         self.synced: bool = False
         self.metrics = BotMetrics(self)  # bot.metrics: counters and histograms (GET /metrics, /about)
         self.health: HealthServer | None = None  # bot.health: /healthz, /readyz, /metrics and the shards' states
+        self.prefs = GuildPrefsCache(db)  # bot.prefs: per-server settings, read through guild_prefs()
 
     # ---- shards -----------------------------------------------------------------------------------------
     def _shard_options(self, settings: Settings) -> dict[str, Any]:
@@ -268,6 +270,14 @@ class Toonmatch(commands.Bot):
             )
         assert self.http_session is not None, "download before setup_hook"
         return await images.download(source, self.http_session, timeout=settings.download_timeout)
+
+    async def guild_prefs(self, guild_id: int) -> GuildPrefs:
+        """The server's settings (``/settings``, ``/discovery``), cached (:mod:`bot.prefs`)."""
+        return await self.prefs.get(guild_id)
+
+    async def change_guild_prefs(self, setter: Any, guild_id: int, *args: Any, **kwargs: Any) -> GuildPrefs:
+        """Run ``setter`` (a ``queries.set_…`` returning the new prefs) and cache the result at once."""
+        return await self.prefs.change(setter, guild_id, *args, **kwargs)
 
     async def taste_of(self, user_id: int) -> TasteProfile:
         """The user's taste as the recommender wants it (liked and disliked title ids, newest first)."""

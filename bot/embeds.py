@@ -288,3 +288,66 @@ def help_embed(*, engine_status: str, synthetic: bool) -> discord.Embed:
     if synthetic:
         embed.set_footer(text=DEMO_NOTE)
     return embed
+
+
+# --------------------------------------------------------------------------- /settings, /discovery status, /about
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def settings(prefs: GuildPrefs, *, default_picks: int, changed: str | None = None) -> discord.Embed:
+    """``/settings show`` (and the answer to every change: the whole list, with what changed named)."""
+    picks = f"{prefs.discovery_picks}" if prefs.discovery_picks is not None else f"{default_picks} (the bot's default)"
+    embed = discord.Embed(
+        title="⚙️ Server settings",
+        description=f"✅ Changed: {changed}." if changed else "Change them with `/settings …` (Manage Server).",
+        colour=BRAND,
+    )
+    embed.add_field(
+        name="Answer privacy",
+        value=(
+            ("**private** — only the person who asked sees an answer" if prefs.answers_private else "**public**")
+            + " unless they choose `private:` themselves · `/settings privacy`"
+        ),
+        inline=False,
+    )
+    embed.add_field(name="Titles per discovery post", value=f"**{picks}** · `/settings discovery-titles`", inline=False)
+    embed.add_field(
+        name="Adult titles in age-restricted channels",
+        value=(
+            "**allowed** — only in channels marked age-restricted (18+)"
+            if prefs.adult_allowed
+            else "**not allowed** — never shown, even in age-restricted channels"
+        )
+        + " · `/settings adult`",
+        inline=False,
+    )
+    embed.add_field(name="Discovery posts", value="`/discovery status`", inline=False)
+    return embed
+
+
+def discovery_report(
+    prefs: GuildPrefs,
+    channel_mention: str | None,
+    *,
+    last_post: datetime | None,
+    picks: int,
+    default_picks: bool,
+) -> discord.Embed:
+    """``/discovery status``: channel, schedule, last and next post, titles per post, language if set."""
+    embed = discord.Embed(title="🔭 Discovery", description=discovery_status(prefs, channel_mention), colour=BRAND)
+    if prefs.discovery_channel_id is not None:
+        embed.add_field(name="Channel", value=channel_mention or f"<#{prefs.discovery_channel_id}>")
+        embed.add_field(name="Schedule", value=f"every {prefs.discovery_every_hours} h")
+    embed.add_field(name="Last post", value=format_dt(_aware(last_post), "R") if last_post else "none yet")
+    if prefs.discovery_enabled and prefs.next_post_at is not None:
+        when = _aware(prefs.next_post_at)
+        embed.add_field(name="Next post", value=f"{format_dt(when, 'f')} ({format_dt(when, 'R')})")
+    embed.add_field(name="Titles per post", value=f"{picks}" + (" (the bot's default)" if default_picks else ""))
+    if prefs.locale:
+        embed.add_field(name="Language", value=prefs.locale)
+    if prefs.discovery_disabled_reason:
+        embed.colour = WARN
+    return embed

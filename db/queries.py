@@ -426,7 +426,24 @@ async def disable_discovery(session: AsyncSession, guild_id: int, reason: str) -
 
 
 async def set_adult_allowed(session: AsyncSession, guild_id: int, allowed: bool) -> GuildPrefs:
+    """Adult titles in the guild's age-restricted channels (``/settings adult``); off until set."""
     return await _upsert_guild(session, guild_id, adult_allowed=bool(allowed))
+
+
+async def set_answers_private(session: AsyncSession, guild_id: int, private: bool) -> GuildPrefs:
+    """The guild's default answer privacy (``/settings privacy``): ephemeral answers unless a user asks otherwise."""
+    return await _upsert_guild(session, guild_id, answers_private=bool(private))
+
+
+DISCOVERY_PICKS_RANGE = (1, 10)
+
+
+async def set_discovery_picks(session: AsyncSession, guild_id: int, picks: int | None) -> GuildPrefs:
+    """Titles per discovery post in the guild, 1–10; ``None``: the bot's default (``TOONMATCH_DISCOVERY_PICKS``)."""
+    low, high = DISCOVERY_PICKS_RANGE
+    if picks is not None and not low <= picks <= high:
+        raise ValueError(f"titles per discovery post must be {low} to {high}, not {picks}")
+    return await _upsert_guild(session, guild_id, discovery_picks=picks)
 
 
 async def reschedule(session: AsyncSession, guild_id: int, next_post_at: datetime | None) -> None:
@@ -527,6 +544,11 @@ async def record_discovery_post(
             },
         )
     )
+
+
+async def last_discovery_post(session: AsyncSession, guild_id: int) -> datetime | None:
+    """When the guild's newest discovery post was made (``None``: never)."""
+    return await session.scalar(select(func.max(DiscoveryPost.posted_at)).where(DiscoveryPost.guild_id == guild_id))
 
 
 async def posted_titles(session: AsyncSession, guild_id: int) -> set[str]:

@@ -87,8 +87,13 @@ async def test_adult_titles_only_in_nsfw_channels(world, bot_engine):
     att = world.fake.add_attachment(Path(adult.cover).read_bytes(), "adult.png")
     sfw = await world.run("similar", {"image": att}, channel=world.general)
     assert adult.id not in {o["value"] for o in select_options(sfw.original)}
+    off = await world.run("similar", {"image": att}, channel=world.adult)  # 18+ channel, server has not allowed them
+    assert adult.id not in {o["value"] for o in select_options(off.original)}
+    await world.run("settings adult", {"allowed": True}, user=world.admin)
     nsfw = await world.run("similar", {"image": att}, channel=world.adult)
     assert select_options(nsfw.original)[0]["value"] == adult.id
+    sfw = await world.run("similar", {"image": att}, channel=world.general)  # still never outside 18+ channels
+    assert adult.id not in {o["value"] for o in select_options(sfw.original)}
 
 
 @ON_BOTH_RUNS
