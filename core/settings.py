@@ -74,6 +74,8 @@ class DiscordSettings(_Section):
     # this process runs every shard; with TOONMATCH_SHARD_IDS ("0,1", "0-3", "4-7,9") only those, others the rest.
     shard_ids_spec: str | None = Field(default=None, validation_alias="TOONMATCH_SHARD_IDS")
     shard_count: int | None = Field(default=None, ge=1, validation_alias="TOONMATCH_SHARD_COUNT")
+    # Where /help links the privacy statement (PRIVACY.md as published, e.g. on the bot's website); unset: no link.
+    privacy_url: str | None = Field(default=None, validation_alias="TOONMATCH_PRIVACY_URL")
     # Health and metrics HTTP server of each bot process (docs/deploy.md): host:port; empty turns it off.
     metrics_address: str = Field(default=DEFAULT_METRICS_ADDRESS, validation_alias="TOONMATCH_METRICS_ADDRESS")
 

@@ -112,8 +112,8 @@ async def test_python_m_bot_runs_in_a_worker_thread(fake, tiny_run, clean_env, m
 async def test_sync_command_syncs_unconditionally(fake, db, tiny_run):
     settings = make_settings(fake.token, tiny_run)
     with fake.patch_discord():
-        assert await sync_only(settings, db=db) == 9
-        assert await sync_only(settings, db=db) == 9
+        assert await sync_only(settings, db=db) == 11
+        assert await sync_only(settings, db=db) == 11
     assert len(fake.find_requests("PUT", r"^/applications/\d+/commands$")) == 2
     assert not fake.connected  # no gateway connection for a sync
 
