@@ -15,6 +15,7 @@ Writes are single-statement upserts (``INSERT ... ON CONFLICT``) so concurrent c
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -602,13 +603,24 @@ async def purge_cooldowns(session: AsyncSession, before: float) -> int:
 # --------------------------------------------------------------------------- personal data
 
 
-async def forget_user(session: AsyncSession, user_id: int) -> int:
-    """Delete every row about the user (ratings, shown titles, memberships); returns the number deleted."""
-    deleted = 0
+async def forget_user_rows(session: AsyncSession, user_id: int) -> dict[str, int]:
+    """Delete every row about the user; returns the rows deleted per table (``{"ratings": 3, …}``, every table of
+    :data:`~db.models.USER_TABLES`, zeros included). The one deletion of /forget-me and ``scripts.forget``."""
+    deleted = {}
     for model in USER_TABLES:
         result = await session.execute(delete(model).where(model.user_id == user_id))
-        deleted += result.rowcount or 0
+        deleted[model.__tablename__] = result.rowcount or 0
     return deleted
+
+
+async def forget_user(session: AsyncSession, user_id: int) -> int:
+    """Delete every row about the user (ratings, shown titles, memberships, cooldown); returns the number deleted."""
+    return sum((await forget_user_rows(session, user_id)).values())
+
+
+def export_json(data: Mapping[str, Any]) -> str:
+    """:func:`export_user`'s result as the file users and owners get (/forget-me's download, ``scripts.export``)."""
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 async def export_user(session: AsyncSession, user_id: int) -> dict[str, Any]:
