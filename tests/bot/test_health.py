@@ -226,3 +226,46 @@ def test_processes_of_one_host_get_ports_by_their_first_shard(tiny_run):
     part = dict(TOONMATCH_METRICS_ADDRESS="0.0.0.0:9108", TOONMATCH_SHARD_COUNT=4)
     assert addr(**part, TOONMATCH_SHARD_IDS="0-1") == ("0.0.0.0", 9108)
     assert addr(**part, TOONMATCH_SHARD_IDS="2-3") == ("0.0.0.0", 9110)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_readyz_of_a_process_running_two_shards_names_the_one_that_is_down(db, recommender, tiny_run):
+    from bot.bot import BotOptions, make_bot
+    from tests.bot.conftest import TEST_OPTIONS, roomy_fake
+
+    async with roomy_fake(shard_count=2) as fake:
+        for n in range(2):
+            fake.add_guild(f"club {n}", shard=n)
+        settings = make_settings(fake.token, tiny_run, TOONMATCH_SHARD_COUNT=2, TOONMATCH_METRICS_ADDRESS=FREE_PORT)
+        options = BotOptions.from_settings(settings, **TEST_OPTIONS)
+        bot = make_bot(settings, db=db, recommender=recommender, options=options)
+        async with fake.run_client(bot):
+            url = bot.health.url
+            assert (await get(f"{url}/readyz"))[0] == 200
+            assert value(samples((await get(f"{url}/metrics"))[1]), "toonmatch_shards_connected") == 2
+            held, release = asyncio.Event(), asyncio.Event()
+            handle = fake._gateway_op
+
+            async def gate(conn, payload):
+                if payload.get("op") in (2, 6):
+                    held.set()
+                    await release.wait()
+                await handle(conn, payload)
+
+            dropped = max(fake._live_sessions(), key=lambda s: s.attached_at).shard[0]  # what drop_connection drops
+            fake._gateway_op = gate
+            try:
+                await fake.drop_connection(4000)
+                await asyncio.wait_for(held.wait(), 20)
+                status, body = await get(f"{url}/readyz")
+                assert status == 503 and f"shard {dropped} is not connected" in body
+                assert f"shard {1 - dropped} " not in body
+                assert value(samples((await get(f"{url}/metrics"))[1]), "toonmatch_shards_connected") == 1
+            finally:
+                release.set()
+                fake._gateway_op = handle
+            for _ in range(100):
+                if (await get(f"{url}/readyz"))[0] == 200:
+                    break
+                await asyncio.sleep(0.1)
+            assert (await get(f"{url}/readyz"))[0] == 200
