@@ -130,7 +130,7 @@ class Toonmatch(commands.Bot):
         self.synced: bool = False
         self.metrics = BotMetrics(self)  # bot.metrics: counters and histograms (GET /metrics, /about)
         self.health: HealthServer | None = None  # bot.health: /healthz, /readyz, /metrics and the shards' states
-        self.prefs = GuildPrefsCache(db)  # bot.prefs: per-server settings, read through guild_prefs()
+        self.prefs_cache = GuildPrefsCache(db)  # bot.prefs: per-server settings, read through guild_prefs()
 
     # ---- shards -----------------------------------------------------------------------------------------
     def _shard_options(self, settings: Settings) -> dict[str, Any]:
@@ -273,11 +273,11 @@ class Toonmatch(commands.Bot):
 
     async def guild_prefs(self, guild_id: int) -> GuildPrefs:
         """The server's settings (``/settings``, ``/discovery``), cached (:mod:`bot.prefs`)."""
-        return await self.prefs.get(guild_id)
+        return await self.prefs_cache.get(guild_id)
 
     async def change_guild_prefs(self, setter: Any, guild_id: int, *args: Any, **kwargs: Any) -> GuildPrefs:
         """Run ``setter`` (a ``queries.set_…`` returning the new prefs) and cache the result at once."""
-        return await self.prefs.change(setter, guild_id, *args, **kwargs)
+        return await self.prefs_cache.change(setter, guild_id, *args, **kwargs)
 
     async def taste_of(self, user_id: int) -> TasteProfile:
         """The user's taste as the recommender wants it (liked and disliked title ids, newest first)."""

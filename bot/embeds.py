@@ -337,6 +337,8 @@ def settings(prefs: GuildPrefs, *, default_picks: int, changed: str | None = Non
         + " · `/settings adult`",
         inline=False,
     )
+    if prefs.locale:
+        embed.add_field(name="Language", value=prefs.locale, inline=False)
     embed.add_field(name="Discovery posts", value="`/discovery status`", inline=False)
     return embed
 

@@ -139,13 +139,22 @@ class AnswerWindow:
         while self.items and self.items[0][0] < now - self.seconds:
             self.items.popleft()
 
+    def latencies(self, now: float | None = None) -> list[float]:
+        """The latencies in the window (a copy: sort it anywhere, e.g. off the event loop with :func:`percentiles`)."""
+        self._trim(time.monotonic() if now is None else now)
+        return [latency for _, latency in self.items]
+
     def summary(self, now: float | None = None) -> tuple[int, float | None, float | None]:
         """(answers, p50 s, p99 s) over the window; the percentiles are ``None`` without answers."""
-        self._trim(time.monotonic() if now is None else now)
-        values = sorted(latency for _, latency in self.items)
-        if not values:
-            return 0, None, None
-        return len(values), _quantile(values, 0.5), _quantile(values, 0.99)
+        return percentiles(self.latencies(now))
+
+
+def percentiles(values: list[float]) -> tuple[int, float | None, float | None]:
+    """(how many, p50, p99) of ``values`` (nearest rank); ``None`` percentiles for none."""
+    values = sorted(values)
+    if not values:
+        return 0, None, None
+    return len(values), _quantile(values, 0.5), _quantile(values, 0.99)
 
 
 def _quantile(values: list[float], q: float) -> float:

@@ -1,11 +1,12 @@
 """Per-server preferences as the bot reads them: a small cache in front of ``guild_settings``, and the rules that use
 them (the answer privacy default, adult titles).
 
-``await bot.guild_prefs(guild_id)`` is the one read (:class:`GuildPrefsCache`); every write goes through
-``await bot.change_guild_prefs(queries.set_…, guild_id, …)``, which stores the new row in the cache at once, so the
-next interaction already sees it. A server's interactions and discovery posts all reach the one process running its
-shard, so a per-process cache invalidated by that process's own writes is exact; :data:`TTL` bounds how stale it can
-be anyway (a deploy with overlapping shard ranges, a row changed by hand).
+``await bot.guild_prefs(guild_id)`` is the one read (:class:`GuildPrefsCache`, ``bot.prefs_cache``); every write
+goes through ``await bot.change_guild_prefs(queries.set_…, guild_id, …)``, which stores the new row in the cache at
+once, so the next interaction already sees it (a write elsewhere calls ``bot.prefs_cache.invalidate(guild_id)``).
+A server's interactions and discovery posts all reach the one process running its shard, so a per-process cache
+invalidated by that process's own writes is exact; :data:`TTL` bounds how stale it can be anyway (a deploy with
+overlapping shard ranges, a row changed by hand).
 
 Adult titles (the rule of :func:`adult_allowed`): only in an age-restricted channel of a server whose admins turned
 them on (``/settings adult allowed:True``). A server never configured has them off everywhere: the column's default

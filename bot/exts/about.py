@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot import embeds, errors
 from bot.bot import Toonmatch
+from bot.metrics import percentiles
 from core import version
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class About(commands.Cog):
     async def about(self, interaction: discord.Interaction) -> None:
         await require_owner(interaction)
         bot, recommender = self.bot, self.bot.recommender
-        answers, p50, p99 = bot.metrics.window.summary()
+        answers, p50, p99 = await asyncio.to_thread(percentiles, bot.metrics.window.latencies())  # sort off the loop
         health = bot.health
         own = bot.own_shards
         shards = (

@@ -178,7 +178,7 @@ class Discovery(commands.Cog):
 
     async def disable(self, guild_id: int, reason: str) -> Outcome:
         await self.service.disable(guild_id, reason)
-        self.bot.prefs.invalidate(guild_id)
+        self.bot.prefs_cache.invalidate(guild_id)
         return Outcome(disabled=reason)
 
     async def post(self, prefs: GuildPrefs) -> Outcome:
@@ -283,5 +283,5 @@ class Discovery(commands.Cog):
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Removed from a server: drop its preferences, discovery log and memberships (users' ratings stay)."""
         deleted = await self.bot.db.run(queries.forget_guild, guild.id)
-        self.bot.prefs.invalidate(guild.id)
+        self.bot.prefs_cache.invalidate(guild.id)
         log.info("removed from guild %s: %d rows of its data deleted", guild.id, deleted)

@@ -59,13 +59,13 @@ async def test_answer_privacy_default_is_read_through_the_cache_and_changes_at_o
     await rec.wait_response()
     interaction_like = type("I", (), {"guild_id": world.guild.id})()
     assert await prefs.answers_private(bot, interaction_like, None) is False
-    reads = bot.prefs.reads
+    reads = bot.prefs_cache.reads
     assert await prefs.answers_private(bot, interaction_like, None) is False
-    assert bot.prefs.reads == reads  # cached
+    assert bot.prefs_cache.reads == reads  # cached
     changed = await world.run("settings privacy", {"answers": "private"}, user=world.admin)
     assert _field(changed.original.embeds[0], "Answer privacy").startswith("**private**")
     assert await prefs.answers_private(bot, interaction_like, None) is True  # seen at once, without a read
-    assert bot.prefs.reads == reads
+    assert bot.prefs_cache.reads == reads
     assert await prefs.answers_private(bot, interaction_like, False) is False  # the user's choice wins
     dm_like = type("I", (), {"guild_id": None})()
     assert await prefs.answers_private(bot, dm_like, None) is False
