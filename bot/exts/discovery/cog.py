@@ -22,6 +22,7 @@ from discord.ext import commands, tasks
 from bot import checks, embeds, errors
 from bot.bot import Toonmatch
 from bot.exts.discovery.service import DiscoveryService
+from bot.metrics import is_database_error
 from bot.views.rating import rating_rows
 from db import GuildPrefs, queries
 from db.models import DISCOVERY_EVERY_HOURS
@@ -186,8 +187,10 @@ class Discovery(commands.Cog):
         async with self._lock(prefs.guild_id):
             try:
                 outcome = await self._post(prefs)
-            except Exception:
+            except Exception as exc:
                 self.bot.metrics.discovery("error")
+                if is_database_error(exc):
+                    self.bot.metrics.database_error("discovery")
                 raise
         self.bot.metrics.discovery(outcome.kind)
         return outcome
