@@ -25,10 +25,11 @@ Without a token, `make demo` runs the offline demo instead.
 """
 
 
-def setup_bot_logging(level: str, token: str) -> None:
-    """The shared set-up with the token redacted; discord.py's connection chatter stays at INFO or above."""
+def setup_bot_logging(level: str, token: str, fmt: str = "text") -> None:
+    """The shared set-up with the token redacted; discord.py's connection chatter stays at INFO or above; ``fmt``:
+    ``TOONMATCH_LOG_FORMAT`` (text or json)."""
     floors = dict.fromkeys(("discord.http", "discord.gateway", "discord.client"), logging.INFO)
-    setup_logging(level, token, floors=floors)
+    setup_logging(level, token, floors=floors, fmt=fmt)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None, *, ready_event: Any = None, stop_event: 
     if not token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    setup_bot_logging(settings.log.level, token)
+    setup_bot_logging(settings.log.level, token, settings.log.format)
     from bot.bot import run_bot, sync_only
 
     try:

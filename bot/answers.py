@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot import checks, embeds, errors, fetch, images
+from bot import checks, embeds, errors, fetch, images, prefs
 from bot.views import which_image
 from bot.views.results import RESULTS_PER_PAGE, answer_view, entries_of
 from ml.serve import TITLES_PER_ANSWER
@@ -93,7 +93,7 @@ async def from_upload(
     ``private=None``: the server's default."""
     source = fetch.source_of(image, link)
     client.require_recommender()
-    private = await checks.answer_privately(client, interaction, private)
+    private = await prefs.answers_private(client, interaction, private)
     await checks.defer(interaction, private=private)
     await answer(client, interaction, source, private=private)
 
@@ -109,7 +109,7 @@ async def from_message(
     several images, the user first chooses one (an ephemeral "which image?" select)."""
     sources = images.find_images(message)
     client.require_recommender()
-    private = await checks.answer_privately(client, interaction, None)
+    private = await prefs.answers_private(client, interaction, None)
     if len(sources) > 1:
         await which_image.ask(interaction, sources, private=private, answer=answer)
         return
@@ -126,7 +126,7 @@ async def similar_from(
     data = await client.download(source)
     taste = await client.taste_of(interaction.user.id)
     answer, query_image = await recommender.similar(
-        data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=checks.is_nsfw(interaction)
+        data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=await prefs.adult_here(interaction)
     )
     threshold = client.settings.discord.nsfw_threshold
     hide = checks.hide_upload(answer.screen, interaction.channel, private=private, threshold=threshold)

@@ -33,9 +33,12 @@ from discord.ext import commands, tasks
 import bot.exts
 from bot import fetch, images, views
 from bot.errors import RecommenderUnavailableError
+from bot.health import HealthServer, metrics_address
+from bot.metrics import BotMetrics
+from bot.prefs import GuildPrefsCache
 from core.errors import ToonmatchError
 from core.settings import DiscordSettings, Settings
-from db import Database, open_database, queries
+from db import Database, GuildPrefs, open_database, queries
 from ml.serve.recommender import Recommender
 from ml.serve.results import TasteProfile
 
@@ -125,6 +128,9 @@ class Toonmatch(commands.Bot):
         self.heavy_cooldowns: dict[int, app_commands.Cooldown] = {}  # user id → bucket (see bot.checks)
         self.ready_event: Any = None
         self.synced: bool = False
+        self.metrics = BotMetrics(self)  # bot.metrics: counters and histograms (GET /metrics, /about)
+        self.health: HealthServer | None = None  # bot.health: /healthz, /readyz, /metrics and the shards' states
+        self.prefs_cache = GuildPrefsCache(db)  # bot.prefs: per-server settings, read through guild_prefs()
 
     # ---- shards -----------------------------------------------------------------------------------------
     def _shard_options(self, settings: Settings) -> dict[str, Any]:
@@ -156,6 +162,13 @@ class Toonmatch(commands.Bot):
 
     # ---- start-up -----------------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
+        # First, so that an address that cannot be bound stops the start at once (MetricsAddressError, one line).
+        self.health = HealthServer(self, metrics_address(self.settings))
+        self.health.listen()
+        await self.health.start()
+        self.metrics.install()
+        if self.recommender is not None:
+            self.recommender.observer = self.metrics
         self.http_session = aiohttp.ClientSession()
         self.add_dynamic_items(*views.DYNAMIC_ITEMS)
         for name in extension_names():
@@ -205,6 +218,14 @@ class Toonmatch(commands.Bot):
         if self.ready_event is not None:
             self.ready_event.set()
 
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction":  # synchronous, before any handler of it ran: start its clock (bot.metrics)
+            self.metrics.received(args[0])
+        super().dispatch(event_name, *args, **kwargs)
+
+    async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
+        self.metrics.finished(interaction)  # a slash command or context menu returned: answered
+
     @tasks.loop(minutes=COOLDOWN_PURGE_MINUTES)
     async def purge_cooldowns(self) -> None:
         """Delete the shared cooldown windows that have passed (a missing window allows every use, the same)."""
@@ -222,6 +243,11 @@ class Toonmatch(commands.Bot):
         if self.http_session is not None:
             await self.http_session.close()
             self.http_session = None
+        if self.health is not None:
+            await self.health.stop()
+        self.metrics.uninstall()
+        if self.recommender is not None and self.recommender.observer is self.metrics:
+            self.recommender.observer = None
 
     # ---- helpers the cogs share -------------------------------------------------------------------------
     def require_recommender(self) -> Recommender:
@@ -244,6 +270,14 @@ class Toonmatch(commands.Bot):
             )
         assert self.http_session is not None, "download before setup_hook"
         return await images.download(source, self.http_session, timeout=settings.download_timeout)
+
+    async def guild_prefs(self, guild_id: int) -> GuildPrefs:
+        """The server's settings (``/settings``, ``/discovery``), cached (:mod:`bot.prefs`)."""
+        return await self.prefs_cache.get(guild_id)
+
+    async def change_guild_prefs(self, setter: Any, guild_id: int, *args: Any, **kwargs: Any) -> GuildPrefs:
+        """Run ``setter`` (a ``queries.set_…`` returning the new prefs) and cache the result at once."""
+        return await self.prefs_cache.change(setter, guild_id, *args, **kwargs)
 
     async def taste_of(self, user_id: int) -> TasteProfile:
         """The user's taste as the recommender wants it (liked and disliked title ids, newest first)."""

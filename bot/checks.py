@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,8 +9,6 @@ from discord import app_commands
 
 from bot import errors
 from db import queries
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
@@ -89,24 +86,6 @@ def hide_upload(screen: UploadScreen | None, channel: object, *, private: bool, 
     if screen is None or private or channel_is_nsfw(channel) or channel_is_dm(channel):
         return False
     return screen.explicit >= threshold
-
-
-async def answer_privately(client: Toonmatch, interaction: discord.Interaction, private: bool | None) -> bool:
-    """Whether to answer only the asker: their ``private`` option when they gave one, else the server's default
-    (members with Manage Server choose it; public unless set). Outside a server, public: a DM is private anyway.
-    If the database can't say, private: showing an answer the server wanted hidden is the worse mistake."""
-    if private is not None:
-        return private
-    if interaction.guild_id is None:
-        return False
-    try:
-        prefs = await client.db.run(queries.get_guild_prefs, interaction.guild_id)
-    except Exception as exc:
-        log.warning(
-            "interaction %s: the server's answer privacy is unknown (%s); answering privately", interaction.id, exc
-        )
-        return True
-    return prefs.answers_private
 
 
 async def defer(interaction: discord.Interaction, *, private: bool) -> None:

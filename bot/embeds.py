@@ -288,7 +288,14 @@ def looks_like(guesses: Sequence[GenreGuess], results: Sequence[Result]) -> str:
     return f"{text} — drawn a bit like {names}." if names else f"{text}."
 
 
-def help_embed(*, engine_status: str, synthetic: bool) -> discord.Embed:
+def help_embed(
+    *,
+    engine_status: str,
+    synthetic: bool,
+    version: str | None = None,
+    titles: int | None = None,
+    privacy_url: str | None = None,
+) -> discord.Embed:
     embed = discord.Embed(
         title="Toonmatch — webtoons from pictures",
         description=(
@@ -331,6 +338,117 @@ def help_embed(*, engine_status: str, synthetic: bool) -> discord.Embed:
         ),
         inline=False,
     )
+    about = [f"Version {version}"] if version else []
+    if titles is not None:
+        about.append(f"{titles} titles in the catalogue")
+    privacy = f"[privacy statement]({privacy_url})" if privacy_url else "privacy statement: ask the bot's owner"
+    about.append(f"{privacy} · `/forget-me` deletes your data")
+    embed.add_field(name="About", value=" · ".join(about), inline=False)
     if synthetic:
         embed.set_footer(text=DEMO_NOTE)
+    return embed
+
+
+# --------------------------------------------------------------------------- /settings, /discovery status, /about
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def settings(prefs: GuildPrefs, *, default_picks: int, changed: str | None = None) -> discord.Embed:
+    """``/settings show`` (and the answer to every change: the whole list, with what changed named)."""
+    picks = f"{prefs.discovery_picks}" if prefs.discovery_picks is not None else f"{default_picks} (the bot's default)"
+    embed = discord.Embed(
+        title="⚙️ Server settings",
+        description=f"✅ Changed: {changed}." if changed else "Change them with `/settings …` (Manage Server).",
+        colour=BRAND,
+    )
+    embed.add_field(
+        name="Answer privacy",
+        value=(
+            ("**private** — only the person who asked sees an answer" if prefs.answers_private else "**public**")
+            + " unless they choose `private:` themselves · `/settings privacy`"
+        ),
+        inline=False,
+    )
+    embed.add_field(name="Titles per discovery post", value=f"**{picks}** · `/settings discovery-titles`", inline=False)
+    embed.add_field(
+        name="Adult titles in age-restricted channels",
+        value=(
+            "**allowed** — only in channels marked age-restricted (18+)"
+            if prefs.adult_allowed
+            else "**not allowed** — never shown, even in age-restricted channels"
+        )
+        + " · `/settings adult`",
+        inline=False,
+    )
+    if prefs.locale:
+        embed.add_field(name="Language", value=prefs.locale, inline=False)
+    embed.add_field(name="Discovery posts", value="`/discovery status`", inline=False)
+    return embed
+
+
+def discovery_report(
+    prefs: GuildPrefs,
+    channel_mention: str | None,
+    *,
+    last_post: datetime | None,
+    picks: int,
+    default_picks: bool,
+) -> discord.Embed:
+    """``/discovery status``: channel, schedule, last and next post, titles per post, language if set."""
+    embed = discord.Embed(title="🔭 Discovery", description=discovery_status(prefs, channel_mention), colour=BRAND)
+    if prefs.discovery_channel_id is not None:
+        embed.add_field(name="Channel", value=channel_mention or f"<#{prefs.discovery_channel_id}>")
+        embed.add_field(name="Schedule", value=f"every {prefs.discovery_every_hours} h")
+    embed.add_field(name="Last post", value=format_dt(_aware(last_post), "R") if last_post else "none yet")
+    if prefs.discovery_enabled and prefs.next_post_at is not None:
+        when = _aware(prefs.next_post_at)
+        embed.add_field(name="Next post", value=f"{format_dt(when, 'f')} ({format_dt(when, 'R')})")
+    embed.add_field(name="Titles per post", value=f"{picks}" + (" (the bot's default)" if default_picks else ""))
+    if prefs.locale:
+        embed.add_field(name="Language", value=prefs.locale)
+    if prefs.discovery_disabled_reason:
+        embed.colour = WARN
+    return embed
+
+
+def duration(seconds: float) -> str:
+    """``93784`` → ``"1 d 2 h 3 min"`` (minutes at most; ``"< 1 min"`` below one)."""
+    minutes = int(seconds // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes)
+    return " ".join(parts) or "< 1 min"
+
+
+def about(
+    *,
+    version: str,
+    run_id: str | None,
+    titles: int | None,
+    generation: str | None,
+    engine_error: str | None,
+    uptime_s: float,
+    servers: int,
+    shards: str,
+    answers: int,
+    p50: float | None,
+    p99: float | None,
+) -> discord.Embed:
+    """``/about`` (owner only)."""
+    embed = discord.Embed(title="Toonmatch — status", colour=BRAND)
+    embed.add_field(name="Version", value=version)
+    if titles is None:
+        embed.add_field(name="Engine", value=f"⚠️ not loaded ({engine_error or 'no run folder'})", inline=False)
+    else:
+        embed.add_field(name="Run", value=run_id or "?")
+        embed.add_field(name="Catalogue", value=f"{titles} titles")
+        embed.add_field(name="Index generation", value=generation or "?")
+    embed.add_field(name="Uptime", value=duration(uptime_s))
+    embed.add_field(name="Servers", value=str(servers))
+    embed.add_field(name="Shards", value=shards)
+    latency = f" · p50 {p50:.2f} s · p99 {p99:.2f} s" if p50 is not None and p99 is not None else ""
+    embed.add_field(name="Answers in the last 24 h", value=f"{answers}{latency}", inline=False)
     return embed

@@ -68,6 +68,10 @@ class AdultContentError(BotUserError):
     """An adult title was asked for outside an age-restricted (NSFW) channel."""
 
 
+class NotOwnerError(BotUserError):
+    """An owner-only command (``/about``) run by someone who is not the application's owner or a team member."""
+
+
 class NotYourButtonError(BotUserError):
     """Somebody pressed a button meant for another user (e.g. another person's /forget-me confirmation)."""
 
@@ -201,6 +205,9 @@ def _where(interaction: discord.Interaction) -> str:
 async def report(interaction: discord.Interaction, error: BaseException) -> None:
     """Log ``error`` once (with the interaction id) and tell the user, ephemerally; never raises."""
     rep = describe(error, interaction.id)
+    metrics = interaction.extras.get("metrics")
+    if metrics is not None:  # bot.metrics: the interaction's outcome (refused by kind, or failed)
+        metrics.finished(interaction, error)
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if rep.bug:
         log.error("interaction %s: %s failed", interaction.id, _where(interaction), exc_info=original)

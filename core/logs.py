@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DATE_FORMAT = "%H:%M:%S"
@@ -28,6 +30,37 @@ class _CurrentStderr(logging.StreamHandler):
     @stream.setter
     def stream(self, value) -> None:
         pass
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line (``TOONMATCH_LOG_FORMAT=json``, for log shippers): ``time`` (ISO 8601
+    UTC, milliseconds), ``level``, ``logger``, ``message``, ``process`` and, for an exception, ``exception`` (the
+    traceback as one string). Secrets are already redacted by :class:`RedactSecrets` when this runs."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "process": record.process,
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def make_formatter(fmt: str = "text") -> logging.Formatter:
+    """The formatter of ``TOONMATCH_LOG_FORMAT``: ``"text"`` (readable lines) or ``"json"``."""
+    if fmt == "json":
+        return JsonFormatter()
+    if fmt == "text":
+        return logging.Formatter(FORMAT, DATE_FORMAT)
+    raise ValueError(f"unknown log format {fmt!r} (text or json)")
 
 
 class RedactSecrets(logging.Filter):
@@ -57,16 +90,22 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def setup_logging(level: str | int = "INFO", *secrets: str, floors: Mapping[str, int] | None = None) -> None:
+def setup_logging(
+    level: str | int = "INFO", *secrets: str, floors: Mapping[str, int] | None = None, fmt: str = "text"
+) -> None:
     """Root logging to stderr at ``level``, with ``secrets`` redacted by a filter on every root handler (handler
     filters see the records of all child loggers). Handlers installed by others (e.g. a test harness) are kept, and
-    calling it again only updates the level and the secrets. ``floors`` adds to :data:`LIBRARY_FLOORS`."""
+    calling it again only updates the level, the secrets and the format. ``floors`` adds to :data:`LIBRARY_FLOORS`;
+    ``fmt`` is ``"text"`` or ``"json"`` (:class:`JsonFormatter`)."""
     root = logging.getLogger()
-    if not any(getattr(h, "_toonmatch", False) for h in root.handlers):
+    ours = [h for h in root.handlers if getattr(h, "_toonmatch", False)]
+    if not ours:
         handler = _CurrentStderr()
-        handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
         handler._toonmatch = True  # type: ignore[attr-defined]
         root.addHandler(handler)
+        ours = [handler]
+    for handler in ours:
+        handler.setFormatter(make_formatter(fmt))
     redact = RedactSecrets(*secrets)
     for handler in root.handlers:
         handler.filters = [f for f in handler.filters if not isinstance(f, RedactSecrets)]

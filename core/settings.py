@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,15 +29,14 @@ DEFAULT_TASTE_WEIGHT = 0.2  # how far likes/dislikes move a title (0: not at all
 DEFAULT_LOW_CONFIDENCE = 0.45  # below this best calibrated similarity: "no close match" (docs/results/calibration.md)
 DEFAULT_BATCH_MAX_SIZE = 32  # panels per batched model call
 DEFAULT_BATCH_MAX_WAIT_MS = 5.0  # how long the first request of a batch waits for companions
+DEFAULT_METRICS_ADDRESS = "127.0.0.1:9108"  # the bot's /healthz, /readyz, /metrics (port moved on per shard range)
 
 
 class ServingSettings(_Section):
     """The run folder to serve and how the recommender answers."""
 
     run_dir: Path | None = Field(default=None, validation_alias="TOONMATCH_RUN_DIR")
-    taste_weight: float = Field(
-        default=DEFAULT_TASTE_WEIGHT, ge=0.0, le=1.0, validation_alias="TOONMATCH_TASTE_WEIGHT"
-    )
+    taste_weight: float = Field(default=DEFAULT_TASTE_WEIGHT, ge=0.0, le=1.0, validation_alias="TOONMATCH_TASTE_WEIGHT")
     low_confidence_threshold: float = Field(
         default=DEFAULT_LOW_CONFIDENCE, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE"
     )
@@ -75,6 +74,16 @@ class DiscordSettings(_Section):
     # this process runs every shard; with TOONMATCH_SHARD_IDS ("0,1", "0-3", "4-7,9") only those, others the rest.
     shard_ids_spec: str | None = Field(default=None, validation_alias="TOONMATCH_SHARD_IDS")
     shard_count: int | None = Field(default=None, ge=1, validation_alias="TOONMATCH_SHARD_COUNT")
+    # Where /help links the privacy statement (PRIVACY.md as published, e.g. on the bot's website); unset: no link.
+    privacy_url: str | None = Field(default=None, validation_alias="TOONMATCH_PRIVACY_URL")
+    # Health and metrics HTTP server of each bot process (docs/deploy.md): host:port; empty turns it off.
+    metrics_address: str = Field(default=DEFAULT_METRICS_ADDRESS, validation_alias="TOONMATCH_METRICS_ADDRESS")
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _check_metrics_address(cls, value: str) -> str:
+        parse_address(value)  # a ValueError saying what is wrong
+        return value.strip()
 
     @field_validator("shard_count", mode="before")
     @classmethod
@@ -112,6 +121,21 @@ class DiscordSettings(_Section):
         return ids is not None and self.shard_count is not None and set(ids) != set(range(self.shard_count))
 
 
+def parse_address(spec: str) -> tuple[str, int] | None:
+    """``"127.0.0.1:9108"``, ``"[::1]:9108"``, ``"0.0.0.0:0"`` → (host, port); empty → ``None`` (off)."""
+    spec = spec.strip()
+    if not spec:
+        return None
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([^\s:\[\]]+):(\d{1,5})", spec)
+    if match is None:
+        raise ValueError(f"TOONMATCH_METRICS_ADDRESS: {spec!r} is not host:port (e.g. 127.0.0.1:9108, [::1]:9108)")
+    host = match[1] or match[3]
+    port = int(match[2] or match[4])
+    if port > 65535:
+        raise ValueError(f"TOONMATCH_METRICS_ADDRESS: port {port} is not 0–65535")
+    return host, port
+
+
 def parse_shard_ids(spec: str) -> tuple[int, ...]:
     """``"0,1"``, ``"0-3"``, ``"0-3,8"`` → sorted shard ids; anything else is a ``ValueError``."""
     ids: set[int] = set()
@@ -138,6 +162,13 @@ class CacheSettings(_Section):
 
 class LogSettings(_Section):
     level: str = Field(default="INFO", validation_alias="TOONMATCH_LOG_LEVEL")
+    # "text" (one readable line per record) or "json" (one JSON object per line, for log shippers).
+    format: Literal["text", "json"] = Field(default="text", validation_alias="TOONMATCH_LOG_FORMAT")
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format_lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 class Settings(BaseModel):

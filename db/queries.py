@@ -15,6 +15,7 @@ Writes are single-statement upserts (``INSERT ... ON CONFLICT``) so concurrent c
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -425,13 +426,25 @@ async def disable_discovery(session: AsyncSession, guild_id: int, reason: str) -
     return await _upsert_guild(session, guild_id, next_post_at=None, discovery_disabled_reason=reason)
 
 
+async def set_adult_allowed(session: AsyncSession, guild_id: int, allowed: bool) -> GuildPrefs:
+    """Adult titles in the guild's age-restricted channels (``/settings adult``); off until set."""
+    return await _upsert_guild(session, guild_id, adult_allowed=bool(allowed))
+
+
 async def set_answers_private(session: AsyncSession, guild_id: int, private: bool) -> GuildPrefs:
-    """The server's default answer privacy (a member's ``private`` option overrides it)."""
+    """The guild's default answer privacy (``/settings privacy``): ephemeral answers unless a user asks otherwise."""
     return await _upsert_guild(session, guild_id, answers_private=bool(private))
 
 
-async def set_adult_allowed(session: AsyncSession, guild_id: int, allowed: bool) -> GuildPrefs:
-    return await _upsert_guild(session, guild_id, adult_allowed=bool(allowed))
+DISCOVERY_PICKS_RANGE = (1, 10)
+
+
+async def set_discovery_picks(session: AsyncSession, guild_id: int, picks: int | None) -> GuildPrefs:
+    """Titles per discovery post in the guild, 1–10; ``None``: the bot's default (``TOONMATCH_DISCOVERY_PICKS``)."""
+    low, high = DISCOVERY_PICKS_RANGE
+    if picks is not None and not low <= picks <= high:
+        raise ValueError(f"titles per discovery post must be {low} to {high}, not {picks}")
+    return await _upsert_guild(session, guild_id, discovery_picks=picks)
 
 
 async def reschedule(session: AsyncSession, guild_id: int, next_post_at: datetime | None) -> None:
@@ -534,6 +547,11 @@ async def record_discovery_post(
     )
 
 
+async def last_discovery_post(session: AsyncSession, guild_id: int) -> datetime | None:
+    """When the guild's newest discovery post was made (``None``: never)."""
+    return await session.scalar(select(func.max(DiscoveryPost.posted_at)).where(DiscoveryPost.guild_id == guild_id))
+
+
 async def posted_titles(session: AsyncSession, guild_id: int) -> set[str]:
     return set(await session.scalars(select(DiscoveryPost.title_id).where(DiscoveryPost.guild_id == guild_id)))
 
@@ -585,13 +603,24 @@ async def purge_cooldowns(session: AsyncSession, before: float) -> int:
 # --------------------------------------------------------------------------- personal data
 
 
-async def forget_user(session: AsyncSession, user_id: int) -> int:
-    """Delete every row about the user (ratings, shown titles, memberships); returns the number deleted."""
-    deleted = 0
+async def forget_user_rows(session: AsyncSession, user_id: int) -> dict[str, int]:
+    """Delete every row about the user; returns the rows deleted per table (``{"ratings": 3, …}``, every table of
+    :data:`~db.models.USER_TABLES`, zeros included). The one deletion of /forget-me and ``scripts.forget``."""
+    deleted = {}
     for model in USER_TABLES:
         result = await session.execute(delete(model).where(model.user_id == user_id))
-        deleted += result.rowcount or 0
+        deleted[model.__tablename__] = result.rowcount or 0
     return deleted
+
+
+async def forget_user(session: AsyncSession, user_id: int) -> int:
+    """Delete every row about the user (ratings, shown titles, memberships, cooldown); returns the number deleted."""
+    return sum((await forget_user_rows(session, user_id)).values())
+
+
+def export_json(data: Mapping[str, Any]) -> str:
+    """:func:`export_user`'s result as the file users and owners get (/forget-me's download, ``scripts.export``)."""
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 async def export_user(session: AsyncSession, user_id: int) -> dict[str, Any]:
@@ -630,6 +659,11 @@ async def export_user(session: AsyncSession, user_id: int) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- bot meta
+
+
+async def ping(session: AsyncSession) -> None:
+    """One round trip (``SELECT 1``): whether the database answers (the bot's readiness probe)."""
+    await session.execute(text("SELECT 1"))
 
 
 async def get_meta(session: AsyncSession, key: str) -> str | None:

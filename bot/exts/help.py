@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot import embeds, errors
 from bot.bot import Toonmatch
+from core import version
 
 
 class Help(commands.Cog):
@@ -24,7 +25,13 @@ class Help(commands.Cog):
         else:
             status = f"ready — {len(recommender.titles)} titles"
             synthetic = recommender.synthetic
-        embed = embeds.help_embed(engine_status=status, synthetic=synthetic)
+        embed = embeds.help_embed(
+            engine_status=status,
+            synthetic=synthetic,
+            version=version.describe(),
+            titles=len(recommender.titles) if recommender is not None else None,
+            privacy_url=self.bot.settings.discord.privacy_url,
+        )
         await errors.send_final(interaction, embed=embed, ephemeral=True)
 
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import answers, checks, embeds
+from bot import answers, checks, embeds, prefs
 from bot.bot import Toonmatch
 from bot.errors import AdultContentError
 from ml.serve import TITLES_PER_ANSWER
@@ -16,6 +16,8 @@ from ml.serve import TITLES_PER_ANSWER
 log = logging.getLogger(__name__)
 
 MAX_CHOICES = 25
+ADULT_REFUSAL = "🔞 That title is for adults; ask for it in an age-restricted channel."
+ADULT_OFF_HERE = "🔞 That title is for adults, and this server hasn't allowed adult titles (`/settings adult`)."
 
 
 class Recommend(commands.Cog):
@@ -33,10 +35,10 @@ class Recommend(commands.Cog):
     ) -> None:
         recommender = self.bot.require_recommender()
         found = recommender.resolve(title)  # unknown/ambiguous: an ephemeral refusal with the closest titles
-        nsfw = checks.is_nsfw(interaction)
+        nsfw = await prefs.adult_here(interaction)  # an age-restricted channel of a server that allows them
         if found.adult and not nsfw:
-            raise AdultContentError("🔞 That title is for adults; ask for it in an age-restricted channel.")
-        private = await checks.answer_privately(self.bot, interaction, private)
+            raise AdultContentError(ADULT_REFUSAL if not checks.is_nsfw(interaction) else ADULT_OFF_HERE)
+        private = await prefs.answers_private(self.bot, interaction, private)
         await checks.defer(interaction, private=private)
         taste = await self.bot.taste_of(interaction.user.id)
         answer = await recommender.recommend(found.id, k=TITLES_PER_ANSWER, taste=taste, allow_adult=nsfw)
@@ -48,7 +50,7 @@ class Recommend(commands.Cog):
         rapidfuzz scores a catalogue in a few milliseconds and autocomplete must answer fast, even when the
         recommender's worker threads are busy."""
         try:
-            return self.choices(current, nsfw=checks.is_nsfw(interaction))
+            return self.choices(current, nsfw=await prefs.adult_here(interaction))
         except Exception:
             log.exception("interaction %s: autocomplete failed for %r", interaction.id, current)
             return []

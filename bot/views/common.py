@@ -32,6 +32,10 @@ class SafeItem:
             await self.handle(interaction)  # type: ignore[attr-defined]
         except Exception as exc:
             await errors.report(interaction, exc)
+        else:
+            metrics = interaction.extras.get("metrics")
+            if metrics is not None:  # bot.metrics: answered
+                metrics.finished(interaction)
 
 
 class ArrowItem(SafeItem):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
 
@@ -43,7 +42,7 @@ class ForgetButton(
             await interaction.response.edit_message(content="Cancelled — nothing was deleted.", embed=None, view=None)
         elif self.action == "export":
             data = await client.db.run(queries.export_user, self.user_id)
-            blob = json.dumps(data, ensure_ascii=False, indent=2).encode()
+            blob = queries.export_json(data).encode()
             file = discord.File(io.BytesIO(blob), f"toonmatch-data-{self.user_id}.json")
             await interaction.response.send_message(
                 "📄 Everything Toonmatch stores about you:", file=file, ephemeral=True

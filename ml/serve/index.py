@@ -119,6 +119,7 @@ class TitleIndex:
         self.title_items: dict[str, list[int]] = {}
         for item, title_id in enumerate(item_titles):
             self.title_items.setdefault(title_id, []).append(item)
+        self.generation: str | None = None  # the RUN/index/<generation> it was loaded from ("legacy": the top pair)
 
     @property
     def n_titles(self) -> int:
@@ -214,7 +215,9 @@ class TitleIndex:
             calibration = Calibration.from_json(meta.get("calibration"))
             if calibration is None:
                 log.info("%s: index without a score calibration (built before them): similarities are raw", run)
-            return cls(ann, list(meta["items"]), int(meta["dim"]), meta.get("center"), calibration)
+            index = cls(ann, list(meta["items"]), int(meta["dim"]), meta.get("center"), calibration)
+            index.generation = ids_path.parent.name if ids_path.parent != run else "legacy"
+            return index
         raise AssertionError("unreachable")
 
     def first_fetch(self, k: int) -> int:

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -28,6 +29,22 @@ from ml.serve.results import Answer, GenreGuess, ModelOutputs, Result, TasteProf
 from ml.serve.search import Match
 
 log = logging.getLogger(__name__)
+
+
+class ServeObserver(Protocol):
+    """What a front door may watch (the bot's metrics): each batched model call and each piece of executor work,
+    called on the event loop after the work ran."""
+
+    def batch(self, panels: int, seconds: float) -> None: ...
+
+    def executor(self, pool: str, seconds: float) -> None: ...
+
+
+def _timed(fn, *args, **kwargs):
+    """``(fn(*args, **kwargs), seconds it ran)``, for work run in an executor (queueing not counted)."""
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - started
 
 
 @dataclass
@@ -59,6 +76,12 @@ class Batcher:
         self.queue: asyncio.Queue[_Request] | None = None
         self.task: asyncio.Task | None = None
         self.batches = 0
+        self.observer: ServeObserver | None = None
+
+    @property
+    def depth(self) -> int:
+        """Requests queued for the next batch."""
+        return self.queue.qsize() if self.queue is not None else 0
 
     async def submit(self, panels: np.ndarray) -> ModelOutputs:
         if self.task is None or self.task.done():
@@ -101,8 +124,10 @@ class Batcher:
             return
         try:
             joined = np.concatenate([r.panels for r in live])
-            outputs = await asyncio.get_running_loop().run_in_executor(self.executor, self.fn, joined)
+            outputs, seconds = await asyncio.get_running_loop().run_in_executor(self.executor, _timed, self.fn, joined)
             self.batches += 1
+            if self.observer is not None:
+                self.observer.batch(len(joined), seconds)
             rows, start = [], 0
             for r in live:
                 rows.append(outputs.rows(start, start + len(r.panels)))
@@ -147,8 +172,22 @@ class Recommender:
             incoming=lambda: self._preparing,
         )
 
+    @property
+    def observer(self) -> ServeObserver | None:
+        """Told about every model batch and every piece of CPU-pool work (the bot's metrics); ``None``: nobody."""
+        return self.batcher.observer
+
+    @observer.setter
+    def observer(self, value: ServeObserver | None) -> None:
+        self.batcher.observer = value
+
     async def _cpu(self, fn, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(self.cpu_executor, partial(fn, *args, **kwargs))
+        loop = asyncio.get_running_loop()
+        result, seconds = await loop.run_in_executor(self.cpu_executor, partial(_timed, fn, *args, **kwargs))
+        observer = self.batcher.observer
+        if observer is not None:
+            observer.executor("cpu", seconds)
+        return result
 
     async def _prepare(self, fn, *args):
         """``fn(*args)`` in the CPU pool, counted meanwhile as a request on its way to the batcher."""
@@ -220,6 +259,27 @@ class Recommender:
     def resolve(self, text: str) -> Title:
         """The one title ``text`` names; raises UnknownTitleError / AmbiguousTitleError with the closest titles."""
         return self.engine.resolve(text)
+
+    @property
+    def queue_depth(self) -> int:
+        """Requests waiting for the next batched model call."""
+        return self.batcher.depth
+
+    @property
+    def preparing(self) -> int:
+        """Requests being decoded in the CPU pool, on their way to the model."""
+        return self._preparing
+
+    @property
+    def run_id(self) -> str | None:
+        """The served run folder's name (``None`` for an engine built without one)."""
+        run = self.engine.run_dir
+        return run.name if run is not None else None
+
+    @property
+    def index_generation(self) -> str | None:
+        """The index generation served (``RUN/index/<generation>``; ``"legacy"``: an older run folder's top pair)."""
+        return getattr(self.engine.index, "generation", None)
 
     def describe(self, title_id: str) -> str:
         """A one-line label of a title for pickers: "name / English name (id)"."""

@@ -122,7 +122,13 @@ async def recommender(bot_engine) -> Recommender:
 
 
 def make_settings(token: str, tiny_run: Path, db_url: str = "sqlite+aiosqlite:///:memory:", **extra) -> Settings:
-    values = {"DISCORD_TOKEN": token, "TOONMATCH_RUN_DIR": str(tiny_run), "DATABASE_URL": db_url, **extra}
+    values = {
+        "DISCORD_TOKEN": token,
+        "TOONMATCH_RUN_DIR": str(tiny_run),
+        "DATABASE_URL": db_url,
+        "TOONMATCH_METRICS_ADDRESS": "",  # no metrics server unless a test asks for one (127.0.0.1:0: any free port)
+        **extra,
+    }
     return load_settings(env_file=None, **values)
 
 

@@ -23,7 +23,17 @@ def _puts(fake):
 async def test_registers_exactly_the_documented_commands(world):
     fake = world.fake
     slash = {c["name"]: c for c in fake.registered_commands if c.get("type", 1) == SLASH}
-    assert set(slash) == {"similar", "genre", "recommend", "discovery", "likes", "forget-me", "help"}
+    assert set(slash) == {
+        "similar",
+        "genre",
+        "recommend",
+        "discovery",
+        "likes",
+        "forget-me",
+        "help",
+        "settings",
+        "about",
+    }
     menus = {c["name"] for c in fake.registered_commands if c.get("type") == MESSAGE_MENU}
     assert menus == {"Find similar webtoons", "Guess genre"}
     for name in ("similar", "genre"):
@@ -37,7 +47,7 @@ async def test_registers_exactly_the_documented_commands(world):
     discovery = slash["discovery"]
     assert discovery["default_member_permissions"] == MANAGE_GUILD
     subs = {o["name"]: o for o in discovery["options"]}
-    assert set(subs) == {"set", "off", "now"}
+    assert set(subs) == {"set", "off", "now", "status"}
     every = next(o for o in subs["set"]["options"] if o["name"] == "every")
     assert (every["min_value"], every["max_value"]) == (1, 168)
     assert [o["name"] for o in subs["set"]["options"]] == ["channel", "every"]

@@ -26,8 +26,10 @@ def clean_env(monkeypatch, tmp_path):
         "DATABASE_URL",
         "TOONMATCH_LOG_LEVEL",
         "TOONMATCH_MESSAGE_CONTENT",
+        "TOONMATCH_LOG_FORMAT",
     ):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("TOONMATCH_METRICS_ADDRESS", "")  # no fixed port in tests; one test asks for a free one
     monkeypatch.chdir(tmp_path)
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
@@ -91,6 +93,7 @@ async def test_python_m_bot_runs_in_a_worker_thread(fake, tiny_run, clean_env, m
     monkeypatch.setenv("DISCORD_TOKEN", fake.token)
     monkeypatch.setenv("TOONMATCH_RUN_DIR", str(tiny_run))
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{clean_env / 'main.db'}")
+    monkeypatch.setenv("TOONMATCH_METRICS_ADDRESS", "127.0.0.1:0")
     ready, stop = threading.Event(), threading.Event()
     with fake.patch_discord():
         task = asyncio.create_task(asyncio.to_thread(main, [], ready_event=ready, stop_event=stop))
@@ -109,8 +112,8 @@ async def test_python_m_bot_runs_in_a_worker_thread(fake, tiny_run, clean_env, m
 async def test_sync_command_syncs_unconditionally(fake, db, tiny_run):
     settings = make_settings(fake.token, tiny_run)
     with fake.patch_discord():
-        assert await sync_only(settings, db=db) == 9
-        assert await sync_only(settings, db=db) == 9
+        assert await sync_only(settings, db=db) == 11
+        assert await sync_only(settings, db=db) == 11
     assert len(fake.find_requests("PUT", r"^/applications/\d+/commands$")) == 2
     assert not fake.connected  # no gateway connection for a sync
 

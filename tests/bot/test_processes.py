@@ -14,6 +14,7 @@ import os
 import re
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import discord
 import pytest
 
@@ -80,8 +81,18 @@ async def test_two_bot_processes_split_the_servers_and_share_one_database(
             # one IDENTIFY per shard; the commands synced once, by the process of shard 0
             assert sorted(p["shard"] for p in fake.identify_payloads) == [[0, 2], [1, 2]]
             assert len(fake.find_requests("PUT", r"^/applications/\d+/commands$")) == 1
-            assert "synced 9 application commands" in procs[0].text()
+            assert "synced 11 application commands" in procs[0].text()
             assert "synced by the process running shard 0" in procs[1].text()
+
+            # each process serves /readyz and /metrics on a port of its own (127.0.0.1:0 here: any free one)
+            for n, proc in enumerate(procs):
+                url = re.search(r"health and metrics on (http://\S+) ", proc.text())[1]
+                async with aiohttp.ClientSession() as http:
+                    async with http.get(f"{url}/readyz") as resp:
+                        assert resp.status == 200, await resp.text()
+                    async with http.get(f"{url}/metrics") as resp:
+                        page = await resp.text()
+                assert "toonmatch_shards_connected 1.0" in page and "toonmatch_engine_loaded 1.0" in page, (n, page)
 
             # discovery on in every server: each command reaches (only) the process that sees the server
             for guild in guilds:

@@ -27,6 +27,7 @@ class BotProcess:
     def __init__(self, env: dict[str, str], log: Path, *, fake_url: str, discovery_tick: float | None = None) -> None:
         pythonpath = os.pathsep.join(p for p in (str(SITE), str(ROOT), env.get("PYTHONPATH")) if p)
         self.env = {**env, "PYTHONPATH": pythonpath, "TOONMATCH_FAKE_DISCORD": fake_url}
+        self.env.setdefault("TOONMATCH_METRICS_ADDRESS", "127.0.0.1:0")  # a free port each, never a fixed one
         if discovery_tick is not None:
             self.env["TOONMATCH_TEST_DISCOVERY_TICK"] = str(discovery_tick)
         self.log = log

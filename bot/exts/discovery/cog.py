@@ -22,6 +22,7 @@ from discord.ext import commands, tasks
 from bot import checks, embeds, errors
 from bot.bot import Toonmatch
 from bot.exts.discovery.service import DiscoveryService
+from bot.metrics import is_database_error
 from bot.views.rating import rating_rows
 from db import GuildPrefs, queries
 from db.models import DISCOVERY_EVERY_HOURS
@@ -39,6 +40,13 @@ class Outcome:
     disabled: str | None = None
     channel: discord.abc.GuildChannel | None = None
     skipped: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """For the metrics: posted, disabled, skipped or nothing_new."""
+        if self.posted:
+            return "posted"
+        return "disabled" if self.disabled else "skipped" if self.skipped else "nothing_new"
 
 
 manage_guild = discord.Permissions(manage_guild=True)
@@ -88,7 +96,7 @@ class Discovery(commands.Cog):
             )
         previous = await self._prefs(interaction)
         first = datetime.now(UTC) + timedelta(hours=every)
-        prefs = await self.bot.db.run(queries.set_discovery, interaction.guild.id, channel.id, every, first)
+        prefs = await self.bot.change_guild_prefs(queries.set_discovery, interaction.guild.id, channel.id, every, first)
         log.info(
             "interaction %s: discovery in guild %s set to channel %s every %d h",
             interaction.id,
@@ -100,7 +108,10 @@ class Discovery(commands.Cog):
         if previous.discovery_disabled_reason:
             text += f"\n(It had been turned off: {previous.discovery_disabled_reason}.)"
         if channel.is_nsfw():
-            text += "\nThis channel is age-restricted, so adult titles may be posted there."
+            allowed = (await self.bot.guild_prefs(interaction.guild.id)).adult_allowed
+            text += "\nThis channel is age-restricted: " + (
+                "adult titles may be posted there." if allowed else "adult titles are still off (`/settings adult`)."
+            )
         await errors.send_final(interaction, text, ephemeral=True)
 
     @group.command(name="off", description="Stop discovery posts in this server")
@@ -110,7 +121,9 @@ class Discovery(commands.Cog):
         if current.discovery_channel_id is None:
             await errors.send_final(interaction, "Discovery posts are already off.", ephemeral=True)
             return
-        await self.bot.db.run(queries.set_discovery, current.guild_id, None, current.discovery_every_hours, None)
+        await self.bot.change_guild_prefs(
+            queries.set_discovery, current.guild_id, None, current.discovery_every_hours, None
+        )
         log.info("interaction %s: discovery in guild %s turned off", interaction.id, current.guild_id)
         text = "🛑 Discovery posts are off."
         if current.discovery_disabled_reason:
@@ -136,6 +149,21 @@ class Discovery(commands.Cog):
             text = "Nothing new to post: every title that fits has already been posted here."
         await errors.send_final(interaction, text, ephemeral=True)
 
+    @group.command(name="status", description="Where and when discovery posts go, and how many titles")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def status(self, interaction: discord.Interaction) -> None:
+        prefs = await self._prefs(interaction)
+        last = await self.bot.db.run(queries.last_discovery_post, prefs.guild_id)
+        channel = interaction.guild.get_channel(prefs.discovery_channel_id) if prefs.discovery_channel_id else None
+        embed = embeds.discovery_report(
+            prefs,
+            channel.mention if channel is not None else None,
+            last_post=last,
+            picks=prefs.discovery_picks or self.service.picks,
+            default_picks=prefs.discovery_picks is None,
+        )
+        await errors.send_final(interaction, embed=embed, ephemeral=True)
+
     async def _prefs(self, interaction: discord.Interaction) -> GuildPrefs:
         """The preferences of the server the command was run in (the group is guild-only)."""
         assert interaction.guild is not None
@@ -151,12 +179,21 @@ class Discovery(commands.Cog):
 
     async def disable(self, guild_id: int, reason: str) -> Outcome:
         await self.service.disable(guild_id, reason)
+        self.bot.prefs_cache.invalidate(guild_id)
         return Outcome(disabled=reason)
 
     async def post(self, prefs: GuildPrefs) -> Outcome:
         """Post once for the guild (if the channel is usable) and schedule the next post."""
         async with self._lock(prefs.guild_id):
-            return await self._post(prefs)
+            try:
+                outcome = await self._post(prefs)
+            except Exception as exc:
+                self.bot.metrics.discovery("error")
+                if is_database_error(exc):
+                    self.bot.metrics.database_error("discovery")
+                raise
+        self.bot.metrics.discovery(outcome.kind)
+        return outcome
 
     async def _post(self, prefs: GuildPrefs) -> Outcome:
         """The Discord side of a post: the channel and its permissions, then the message; the picks and the
@@ -181,7 +218,10 @@ class Discovery(commands.Cog):
         if missing:
             return await self.disable(gid, f"I'm missing {errors.perm_names(missing)} in #{channel.name}")
         post = await self.service.choose(
-            gid, allow_adult=channel.is_nsfw(), covers=channel.permissions_for(guild.me).attach_files
+            gid,
+            allow_adult=channel.is_nsfw() and prefs.adult_allowed,  # bot.prefs: 18+ channel and the server allows
+            covers=channel.permissions_for(guild.me).attach_files,
+            picks=prefs.discovery_picks,
         )
         if not post.picks:
             await self.service.postpone(prefs)
@@ -246,4 +286,5 @@ class Discovery(commands.Cog):
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Removed from a server: drop its preferences, discovery log and memberships (users' ratings stay)."""
         deleted = await self.bot.db.run(queries.forget_guild, guild.id)
+        self.bot.prefs_cache.invalidate(guild.id)
         log.info("removed from guild %s: %d rows of its data deleted", guild.id, deleted)

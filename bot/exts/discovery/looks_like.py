@@ -14,7 +14,6 @@ from discord.ext import commands
 from bot import checks, embeds, errors, images
 from bot.bot import Toonmatch
 from core.errors import BadImageError
-from db import queries
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ class LooksLike(commands.Cog):
         attachment = next((a for a in message.attachments if images.is_image_attachment(a)), None)
         if attachment is None or self.bot.recommender is None:
             return
-        prefs = await self.bot.db.run(queries.get_guild_prefs, message.guild.id)
+        prefs = await self.bot.guild_prefs(message.guild.id)  # cached: this runs for every message with an image
         if not prefs.discovery_enabled or prefs.discovery_channel_id != message.channel.id:
             return
         if await checks.use_heavy_token(self.bot, message.author.id, message.created_at.timestamp()) is not None:
@@ -38,7 +37,7 @@ class LooksLike(commands.Cog):
         try:
             source = images.check_attachment(attachment)
             data = await self.bot.download(source)
-            nsfw = checks.channel_is_nsfw(message.channel)
+            nsfw = checks.channel_is_nsfw(message.channel) and prefs.adult_allowed  # bot.prefs' rule
             answer, _ = await self.bot.recommender.similar(data, k=3, allow_adult=nsfw)
         except errors.DownloadFailedError as exc:  # only a courtesy reply: no message in the channel about it
             log.warning("looks-like reply skipped for message %s: %s (%s)", message.id, exc, exc.cause)

@@ -78,9 +78,9 @@ class DiscoveryService:
         when = now or datetime.now(UTC)
         return await self.db.run(queries.claim_discovery, seen, when, next_post_at(seen, when))
 
-    async def choose(self, guild_id: int, *, allow_adult: bool, covers: bool) -> Post:
-        """Up to ``picks`` lesser-known titles that fit the guild's taste and were never posted there, with their
-        cover thumbnails if ``covers``. Call only when :attr:`ready`."""
+    async def choose(self, guild_id: int, *, allow_adult: bool, covers: bool, picks: int | None = None) -> Post:
+        """Up to ``picks`` (the guild's setting; ``None``: the bot's default) lesser-known titles that fit the guild's
+        taste and were never posted there, with their cover thumbnails if ``covers``. Call only when :attr:`ready`."""
         recommender = self.recommender
         assert recommender is not None, "DiscoveryService.choose without a recommender (check ready first)"
         async with self.db.begin() as session:
@@ -93,7 +93,7 @@ class DiscoveryService:
             known[tid] = known.get(tid, 0) + up + down
         seed = (int(datetime.now(UTC).timestamp()) ^ guild_id) & 0xFFFFFFFF
         picks = await recommender.discovery_picks(
-            taste, n=self.picks, exclude=posted, allow_adult=allow_adult, known_counts=known, seed=seed
+            taste, n=picks or self.picks, exclude=posted, allow_adult=allow_adult, known_counts=known, seed=seed
         )
         thumbs = {}
         for r in picks if covers else []:

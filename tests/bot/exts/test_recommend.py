@@ -29,6 +29,9 @@ async def test_autocomplete_hides_adult_titles_outside_nsfw_channels(world, bot_
     adult = next(t for t in bot_engine.titles.values() if t.adult)
     sfw = await world.fake.autocomplete("recommend", "title", adult.title, user=world.alice, channel=world.general)
     assert adult.id not in [c["value"] for c in await sfw.wait_choices()]
+    off = await world.fake.autocomplete("recommend", "title", adult.title, user=world.alice, channel=world.adult)
+    assert adult.id not in [c["value"] for c in await off.wait_choices()]  # the server has not allowed them
+    await world.run("settings adult", {"allowed": True}, user=world.admin)
     nsfw = await world.fake.autocomplete("recommend", "title", adult.title, user=world.alice, channel=world.adult)
     assert adult.id in [c["value"] for c in await nsfw.wait_choices()]
 
@@ -65,9 +68,15 @@ async def test_unknown_title_gets_closest_matches_ephemerally(world, bot_engine)
 async def test_adult_title_is_refused_outside_nsfw_channels(world, bot_engine):
     adult = next(t for t in bot_engine.titles.values() if t.adult)
     rec = await world.run("recommend", {"title": adult.id}, channel=world.general)
-    assert rec.original.ephemeral and "adults" in rec.original.content
+    assert rec.original.ephemeral and "age-restricted channel" in rec.original.content
+    off = await world.run("recommend", {"title": adult.id}, channel=world.adult)
+    assert off.original.ephemeral and "/settings adult" in off.original.content
+    await world.run("settings adult", {"allowed": True}, user=world.admin)
     ok = await world.run("recommend", {"title": adult.id}, channel=world.adult)
     assert not ok.original.ephemeral and ok.original.embeds
+    await world.run("settings adult", {"allowed": False}, user=world.admin)  # the change is seen at once
+    again = await world.run("recommend", {"title": adult.id}, channel=world.adult)
+    assert again.original.ephemeral and "/settings adult" in again.original.content
 
 
 def test_choices_are_at_most_25_and_never_adult_outside_nsfw(bot_engine):

@@ -94,8 +94,13 @@ async def test_adult_titles_only_in_nsfw_channels(world, bot_engine):
     att = world.fake.add_attachment(Path(adult.cover).read_bytes(), "adult.png")
     sfw = await world.run("similar", {"image": att}, channel=world.general)
     assert adult.id not in {o["value"] for o in select_options(sfw.original)}
+    off = await world.run("similar", {"image": att}, channel=world.adult)  # 18+ channel, server has not allowed them
+    assert adult.id not in {o["value"] for o in select_options(off.original)}
+    await world.run("settings adult", {"allowed": True}, user=world.admin)
     nsfw = await world.run("similar", {"image": att}, channel=world.adult)
     assert select_options(nsfw.original)[0]["value"] == adult.id
+    sfw = await world.run("similar", {"image": att}, channel=world.general)  # still never outside 18+ channels
+    assert adult.id not in {o["value"] for o in select_options(sfw.original)}
 
 
 @ON_BOTH_RUNS
@@ -172,7 +177,8 @@ async def test_a_message_with_three_images_asks_which_one_then_answers_it(world,
 
 
 async def test_the_server_default_makes_answers_private_unless_asked_otherwise(world, sample_images):
-    await world.db.run(queries.set_answers_private, world.guild.id, True)
+    changed = await world.run("settings privacy", {"answers": "private"}, user=world.admin)
+    assert changed.original.ephemeral
     quiet = await world.run("similar", {"image": world.attach("png", sample_images)})
     assert quiet.original.ephemeral and quiet.original.embeds
     loud = await world.run("similar", {"image": world.attach("png", sample_images), "private": False})
@@ -184,7 +190,7 @@ async def test_the_server_default_makes_answers_private_unless_asked_otherwise(w
     assert (await menu.wait_response(timeout=20)).ephemeral  # right-click menus follow the default
     genre = await world.fake.context_menu("Guess genre", target, user=world.alice)
     assert (await genre.wait_response(timeout=20)).ephemeral
-    await world.db.run(queries.set_answers_private, world.guild.id, False)
+    await world.run("settings privacy", {"answers": "public"}, user=world.admin)
     public = await world.run("similar", {"image": world.attach("png", sample_images)})
     assert not public.original.ephemeral
 

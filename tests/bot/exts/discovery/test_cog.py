@@ -140,6 +140,7 @@ async def test_a_guild_the_bot_cannot_see_is_rescheduled_not_disabled():
 
     from bot.bot import BotOptions, Toonmatch
     from bot.exts.discovery.cog import Discovery
+    from bot.metrics import BotMetrics
     from db import Database, GuildPrefs
 
     bot = MagicMock(spec=Toonmatch)
@@ -148,8 +149,10 @@ async def test_a_guild_the_bot_cannot_see_is_rescheduled_not_disabled():
     bot.get_guild.return_value = None
     bot.db = MagicMock(spec=Database)
     bot.db.run = AsyncMock()
+    bot.metrics = BotMetrics()
     cog = Discovery(bot)
     outcome = await cog.post(GuildPrefs(guild_id=1, discovery_channel_id=2, discovery_every_hours=5))
     assert outcome.skipped and not outcome.disabled
+    assert bot.metrics.discovery_posts.labels(outcome="skipped")._value.get() == 1
     fn, guild_id, when = bot.db.run.await_args.args
     assert fn is queries.reschedule and guild_id == 1 and when > datetime.now(UTC) + timedelta(hours=4.9)
