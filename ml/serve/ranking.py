@@ -35,6 +35,7 @@ class Ranker:
         self.titles = titles
         self.taste_weight = taste_weight
         self.low_confidence_threshold = low_confidence_threshold
+        self.new_titles: frozenset[str] = frozenset()  # titles a refresh indexed lately (discovery prefers them)
         self._ids = sorted(titles)
         self._row = {t: i for i, t in enumerate(self._ids)}
         self._vectors = np.stack([index.title_vector(t) for t in self._ids]) if self._ids else np.zeros((0, index.dim))
