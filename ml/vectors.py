@@ -126,7 +126,8 @@ class VectorStore:
         return written
 
     def _write_shard(self, items: Iterable[tuple[str, np.ndarray]]) -> Path:
-        items = list(items)
+        dim = max((v.shape[1] for _, v in items if len(v)), default=1)
+        items = [(k, v if len(v) else np.zeros((0, dim), np.float32)) for k, v in items]  # unreadable: no rows
         keys = np.array([k for k, _ in items], dtype=str)
         sizes = [len(v) for _, v in items]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
