@@ -122,7 +122,31 @@ def refresh_index(
         if changes.any:
             result.stats = write_index(run, config, prepared, changes, progress=progress)
             result.generation = result.stats["generation"]
+            note_in_report(run, result)
     return result
+
+
+REPORT_MARK = "<!-- catalogue refresh -->"
+
+
+def note_in_report(run: Path, result: IndexRefresh) -> None:
+    """Keep one "Catalogue refreshes" section at the end of ``report.md``: the titles served now and how many the
+    heads were never fitted on (the report's metrics are those of training time)."""
+    path = Path(run) / "report.md"
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    text = text.split(REPORT_MARK)[0].rstrip() + "\n\n"
+    due = " — **a retrain is due**" if result.retrain_due else ""
+    text += (
+        f"{REPORT_MARK}\n## Catalogue refreshes\n\nAfter the last refresh ({now_iso()}, generation "
+        f"`{result.generation}`): {result.n_titles} titles served, {result.after_training} of them "
+        f"({result.share_after_training:.0%}) arrived after the heads were fitted{due}. The metrics above are those of "
+        "training time; `refresh.jsonl` has every refresh.\n"
+    )
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def append_log(run: Path, entry: dict[str, Any]) -> None:
