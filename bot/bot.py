@@ -33,6 +33,7 @@ from discord.ext import commands, tasks
 import bot.exts
 from bot import fetch, images, views
 from bot.errors import RecommenderUnavailableError
+from bot.reload import Reloader
 from core.errors import ToonmatchError
 from core.settings import DiscordSettings, Settings
 from db import Database, open_database, queries
@@ -125,6 +126,7 @@ class Toonmatch(commands.Bot):
         self.heavy_cooldowns: dict[int, app_commands.Cooldown] = {}  # user id → bucket (see bot.checks)
         self.ready_event: Any = None
         self.synced: bool = False
+        self.reloader: Reloader | None = None  # hot reload of new index generations (bot.reload)
 
     # ---- shards -----------------------------------------------------------------------------------------
     def _shard_options(self, settings: Settings) -> dict[str, Any]:
@@ -171,6 +173,9 @@ class Toonmatch(commands.Bot):
             log.info("application commands are synced by the process running shard 0, not this one")
         if self.options.cooldowns_in_database and self.owns_shard(0) and not self.options.force_sync:
             self.purge_cooldowns.start()
+        if self.recommender is not None:
+            self.reloader = Reloader(self, self.settings.serving.reload_seconds)
+            self.reloader.start()
 
     def commands_hash(self) -> str:
         """A stable hash of the global command definitions, as Discord would receive them."""
@@ -218,6 +223,8 @@ class Toonmatch(commands.Bot):
 
     async def close(self) -> None:
         self.purge_cooldowns.cancel()
+        if self.reloader is not None:
+            await self.reloader.stop()
         await super().close()
         if self.http_session is not None:
             await self.http_session.close()

@@ -10,7 +10,7 @@ import discord
 from discord import ui
 
 from bot import embeds
-from bot.views.common import TITLE_ID, SafeItem, client_of, title_name, title_of
+from bot.views.common import TITLE_ID, SafeItem, client_of, refuse_removed, title_name, title_of
 from db import queries
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ class RateButton(SafeItem, ui.DynamicItem[ui.Button], template=rf"tm:rate(?P<car
 
     async def handle(self, interaction: discord.Interaction) -> None:
         client = client_of(interaction)
+        refuse_removed(client, self.title_id)
         state = await client.db.run(
             queries.toggle, interaction.user.id, self.title_id, self.value, interaction.guild_id
         )

@@ -13,7 +13,7 @@ import discord
 from discord import ui
 
 from bot import embeds
-from bot.views.common import ArrowItem, SafeItem, client_of
+from bot.views.common import ArrowItem, SafeItem, client_of, refuse_removed
 from bot.views.rating import RateButton, title_card
 from db import queries
 
@@ -62,6 +62,7 @@ class PickSelect(SafeItem, ui.DynamicItem[ui.Select], template=r"tm:pick"):
     async def handle(self, interaction: discord.Interaction) -> None:
         client = client_of(interaction)
         title_id = self.item.values[0]
+        refuse_removed(client, title_id)
         rating = await client.db.run(queries.get_rating, interaction.user.id, title_id)
         embed, view = title_card(client, title_id, rating)
         file = None

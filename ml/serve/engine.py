@@ -285,7 +285,15 @@ class Engine:
         return self.searcher.search(text, limit)
 
     def resolve(self, text: str) -> Title:
-        return self.searcher.resolve(text)
+        """The one served title ``text`` names (:meth:`TitleSearch.resolve`); a removed title named by its id or
+        exact name raises RemovedTitleError."""
+        try:
+            return self.searcher.resolve(text)
+        except UnknownTitleError:
+            key = (text or "").strip()
+            if key in self.removed or any(key and key in (t.title, t.title_en) for t in self.removed.values()):
+                raise RemovedTitleError(REMOVED_MESSAGE) from None
+            raise
 
     def contact_sheet(
         self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True

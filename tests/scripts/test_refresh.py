@@ -29,7 +29,6 @@ from tests.helpers.catalogue_versions import (
     REMOVED,
     TURNED_ADULT,
     ServerThread,
-    build_v1,
     cid,
     copy_world,
     dataset_v1,
@@ -40,14 +39,9 @@ from tests.helpers.catalogue_versions import (
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def v1_base(tmp_path_factory):
-    return build_v1(tmp_path_factory.mktemp("refresh_v1"))
-
-
 @pytest.fixture
-def world(v1_base, tmp_path):
-    return copy_world(v1_base, tmp_path)
+def world(versioned_v1, tmp_path):
+    return copy_world(versioned_v1, tmp_path)
 
 
 @pytest.fixture
