@@ -171,3 +171,29 @@ async def test_a_broken_generation_is_refused_and_the_old_one_keeps_serving(fake
     finally:
         await world.close()
         await recommender.aclose()
+
+
+async def test_discovery_posts_new_titles_first_marked_and_never_removed_ones(fake, db, served):
+    world, recommender = await make_world(fake, db, served, reload_seconds=0.3)
+    try:
+        generation = await refresh_to_v2(served)
+        await fake.wait_until(lambda: recommender.generation == generation, timeout=30, what="the reload")
+        await world.run("discovery set", {"channel": world.recs, "every": 6}, user=world.admin)
+        await world.run("discovery now", user=world.admin)
+        [post] = fake.channel_messages(world.recs)
+        first = [c.split(":", 3)[3] for c in post.custom_ids() if c.startswith("tm:rate:up:")]
+        assert set(first) == {cid(t) for t in NEW}  # a server without likes yet: the new titles first
+        assert all(e["title"].split(". ", 1)[1].startswith("🆕 ") for e in post.embeds)
+        posted = set(first)
+        for _ in range(12):  # post until nothing is left: the removed title never comes
+            rec = await world.run("discovery now", user=world.admin)
+            if "Posted" not in rec.original.content:
+                break
+            latest = fake.channel_messages(world.recs)[-1]
+            batch = {c.split(":", 3)[3] for c in latest.custom_ids() if c.startswith("tm:rate:up:")}
+            assert not any(e["title"].split(". ", 1)[1].startswith("🆕") for e in latest.embeds)
+            posted |= batch
+        assert len(posted) > 3 and cid(REMOVED) not in posted and cid(TURNED_ADULT) not in posted
+    finally:
+        await world.close()
+        await recommender.aclose()
