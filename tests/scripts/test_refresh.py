@@ -182,3 +182,34 @@ def test_no_fetch_on_a_catalogue_that_is_not_scraped(tiny_run, tmp_path):
     result = cli("--run", str(run), "--no-fetch", "-q")
     assert result.returncode == 0, result.stderr
     assert json.loads((run / "refresh.jsonl").read_text().splitlines()[-1])["source"] is None
+
+
+async def test_a_removed_title_listed_again_is_restored(server, world):
+    server.serve(dataset_v2())
+    await refresh_catalog(scrape_config(server.base, world.catalog))
+    server.serve(dataset_v1())
+    source = await refresh_catalog(scrape_config(server.base, world.catalog))
+    assert source.restored == [REMOVED] and sorted(source.removed) == list(NEW)
+    catalog = load_catalog(world.catalog).by_id()
+    assert catalog[cid(REMOVED)].removed is None and all(catalog[cid(t)].removed for t in NEW)
+    assert catalog[cid(TURNED_ADULT)].adult is False  # its list entry changed back: fetched again
+
+
+async def test_full_refresh_finds_new_bytes_at_the_same_url(server, world):
+    import io
+
+    from PIL import Image
+
+    from tests.catalog.scrape.replay_server import thumb_url
+
+    path = server.server.image_url(thumb_url(1010)).split("/img/", 1)[1]
+    buf = io.BytesIO()
+    Image.new("RGB", (125, 101), (10, 200, 30)).save(buf, "JPEG")
+    server.server._images[path] = buf.getvalue()  # the CDN now serves other bytes at the same URL
+    plain = await refresh_catalog(scrape_config(server.base, world.catalog))
+    assert plain.covers_downloaded == 0  # without --full, a cover at an unchanged URL is not downloaded again
+    full = await refresh_catalog(scrape_config(server.base, world.catalog), full=True)
+    assert full.covers_downloaded == 30 and full.new == [] and full.removed == []
+    result = await asyncio.to_thread(refresh_index, world.run, world.catalog, progress=False)
+    assert list(result.changes.changed) == [cid(1010)] and result.changes.changed[cid(1010)] == ["image_sha256"]
+    assert result.images_embedded == 1 and result.generation is not None
