@@ -38,7 +38,9 @@ class Recommend(commands.Cog):
         await checks.defer(interaction, private=private)
         taste = await self.bot.taste_of(interaction.user.id)
         answer = await recommender.recommend(found.id, k=TITLES_PER_ANSWER, taste=taste, allow_adult=nsfw)
-        await answers.send_answer(self.bot, interaction, answer, heading=f"Drawn like {found.title}", private=private)
+        await answers.send_answer(
+            self.bot, interaction, answer, heading=f"Drawn like {found.title}", private=private
+        )
 
     @recommend.autocomplete("title")
     async def title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice]:

@@ -93,6 +93,7 @@ def labelled_samples(images, ids, label_of, size, views: int, seed: int):
     return np.stack(imgs), np.array(ys), np.array(owners, dtype=object)
 
 
+
 def image_input(size: int):
     return keras.Input((size, size, 3), name="image")
 
@@ -144,6 +145,7 @@ class ServingModels:
     def save(self, out: Path) -> None:
         for name in ("serving", "embedder", "genre", "author"):
             getattr(self, name).save(out / MODEL_FILES[name])
+
 
 
 @dataclass(frozen=True)

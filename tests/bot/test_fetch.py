@@ -18,7 +18,6 @@ TIMEOUT = 10.0  # seconds a whole fetch may take (the bot passes TOONMATCH_DOWNL
 async def fetch_link(url: str, **kwargs) -> bytes:
     return await fetch.fetch_link(url, **{"timeout": TIMEOUT, **kwargs})
 
-
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
 
 
