@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := demo
 
-.PHONY: setup weights test lint format demo bot sync train-real bench clean
+.PHONY: setup weights test lint format demo bot sync train-real catalog refresh bench clean
 
 setup: $(STAMP) weights
 
@@ -45,6 +45,21 @@ sync: setup
 ## train-real: the full pipeline on the shared development data (../shared/data/webtoons)
 train-real: setup
 	$(BIN)/python -m scripts.train --catalog ../shared/data/webtoons --out runs/webtoons
+
+## catalog: the first real catalogue in one step (needs internet): scrape Naver Webtoon into $(CATALOG) (every
+## listed title, ~2,000; about half an hour at the polite default rate), then train a run on it into $(RUN).
+## CATALOG_LIMIT=N keeps the N most popular titles only (refresh it with REFRESH_FLAGS="--max-new 0").
+CATALOG ?= data/naver
+RUN     ?= runs/naver
+CATALOG_LIMIT ?=
+catalog: setup
+	$(BIN)/python -m scripts.scrape --out $(CATALOG) $(if $(CATALOG_LIMIT),--limit $(CATALOG_LIMIT))
+	$(BIN)/python -m scripts.train --catalog $(CATALOG) --out $(RUN)
+
+## refresh: re-read the source of $(RUN)'s catalogue, index what is new or changed with the run's own models and swap
+## in a new index generation (running bots reload it by themselves). Needs internet for a scraped catalogue.
+refresh: setup
+	$(BIN)/python -m scripts.refresh --run $(RUN) $(REFRESH_FLAGS)
 
 bench: setup
 	$(BIN)/python bench/embed.py

@@ -36,6 +36,7 @@ from bot.errors import RecommenderUnavailableError
 from bot.health import HealthServer, metrics_address
 from bot.metrics import BotMetrics
 from bot.prefs import GuildPrefsCache
+from bot.reload import Reloader
 from core.errors import ToonmatchError
 from core.settings import DiscordSettings, Settings
 from db import Database, GuildPrefs, open_database, queries
@@ -131,6 +132,7 @@ class Toonmatch(commands.Bot):
         self.metrics = BotMetrics(self)  # bot.metrics: counters and histograms (GET /metrics, /about)
         self.health: HealthServer | None = None  # bot.health: /healthz, /readyz, /metrics and the shards' states
         self.prefs_cache = GuildPrefsCache(db)  # bot.prefs: per-server settings, read through guild_prefs()
+        self.reloader: Reloader | None = None  # hot reload of new index generations (bot.reload)
 
     # ---- shards -----------------------------------------------------------------------------------------
     def _shard_options(self, settings: Settings) -> dict[str, Any]:
@@ -184,6 +186,9 @@ class Toonmatch(commands.Bot):
             log.info("application commands are synced by the process running shard 0, not this one")
         if self.options.cooldowns_in_database and self.owns_shard(0) and not self.options.force_sync:
             self.purge_cooldowns.start()
+        if self.recommender is not None:
+            self.reloader = Reloader(self, self.settings.serving.reload_seconds)
+            self.reloader.start()
 
     def commands_hash(self) -> str:
         """A stable hash of the global command definitions, as Discord would receive them."""
@@ -239,6 +244,8 @@ class Toonmatch(commands.Bot):
 
     async def close(self) -> None:
         self.purge_cooldowns.cancel()
+        if self.reloader is not None:
+            await self.reloader.stop()
         await super().close()
         if self.http_session is not None:
             await self.http_session.close()

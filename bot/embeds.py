@@ -238,7 +238,8 @@ def discovery(results: Sequence[Result], thumbnails: dict[str, str], *, syntheti
     out = []
     for n, r in enumerate(results, start=1):
         t = r.title
-        embed = discord.Embed(title=clip(f"{n}. {_plain(t)}", 256), url=t.page_url, colour=BRAND)
+        mark = "🆕 " if r.new else ""  # added by a recent catalogue refresh
+        embed = discord.Embed(title=clip(f"{n}. {mark}{_plain(t)}", 256), url=t.page_url, colour=BRAND)
         lines = []
         if t.authors:
             lines.append("by " + escape_markdown(", ".join(t.authors)))

@@ -21,6 +21,7 @@ from core.errors import (
     AmbiguousTitleError,
     BadImageError,
     ImageTooLargeError,
+    RemovedTitleError,
     RunFolderError,
     ToonmatchError,
     UnknownTitleError,
@@ -134,6 +135,8 @@ def describe(error: BaseException, interaction_id: int | None = None) -> Report:
         return Report(f"🖼️ I can't use that file: {reason}", info)
     if isinstance(error, AmbiguousTitleError):
         return Report(f"🔎 Several titles fit — which one did you mean?{_suggestions(error)}", info)
+    if isinstance(error, RemovedTitleError):
+        return Report("📕 This title is no longer listed.", info)
     if isinstance(error, UnknownTitleError):
         hint = _suggestions(error) or "\nStart typing and pick a title from the suggestions."
         return Report(f"🔎 I don't know that title.{hint}", info)

@@ -20,7 +20,17 @@ from core.errors import CatalogError, EmptyCatalogError
 
 CATALOG_FILE = "catalog.jsonl"
 REQUIRED_FIELDS = ("id", "title", "authors", "genres", "images")
-OPTIONAL_FIELDS = ("title_en", "adult", "source", "url", "popularity_rank", "star_score", "tags", "synopsis")
+OPTIONAL_FIELDS = (
+    "title_en",
+    "adult",
+    "source",
+    "url",
+    "popularity_rank",
+    "star_score",
+    "tags",
+    "synopsis",
+    "removed",
+)
 #: A title's public page from its id (``<source>:<key>``), for sources whose page scheme is known.
 PAGE_URLS = {"naver": ("https://comic.naver.com/webtoon/list?titleId={}", re.compile(r"\d+"))}
 
@@ -51,6 +61,7 @@ class Title:
     star_score: float | None = None
     tags: tuple[str, ...] = ()
     synopsis: str | None = None
+    removed: str | None = None  # the date (ISO) the source stopped listing the title: kept, never answered or posted
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
@@ -133,7 +144,7 @@ def _parse_title(obj: Any, root: Path, where: str, check_images: bool) -> Title:
         if check_images and not path.is_file():
             raise CatalogError(f"{where}: image not found: {rel}")
         images.append(path)
-    for key in ("title_en", "source", "url", "synopsis"):
+    for key in ("title_en", "source", "url", "synopsis", "removed"):
         if obj.get(key) is not None and not isinstance(obj[key], str):
             raise CatalogError(f"{where}: '{key}' must be a string or null")
     known = set(REQUIRED_FIELDS) | set(OPTIONAL_FIELDS)
@@ -151,6 +162,7 @@ def _parse_title(obj: Any, root: Path, where: str, check_images: bool) -> Title:
         star_score=float(star) if star is not None else None,
         tags=_str_list(obj.get("tags"), "tags", where),
         synopsis=obj.get("synopsis"),
+        removed=obj.get("removed"),
         extra={k: v for k, v in obj.items() if k not in known},
     )
 

@@ -30,6 +30,10 @@ class UnknownTitleError(ToonmatchError):
         self.suggestions = suggestions or []
 
 
+class RemovedTitleError(UnknownTitleError):
+    """The title was in the catalogue, but its source no longer lists it: never answered or posted again."""
+
+
 class AmbiguousTitleError(UnknownTitleError):
     """Several titles fit the text equally well; ``suggestions`` lists them."""
 

@@ -44,6 +44,9 @@ class ServingSettings(_Section):
     batch_max_wait_ms: float = Field(
         default=DEFAULT_BATCH_MAX_WAIT_MS, ge=0.0, validation_alias="TOONMATCH_BATCH_MAX_WAIT_MS"
     )
+    # Hot reload (docs/deploy.md): how often each bot process looks for a new index generation (scripts.refresh,
+    # scripts.build_index); 0 = only on SIGHUP.
+    reload_seconds: float = Field(default=60.0, ge=0.0, validation_alias="TOONMATCH_RELOAD_SECONDS")
 
 
 class DatabaseSettings(_Section):

@@ -4,10 +4,13 @@
 RUN/config.json     RunConfig: input size, labels, split seed, versions, source catalogue (path + sha256), models
 RUN/split.json      the seeded 65/15/20 title split
 RUN/*.keras         serving (embedding + genre), embedder, genre, author, paper_genre (baseline)
-RUN/index/          CURRENT names the generation <g>/ holding the pair index.ann (Annoy, angular, over every image of
-                    every indexed title) + ids.json (items → titles); a rebuild swaps in a new pair as one
-                    (ml.serve.index). Older run folders have the pair at the top: RUN/index.ann + RUN/ids.json
-RUN/catalog.jsonl   snapshot of the indexed titles' metadata; RUN/covers/ small cover thumbnails for contact sheets
+RUN/index/          CURRENT names the generation <g>/ holding index.ann (Annoy, angular, over every image of every
+                    indexed title) + ids.json (items → titles) + catalog.jsonl (the snapshot of its titles, removed
+                    ones included) + generation.json (what changed); a rebuild swaps in a new generation as one
+                    (ml.serve.index, ml.train.indexing). Older run folders have the pair at the top
+RUN/catalog.jsonl   a copy of the latest snapshot (older readers); RUN/covers/ cover thumbnails, named by content
+RUN/vectors/        the vector store: embeddings of every indexed image (ml.vectors), reused by rebuilds
+RUN/refresh.jsonl   one line per scripts.refresh
 RUN/metrics.json, RUN/report.md, RUN/plots/*.png
 ```
 """

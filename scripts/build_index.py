@@ -1,8 +1,10 @@
-"""(Re)build a run's Annoy index from a catalogue: embed every image, measure recall@24 against exact search.
+"""(Re)build a run's Annoy index from a catalogue: embed the images, measure recall@24 against exact search.
 
     python -m scripts.build_index --run RUN [--catalog DIR] [--n-trees N]
 
-Without --catalog the catalogue recorded in RUN/config.json is used; with it, RUN serves DIR's titles instead.
+Without --catalog the catalogue recorded in RUN/config.json is used; with it, RUN serves DIR's titles instead. Images
+already in the run's vector store (RUN/vectors/, same path and bytes) are not embedded again. The new index is swapped
+in as a new generation, which running bots reload by themselves (TOONMATCH_RELOAD_SECONDS, or SIGHUP).
 """
 
 from __future__ import annotations

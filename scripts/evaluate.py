@@ -22,7 +22,8 @@ def _summary(result: dict) -> str:
         f"genre macro P/R/F1 {f(g['precision'])}/{f(g['recall'])}/{f(g['f1'])} (n={g['n']}, skipped {g['skipped']}); "
         f"author F1 {f(a['f1'])} (n={a['n']}); perturbed hit@1 {f(r['perturbed_hit@1'])}, hit@24 "
         f"{f(r['perturbed_hit@24'])}, same-author hit@24 {f(r['same_author_hit@24'])}; index recall@24 "
-        f"{f(result['index']['recall@24_vs_exact'])}"
+        f"{f(result['index']['recall@24_vs_exact'])}; {result.get('titles_after_training', 0)} titles arrived after "
+        "the heads were fitted"
     )
 
 

@@ -106,18 +106,8 @@ def _api_base(text: str) -> str:
     return text.rstrip("/")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Build a Toonmatch catalogue (catalog.jsonl + images/) from Naver Webtoon's public JSON API.",
-        epilog="Re-run the same command to resume an interrupted scrape; complete titles are never fetched twice.",
-    )
-    parser.add_argument(
-        "--out", type=Path, default=Path("data/naver"), metavar="DIR", help="catalogue folder (default: data/naver)"
-    )
-    parser.add_argument(
-        "--limit", type=_positive_int, metavar="N", help="at most N titles (most popular weekday titles first)"
-    )
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which lists to read, the API server and the politeness and retry flags (shared with scripts.refresh)."""
     parser.add_argument(
         "--weekday",
         type=_weekday,
@@ -196,22 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="longest Retry-After honoured (default: %(default)g)",
     )
     polite.add_argument("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header (default: a browser's)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (every retry)")
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(
-        "DEBUG" if args.verbose else "WARNING", floors={"aiohttp": logging.DEBUG if args.verbose else logging.ERROR}
-    )
-    config = ScrapeConfig(
-        out=args.out,
+def source_config(args: argparse.Namespace, out: Path, limit: int | None = None) -> ScrapeConfig:
+    """The :class:`ScrapeConfig` of :func:`add_source_arguments`' flags."""
+    return ScrapeConfig(
+        out=out,
         api_base=args.api_base,
         weekdays=tuple(dict.fromkeys(args.weekday)) if args.weekday else None,
         finished=args.finished,
-        limit=args.limit,
+        limit=limit,
         episodes=args.episodes,
         concurrency=args.concurrency,
         rate=args.rate or None,
@@ -224,6 +208,32 @@ def main(argv: list[str] | None = None) -> int:
         ),
         user_agent=args.user_agent,
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Build a Toonmatch catalogue (catalog.jsonl + images/) from Naver Webtoon's public JSON API.",
+        epilog="Re-run the same command to resume an interrupted scrape; complete titles are never fetched twice.",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("data/naver"), metavar="DIR", help="catalogue folder (default: data/naver)"
+    )
+    parser.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="at most N titles (most popular weekday titles first)"
+    )
+    add_source_arguments(parser)
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (every retry)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(
+        "DEBUG" if args.verbose else "WARNING", floors={"aiohttp": logging.DEBUG if args.verbose else logging.ERROR}
+    )
+    config = source_config(args, args.out, args.limit)
     try:
         with logging_redirect_tqdm():
             summary = asyncio.run(scrape(config, progress=TqdmProgress(disable=args.quiet)))

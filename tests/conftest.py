@@ -56,6 +56,15 @@ def tiny_pretrained_run(tiny_catalog, tmp_path_factory) -> Path:
     return run
 
 
+@pytest.fixture(scope="session")
+def versioned_v1(tmp_path_factory):
+    """Catalogue v1 scraped from the replay server and a tiny run trained on it (``tests/helpers/catalogue_versions``:
+    v2 adds 3 titles, removes 1, changes a cover and turns a title adult). Tests refresh a copy (``copy_world``)."""
+    from tests.helpers.catalogue_versions import build_v1
+
+    return build_v1(tmp_path_factory.mktemp("versioned_v1"))
+
+
 #: The run folders the serving and model-facing bot tests run on: from scratch, and through the pretrained path.
 RUNS = ("tiny_run", "tiny_pretrained_run")
 

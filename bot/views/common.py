@@ -10,6 +10,7 @@ import discord
 from discord import ui
 
 from bot import embeds, errors
+from core.errors import RemovedTitleError
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
@@ -64,6 +65,13 @@ class ArrowItem(SafeItem):
 def title_of(client: Toonmatch, title_id: str) -> Title | None:
     """The catalogue entry of ``title_id`` (``None`` without a recommender or once the title left the catalogue)."""
     return client.recommender.titles.get(title_id) if client.recommender is not None else None
+
+
+def refuse_removed(client: Toonmatch, title_id: str) -> None:
+    """Raise RemovedTitleError (answered "this title is no longer listed") for a title its source stopped listing:
+    the buttons of old messages outlive the title."""
+    if client.recommender is not None and client.recommender.is_removed(title_id):
+        raise RemovedTitleError("this title is no longer listed")
 
 
 def title_name(client: Toonmatch, title_id: str) -> str:

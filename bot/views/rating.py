@@ -10,7 +10,15 @@ import discord
 from discord import ui
 
 from bot import embeds
-from bot.views.common import TITLE_ID, SafeItem, client_of, refuse_unless_asker, title_name, title_of
+from bot.views.common import (
+    TITLE_ID,
+    SafeItem,
+    client_of,
+    refuse_removed,
+    refuse_unless_asker,
+    title_name,
+    title_of,
+)
 from db import queries
 
 if TYPE_CHECKING:
@@ -63,6 +71,7 @@ class RateButton(SafeItem, ui.DynamicItem[ui.Button], template=rf"tm:rate(?P<car
         if not self.card and not await refuse_unless_asker(interaction):  # an answer's buttons are its asker's
             return
         client = client_of(interaction)
+        refuse_removed(client, self.title_id)
         state = await client.db.run(
             queries.toggle, interaction.user.id, self.title_id, self.value, interaction.guild_id
         )

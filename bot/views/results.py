@@ -19,7 +19,16 @@ import discord
 from discord import ui
 
 from bot import embeds
-from bot.views.common import PICK, ArrowItem, SafeItem, asker_of, client_of, refuse_unless_asker, title_of
+from bot.views.common import (
+    PICK,
+    ArrowItem,
+    SafeItem,
+    asker_of,
+    client_of,
+    refuse_removed,
+    refuse_unless_asker,
+    title_of,
+)
 from bot.views.rating import RateButton, title_card
 from db import queries
 from ml.serve.results import Result
@@ -92,6 +101,7 @@ class PickSelect(SafeItem, ui.DynamicItem[ui.Select], template=r"tm:pick(?::(?P<
             return
         client = client_of(interaction)
         title_id = self.item.values[0]
+        refuse_removed(client, title_id)
         rating = await client.db.run(queries.get_rating, interaction.user.id, title_id)
         embed, view = title_card(client, title_id, rating)
         file = None

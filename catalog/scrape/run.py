@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import catalog.scrape.naver as naver
 from catalog.format import CATALOG_FILE
@@ -415,8 +416,29 @@ class _Runner:
                 "episodes": [paths.get(i) for i in range(2, 2 + len(episodes))],
                 "episodes_requested": self.config.episodes,
                 "episodes_exhausted": exhausted,
+                "listed": list_signature(item),  # what a refresh compares the lists against (catalog.scrape.refresh)
+                "cover_url": cover_url,
             }
         )
+
+
+def image_path_of(url: str | None) -> str | None:
+    """An image URL without its scheme and host: the same image whichever CDN host serves it."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def list_signature(item: ListItem) -> dict[str, Any]:
+    """The fields of a list entry whose change means a title's details (or cover) need fetching again."""
+    return {
+        "title": item.title,
+        "author": item.author,
+        "thumbnail": image_path_of(item.thumbnail_url),
+        "adult": item.adult,
+        "finished": item.finished,
+    }
 
 
 def _detail_row(detail: TitleDetail, scraped_at: str) -> dict[str, Any]:

@@ -13,30 +13,52 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from catalog.format import Title, load_catalog
-from core.errors import RunFolderError, UnknownTitleError
+from catalog.format import CATALOG_FILE, Title, load_catalog
+from core.errors import CatalogError, RemovedTitleError, RunFolderError, UnknownTitleError
 from core.settings import DEFAULT_LOW_CONFIDENCE, DEFAULT_TASTE_WEIGHT
 from ml.preprocess import DEFAULT_LIMITS, ImageLimits, load_panels, open_image
 from ml.run import RunConfig
 from ml.serve import TITLES_PER_ANSWER
 from ml.serve.covers import CoverStore
-from ml.serve.index import TitleIndex
+from ml.serve.index import INDEX_DIR, TitleIndex, current_generation
 from ml.serve.ranking import Ranker
 from ml.serve.results import EXPLICIT_CLASSES, Answer, GenreGuess, ModelOutputs, TasteProfile, UploadScreen
 from ml.serve.search import Match, TitleSearch
 
 log = logging.getLogger(__name__)
 GENRE_GUESSES = 3  # genres an answer shows
+NEW_TITLE_DAYS = 14  # a title a refresh indexed this recently is "new" (discovery prefers it and marks it 🆕)
+REMOVED_MESSAGE = "this title is no longer listed"
+
+
+def load_generation(run: Path, generation: str | None = None) -> tuple[str | None, TitleIndex, list[Title]]:
+    """(name, index, snapshot titles) of one index generation of ``run`` (default: the one CURRENT names now),
+    read from that one folder; older run folders: the top-level pair and snapshot. Raises RunFolderError."""
+    generation = generation or current_generation(run)
+    index = TitleIndex.load(run, generation) if generation else TitleIndex.load(run)
+    folder = run / INDEX_DIR / generation if generation else run
+    if not (folder / CATALOG_FILE).is_file():  # a generation written before snapshots moved into them
+        folder = run
+    try:
+        titles = list(load_catalog(folder, check_images=False).titles)
+    except CatalogError as exc:
+        raise RunFolderError(f"{run}: the catalogue snapshot of generation {generation} is unreadable: {exc}") from None
+    return generation, index, titles
 
 
 class Engine:
     """The served titles (those of ``index``), ranked by :attr:`ranking`, with covers from :attr:`covers`.
-    ``model`` is the serving model's call on a batch of panels (``None``: an engine for ranking alone)."""
+    ``model`` is the serving model's call on a batch of panels (``None``: an engine for ranking alone).
+
+    One engine is one catalogue generation, never changed once built: a new generation is a new engine
+    (:meth:`reload`, sharing the model), swapped in whole by :class:`~ml.serve.recommender.Recommender`.
+    Titles marked ``removed`` are kept in :attr:`removed` only: never answered, never posted."""
 
     def __init__(
         self,
@@ -52,9 +74,15 @@ class Engine:
         limits: ImageLimits = DEFAULT_LIMITS,
         run_dir: Path | None = None,
         synthetic: bool = False,
+        generation: str | None = None,
     ):
         self.index = index
-        self.titles = {t.id: t for t in titles if t.id in index.title_items}
+        self.generation = generation  # the index generation's name (None: an older run folder, or built in memory)
+        self.titles = {t.id: t for t in titles if t.id in index.title_items and t.removed is None}
+        self.removed = {t.id: t for t in titles if t.removed is not None and t.id not in self.titles}
+        since = (datetime.now(UTC) - timedelta(days=NEW_TITLE_DAYS)).date().isoformat()
+        self.new_titles = frozenset(t.id for t in self.titles.values() if str(t.extra.get("added") or "") >= since)
+        self._options = dict(taste_weight=taste_weight, low_confidence_threshold=low_confidence_threshold)
         self.genres = list(genres)
         self._model = model
         self.nsfw_classes = tuple(nsfw_classes)  # the columns of the nsfw output; empty: no screening
@@ -67,6 +95,7 @@ class Engine:
             index, self.titles, taste_weight=taste_weight, low_confidence_threshold=low_confidence_threshold
         )
         self.covers = CoverStore(self.titles, limits=limits, synthetic=synthetic)
+        self.ranking.new_titles = self.new_titles
 
     # ---- loading -------------------------------------------------------------------------------------------
     @classmethod
@@ -85,11 +114,10 @@ class Engine:
             raise RunFolderError(f"{run}: no index yet; build it with `python -m scripts.build_index --run {run}`")
         model = _serving_model(run, config.input_size)
         traced = model(np.zeros((1, config.input_size, config.input_size, 3), np.float32))  # trace once now
-        index = TitleIndex.load(run)
-        catalog = load_catalog(run, check_images=False)
+        generation, index, titles = load_generation(run)
         engine = cls(
             index,
-            list(catalog.titles),
+            titles,
             genres=config.genres,
             model=model,
             nsfw_classes=_nsfw_classes(run, config, traced.nsfw),
@@ -98,10 +126,13 @@ class Engine:
             low_confidence_threshold=low_confidence_threshold,
             run_dir=run,
             synthetic=config.catalog.synthetic,
+            generation=generation,
         )
         log.info(
-            "engine loaded from %s in %.2f s: %d titles, %d indexed images, %d genres, upload screening %s",
+            "engine loaded from %s (generation %s) in %.2f s: %d titles, %d indexed images, %d genres, "
+            "upload screening %s",
             run,
+            generation,
             time.perf_counter() - started,
             len(engine.titles),
             len(index.item_titles),
@@ -109,6 +140,42 @@ class Engine:
             "on" if engine.screens_uploads else "off (the model has no nsfw output)",
         )
         return engine
+
+    def reload(self) -> Engine | None:
+        """An engine on the generation the run folder's CURRENT names now, sharing this engine's model and settings;
+        ``None`` when that is this engine's generation. A generation that cannot serve (a missing or unreadable
+        file, another dimension than the model's, index titles its snapshot lacks) raises RunFolderError: the
+        caller keeps serving this one."""
+        if self.run_dir is None:
+            raise RunFolderError("this engine was not loaded from a run folder")
+        generation = current_generation(self.run_dir)
+        if generation is None or generation == self.generation:
+            return None
+        _, index, titles = load_generation(self.run_dir, generation)
+        if index.dim != self.index.dim:
+            raise RunFolderError(
+                f"{self.run_dir}: generation {generation} has {index.dim}-d vectors, the model {self.index.dim}-d"
+            )
+        known = {t.id for t in titles}
+        lacking = [t for t in index.title_items if t not in known]
+        if lacking:
+            raise RunFolderError(
+                f"{self.run_dir}: generation {generation} indexes {len(lacking)} title(s) its catalogue snapshot lacks "
+                f"(e.g. {lacking[0]})"
+            )
+        return Engine(
+            index,
+            titles,
+            genres=self.genres,
+            model=self._model,
+            nsfw_classes=self.nsfw_classes,
+            input_size=self.input_size,
+            limits=self.limits,
+            run_dir=self.run_dir,
+            synthetic=self.synthetic,
+            generation=generation,
+            **self._options,
+        )
 
     # ---- the steps of a query --------------------------------------------------------------------------------
     def prepare(self, image: bytes | str | Path) -> tuple[np.ndarray, Image.Image]:
@@ -200,9 +267,12 @@ class Engine:
         return bool(self.nsfw_classes)
 
     def title(self, title_id: str) -> Title:
+        """A served title; RemovedTitleError for one its source no longer lists, UnknownTitleError otherwise."""
         try:
             return self.titles[title_id]
         except KeyError:
+            if title_id in self.removed:
+                raise RemovedTitleError(REMOVED_MESSAGE) from None
             raise UnknownTitleError(f"unknown title id {title_id!r}") from None
 
     def genre_guesses(self, probs: np.ndarray, top: int = GENRE_GUESSES) -> list[GenreGuess]:
@@ -215,7 +285,15 @@ class Engine:
         return self.searcher.search(text, limit)
 
     def resolve(self, text: str) -> Title:
-        return self.searcher.resolve(text)
+        """The one served title ``text`` names (:meth:`TitleSearch.resolve`); a removed title named by its id or
+        exact name raises RemovedTitleError."""
+        try:
+            return self.searcher.resolve(text)
+        except UnknownTitleError:
+            key = (text or "").strip()
+            if key in self.removed or any(key and key in (t.title, t.title_en) for t in self.removed.values()):
+                raise RemovedTitleError(REMOVED_MESSAGE) from None
+            raise
 
     def contact_sheet(
         self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True

@@ -69,6 +69,23 @@ def _point_to(root: Path, generation: str) -> None:
     _fsync(root)
 
 
+def current_generation(run: Path) -> str | None:
+    """The name of the generation ``RUN/index/CURRENT`` points at (``None``: no pointer, e.g. an older run folder)."""
+    try:
+        generation = (Path(run) / INDEX_DIR / CURRENT_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return generation or None
+
+
+def generations(run: Path) -> list[str]:
+    """The complete generations on disk, oldest first (the names sort by creation time)."""
+    root = Path(run) / INDEX_DIR
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def index_paths(run: Path) -> tuple[Path, Path] | None:
     """The matching ``(index.ann, ids.json)`` a reader of ``run`` should use now, or ``None`` if it has no index.
 
@@ -156,8 +173,9 @@ class TitleIndex:
         index.calibration = Calibration.fit(prepared, index.item_titles, seed=seed) if calibrate else None
         return index
 
-    def save(self, run: Path) -> Path:
+    def save(self, run: Path, extra: Callable[[Path], None] | None = None) -> Path:
         """Swap this index into ``run`` as one new generation (see the module docstring); returns its folder.
+        ``extra(folder)`` writes further files of the generation (the catalogue snapshot) before the swap.
 
         Older generations beyond the previous one, stale staging folders of crashed writers and the top-level pair of
         the older layout are removed afterwards (a process that has them memory-mapped keeps reading them).
@@ -179,7 +197,9 @@ class TitleIndex:
                 "calibration": self.calibration.to_json() if self.calibration else None,
             },
         )
-        for path in (staging / INDEX_FILE, staging / IDS_FILE, staging):
+        if extra is not None:
+            extra(staging)
+        for path in (*sorted(p for p in staging.iterdir() if p.is_file()), staging):
             _fsync(path)
         final = root / generation
         staging.rename(final)
@@ -189,11 +209,16 @@ class TitleIndex:
         return final
 
     @classmethod
-    def load(cls, run: Path) -> TitleIndex:
-        """The index ``run`` currently points at (memory-mapped), ``index.ann`` and ``ids.json`` from one pair."""
+    def load(cls, run: Path, generation: str | None = None) -> TitleIndex:
+        """The index ``run`` currently points at (memory-mapped), ``index.ann`` and ``ids.json`` from one pair;
+        ``generation``: that generation's pair instead (no retry: it must be there)."""
         run = Path(run)
         for attempt in range(3):
-            paths = index_paths(run)
+            if generation is not None:
+                folder = run / INDEX_DIR / generation
+                paths = folder / INDEX_FILE, folder / IDS_FILE
+            else:
+                paths = index_paths(run)
             if paths is None:
                 raise RunFolderError(f"{run}: no {IDS_FILE}; build the index with `python -m scripts.build_index`")
             ann_path, ids_path = paths
@@ -204,7 +229,7 @@ class TitleIndex:
                 ann = AnnoyIndex(int(meta["dim"]), "angular")
                 ann.load(str(ann_path), prefault=False)  # memory-mapped: stays valid if the file is removed later
             except OSError as exc:  # FileNotFoundError, or Annoy's own error for a file gone or unreadable
-                if ids_path.parent != run and attempt < 2:  # a newer save pruned it just now: resolve again
+                if ids_path.parent != run and generation is None and attempt < 2:  # pruned by a newer save: again
                     time.sleep(0.01)
                     continue
                 if isinstance(exc, FileNotFoundError):

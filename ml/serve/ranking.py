@@ -16,6 +16,8 @@ from ml.serve.results import Answer, Result, TasteProfile
 
 LOW_CONFIDENCE_MESSAGE = "no close match — these are the nearest styles"
 DISLIKE_WEIGHT = 0.5  # a disliked neighbour pushes down half as hard as a liked one pulls up
+NEW_BONUS = 0.3  # how much discovery prefers a title a recent refresh added (over the 0–1 taste fit)
+NEW_MIN_FIT = 0.3  # ... when it fits the server's taste at least this well (servers with likes)
 
 
 class Ranker:
@@ -35,6 +37,7 @@ class Ranker:
         self.titles = titles
         self.taste_weight = taste_weight
         self.low_confidence_threshold = low_confidence_threshold
+        self.new_titles: frozenset[str] = frozenset()  # titles a refresh indexed lately (discovery prefers them)
         self._ids = sorted(titles)
         self._row = {t: i for i, t in enumerate(self._ids)}
         self._vectors = np.stack([index.title_vector(t) for t in self._ids]) if self._ids else np.zeros((0, index.dim))
@@ -115,11 +118,14 @@ class Ranker:
         allow_adult: bool = False,
         known_counts: dict[str, int] | None = None,
         seed: int = 0,
+        prefer_new: bool = True,
     ) -> list[Result]:
         """``n`` lesser-known titles that fit an aggregate taste (title → likes minus dislikes), never ``exclude``d.
 
         "Lesser-known" is the lower half by ``popularity_rank`` where the catalogue has ranks, else the titles
-        least shown/liked (``known_counts``)."""
+        least shown/liked (``known_counts``). With ``prefer_new``, titles a recent refresh added
+        (:attr:`new_titles`, whatever their rank) come first when they fit the taste (any, for a server without
+        likes yet); their results say ``new``. Removed titles are not served, so never picked."""
         rng = np.random.default_rng(seed)
         candidates = [
             t for t in self._ids if t not in exclude and t not in taste and (allow_adult or self._not_adult(t))
@@ -127,6 +133,8 @@ class Ranker:
         if not candidates:
             return []
         obscure = self._lesser_known(candidates, known_counts or {}) or candidates
+        fresh = set(self.new_titles) & set(candidates) if prefer_new else set()
+        obscure = obscure + sorted(fresh - set(obscure))
         liked = tuple(t for t, s in taste.items() if s > 0 and t in self._row)
         disliked = tuple(t for t, s in taste.items() if s < 0 and t in self._row)
         fit = np.zeros(len(obscure))
@@ -134,14 +142,17 @@ class Ranker:
             fit += self.taste_similarity(obscure, liked)[0]
         if disliked:
             fit -= DISLIKE_WEIGHT * self.taste_similarity(obscure, disliked)[0]
-        fit += rng.uniform(0, 0.05 if liked else 1.0, len(obscure))  # variety between posts
-        order = np.argsort(-fit)[:n]
+        is_new = np.array([t in fresh and (not liked or fit[i] >= NEW_MIN_FIT) for i, t in enumerate(obscure)])
+        score = fit + rng.uniform(0, 0.05 if liked else 1.0, len(obscure))  # variety between posts
+        score = score + (NEW_BONUS if liked else 1.0) * is_new  # without likes (random order): new ones first
+        order = np.argsort(-score)[:n]
         return [
             Result(
                 self.titles[obscure[i]],
                 float(max(0.0, min(1.0, fit[i]))),
-                float(fit[i]),
+                float(score[i]),
                 "fits this server's taste" if liked else None,
+                new=bool(is_new[i]),
             )
             for i in order
         ]

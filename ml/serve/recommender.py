@@ -150,7 +150,13 @@ class Batcher:
 class Recommender:
     """What the bot calls. Owns two executors: one thread for the model (TensorFlow batches), a small pool for
     decoding images, Annoy queries, covers and rendering contact sheets. ``engine`` is the synchronous
-    :class:`Engine` behind it (for scripts and tests; front doors use the methods here)."""
+    :class:`Engine` behind it (for scripts and tests; front doors use the methods here).
+
+    Hot reload: :meth:`reload` loads the generation the run folder's CURRENT names now into a new engine (same
+    model) off the event loop and swaps it in with one assignment: index, id map, title search, covers and metadata
+    change together. Each request reads :attr:`engine` once and finishes on that engine, so requests in flight
+    during a swap end on the old generation and new ones start on the new. A generation that cannot serve is
+    refused with one ERROR line and the old one keeps serving."""
 
     def __init__(
         self,
@@ -161,6 +167,10 @@ class Recommender:
         workers: int = 2,
     ):
         self.engine = engine
+        self.previous: Engine | None = None  # the engine before the last swap (contact sheets of its answers)
+        self._reload_lock = asyncio.Lock()
+        self._refused: str | None = None  # the generation last refused (its ERROR is logged once)
+        self.reloads = 0
         self.model_executor = ThreadPoolExecutor(1, thread_name_prefix="toonmatch-model")
         self.cpu_executor = ThreadPoolExecutor(workers, thread_name_prefix="toonmatch-cpu")
         self._preparing = 0  # model inputs being made in the CPU pool, soon submitted to the batcher
@@ -197,10 +207,53 @@ class Recommender:
         finally:
             self._preparing -= 1
 
-    async def _read(self, image: bytes) -> tuple[ModelOutputs, Image.Image]:
+    async def _read(self, image: bytes, engine: Engine | None = None) -> tuple[ModelOutputs, Image.Image]:
         """(model outputs, decoded image) of an upload, from one batched model call; BadImageError for bad input."""
-        panels, img = await self._prepare(self.engine.prepare, image)
+        panels, img = await self._prepare((engine or self.engine).prepare, image)
         return await self.batcher.submit(panels), img
+
+    # ---- hot reload ---------------------------------------------------------------------------------------------
+    @property
+    def generation(self) -> str | None:
+        """The index generation being served."""
+        return self.engine.generation
+
+    async def reload(self) -> str:
+        """Serve the generation the run folder's CURRENT names now: ``"reloaded"``, ``"unchanged"`` or
+        ``"refused"`` (a broken generation: logged once at ERROR, the current one keeps serving)."""
+        async with self._reload_lock:
+            old = self.engine
+            started = time.perf_counter()
+            try:
+                new = await self._cpu(old.reload)
+            except Exception as exc:  # RunFolderError, or anything a damaged file makes a reader raise
+                from ml.serve.index import current_generation
+
+                name = await self._cpu(current_generation, old.run_dir) if old.run_dir else None
+                if name != self._refused:
+                    self._refused = name
+                    log.error("refusing index generation %s (%s); still serving %s", name, exc, old.generation)
+                return "refused"
+            if new is None:
+                return "unchanged"
+            self.previous, self.engine = old, new
+            self._refused = None
+            self.reloads += 1
+            gained, lost = len(new.titles.keys() - old.titles.keys()), len(old.titles.keys() - new.titles.keys())
+            log.info(
+                "reloaded index generation %s in %.2f s: %d titles (%d in, %d out; was %s)",
+                new.generation,
+                time.perf_counter() - started,
+                len(new.titles),
+                gained,
+                lost,
+                old.generation,
+            )
+            return "reloaded"
+
+    def is_removed(self, title_id: str) -> bool:
+        """Whether the source stopped listing ``title_id`` (kept in the catalogue, never answered or posted)."""
+        return title_id in self.engine.removed
 
     async def similar(
         self, image: bytes, *, k: int = TITLES_PER_ANSWER, taste: TasteProfile | None = None, allow_adult: bool = False
@@ -208,22 +261,25 @@ class Recommender:
         """(answer, decoded image) of an upload (:meth:`Engine.similar`'s steps); ``answer.screen`` says how explicit
         it looks when the run's model has an nsfw output (else ``None``)."""
         started = time.perf_counter()
-        outputs, img = await self._read(image)
-        answer = await self._cpu(self.engine.answer_upload, outputs, k=k, taste=taste, allow_adult=allow_adult)
+        engine = self.engine  # the whole request on one generation
+        outputs, img = await self._read(image, engine)
+        answer = await self._cpu(engine.answer_upload, outputs, k=k, taste=taste, allow_adult=allow_adult)
         answer.timings["total_ms"] = (time.perf_counter() - started) * 1000
         return answer, img
 
     async def genres(self, image: bytes, top: int = 3) -> tuple[list[GenreGuess], int]:
-        outputs, _ = await self._read(image)
-        return self.engine.genre_guesses(outputs.genre, top), len(outputs.genre)
+        engine = self.engine
+        outputs, _ = await self._read(image, engine)
+        return engine.genre_guesses(outputs.genre, top), len(outputs.genre)
 
     async def recommend(
         self, title_id: str, *, k: int = TITLES_PER_ANSWER, taste: TasteProfile | None = None, allow_adult: bool = False
     ) -> Answer:
         """:meth:`Engine.recommend`'s steps, with the model call on the cover batched with other requests."""
-        panels = await self._prepare(self.engine.cover_input, title_id)  # unknown id: UnknownTitleError
+        engine = self.engine  # the whole request on one generation
+        panels = await self._prepare(engine.cover_input, title_id)  # unknown id: UnknownTitleError
         outputs = None if panels is None else await self.batcher.submit(panels)
-        return await self._cpu(self.engine.answer_title, title_id, outputs, k=k, taste=taste, allow_adult=allow_adult)
+        return await self._cpu(engine.answer_title, title_id, outputs, k=k, taste=taste, allow_adult=allow_adult)
 
     async def discovery_picks(self, taste: dict[str, int], *, n: int, **options) -> list[Result]:
         """``n`` titles for a discovery post: :meth:`ml.serve.ranking.Ranker.discovery_picks` (same options)."""
@@ -234,7 +290,11 @@ class Recommender:
     ) -> tuple[bytes, str]:
         """The answer's numbered 5×5 sheet: (bytes, "jpg"); ``include_query=False`` leaves the query tile
         out (an upload that must not be re-posted)."""
-        return await self._cpu(self.engine.contact_sheet, answer, query_image, include_query=include_query)
+        engine = self.engine
+        titles = [r.title.id for r in answer.results] + ([answer.source.id] if answer.source else [])
+        if self.previous is not None and any(t not in engine.titles for t in titles):
+            engine = self.previous  # an answer of the generation before the swap: drawn with its covers
+        return await self._cpu(engine.contact_sheet, answer, query_image, include_query=include_query)
 
     async def cover_thumbnail(self, title_id: str, size: int = 256) -> bytes | None:
         """A small WebP of a title's cover for an embed thumbnail (``None`` without a readable cover)."""
@@ -257,7 +317,8 @@ class Recommender:
         return self.engine.search(text, limit)
 
     def resolve(self, text: str) -> Title:
-        """The one title ``text`` names; raises UnknownTitleError / AmbiguousTitleError with the closest titles."""
+        """The one title ``text`` names; raises UnknownTitleError / AmbiguousTitleError with the closest titles
+        (RemovedTitleError for a title no longer listed)."""
         return self.engine.resolve(text)
 
     @property

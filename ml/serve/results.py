@@ -68,6 +68,7 @@ class Result:
     similarity: float  # to the query, in [0, 1]
     score: float  # after taste rerank (equals similarity without a taste)
     reason: str | None = None
+    new: bool = False  # a title a recent refresh added (discovery marks it 🆕)
 
     def to_json(self) -> dict[str, Any]:
         t = self.title

@@ -19,6 +19,7 @@ from ml.serve.index import TitleIndex, recall_vs_exact
 from ml.train.augment import eval_perturbation
 from ml.train.dataset import load_title_images
 from ml.train.metrics import classification_metrics
+from ml.train.refresh import titles_after_training
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ def evaluate_catalog(
         "author": author,
         "retrieval": ret,
         "index": {"recall@24_vs_exact": recall_vs_exact(index, emb, TITLES_PER_ANSWER)},
+        # titles the heads were never fitted on (added by scripts.refresh, or another catalogue altogether)
+        "titles_after_training": titles_after_training(Path(run_dir), {t.id for t in listed if t.removed is None}),
     }
     if baseline:
         paper = load_model(run_dir, "paper_genre")

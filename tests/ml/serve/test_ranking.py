@@ -154,3 +154,21 @@ def test_discovery_without_ranks_uses_the_least_known_titles():
 
 def test_discovery_with_nothing_left_returns_nothing(discovery):
     assert discovery.discovery_picks({}, n=3, exclude=set(DISCOVERY)) == []
+
+
+def test_discovery_prefers_new_titles_that_fit_and_marks_them():
+    ranker = make_ranker(DISCOVERY)
+    assert ids(ranker.discovery_picks({"T": 3}, n=3, exclude={"E"}))[0] == "O1"  # nothing new: as before
+    ranker.new_titles = frozenset({"P1", "O2"})  # P1: popular but a great fit; O2: a poor fit
+    picks = ranker.discovery_picks({"T": 3}, n=3, exclude={"E"})
+    assert ids(picks)[0] == "P1" and picks[0].new  # new and fitting: first, whatever its popularity
+    assert [p.new for p in picks[1:]] == [False, False] and "O2" not in ids(picks)  # new but unfitting: no bonus
+    assert not any(p.new for p in ranker.discovery_picks({"T": 3}, n=3, exclude={"E"}, prefer_new=False))
+
+
+def test_discovery_without_likes_posts_new_titles_first():
+    ranker = make_ranker(DISCOVERY)
+    ranker.new_titles = frozenset({"O2", "P2"})
+    for seed in range(5):
+        picks = ranker.discovery_picks({}, n=3, exclude={"E"}, seed=seed)
+        assert set(ids(picks)[:2]) == {"O2", "P2"} and [p.new for p in picks] == [True, True, False]
