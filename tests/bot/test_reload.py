@@ -93,11 +93,12 @@ async def test_a_refresh_is_served_without_restart(fake, db, served):
         click = await fake.click(rate, message=before.original, user=world.alice)
         reply = await click.wait_response(timeout=20)
         assert reply.ephemeral and "no longer listed" in reply.content
-        pick = await fake.select("tm:pick", [cid(REMOVED)], message=before.original, user=world.alice)
+        pick = await fake.select(f"tm:pick:{world.alice.id}", [cid(REMOVED)], message=before.original, user=world.alice)
         reply = await pick.wait_response(timeout=20)
         assert reply.ephemeral and "no longer listed" in reply.content
 
-        # the adult flag: refused outside age-restricted channels, answered inside
+        # the adult flag: refused outside age-restricted channels, answered inside (the server allows them)
+        await world.run("settings adult", {"allowed": True}, user=world.admin)
         adult = await world.run("recommend", {"title": cid(TURNED_ADULT)}, channel=world.general)
         assert adult.original.ephemeral and "adults" in adult.original.content
         ok = await world.run("recommend", {"title": cid(TURNED_ADULT)}, channel=world.adult)
