@@ -213,7 +213,7 @@ class _BotState(Collector):
             titles.add_metric([], float(len(recommender.titles)))
             queue.add_metric([], float(recommender.queue_depth))
             preparing.add_metric([], float(recommender.preparing))
-            info.add_metric([], {"run": recommender.run_id or "", "generation": recommender.index_generation or ""})
+            info.add_metric([], {"run": recommender.run_id or "", "generation": recommender.generation or ""})
         yield from (titles, queue, preparing, info)
         guilds = GaugeMetricFamily("toonmatch_guilds", "servers this process sees")
         guilds.add_metric([], float(len(bot.guilds)))

@@ -55,7 +55,7 @@ class About(commands.Cog):
             version=version.describe(),
             run_id=recommender.run_id if recommender else None,
             titles=len(recommender.titles) if recommender else None,
-            generation=recommender.index_generation if recommender else None,
+            generation=recommender.generation if recommender else None,
             engine_error=bot.recommender_error,
             uptime_s=bot.metrics.uptime,
             servers=len(bot.guilds),

@@ -337,11 +337,6 @@ class Recommender:
         run = self.engine.run_dir
         return run.name if run is not None else None
 
-    @property
-    def index_generation(self) -> str | None:
-        """The index generation served (``RUN/index/<generation>``; ``"legacy"``: an older run folder's top pair)."""
-        return getattr(self.engine.index, "generation", None)
-
     def describe(self, title_id: str) -> str:
         """A one-line label of a title for pickers: "name / English name (id)"."""
         return self.engine.searcher.describe(title_id)
