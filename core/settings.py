@@ -35,9 +35,7 @@ class ServingSettings(_Section):
     """The run folder to serve and how the recommender answers."""
 
     run_dir: Path | None = Field(default=None, validation_alias="TOONMATCH_RUN_DIR")
-    taste_weight: float = Field(
-        default=DEFAULT_TASTE_WEIGHT, ge=0.0, le=1.0, validation_alias="TOONMATCH_TASTE_WEIGHT"
-    )
+    taste_weight: float = Field(default=DEFAULT_TASTE_WEIGHT, ge=0.0, le=1.0, validation_alias="TOONMATCH_TASTE_WEIGHT")
     low_confidence_threshold: float = Field(
         default=DEFAULT_LOW_CONFIDENCE, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE"
     )
