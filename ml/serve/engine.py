@@ -29,6 +29,7 @@ from ml.serve.index import TitleIndex
 from ml.serve.ranking import Ranker
 from ml.serve.results import EXPLICIT_CLASSES, Answer, GenreGuess, ModelOutputs, TasteProfile, UploadScreen
 from ml.serve.search import Match, TitleSearch
+from ml.serve.title_blend import DEFAULT_WEIGHTS, STYLE_ONLY
 
 log = logging.getLogger(__name__)
 GENRE_GUESSES = 3  # genres an answer shows
@@ -52,6 +53,7 @@ class Engine:
         limits: ImageLimits = DEFAULT_LIMITS,
         run_dir: Path | None = None,
         synthetic: bool = False,
+        style_only: bool = False,
     ):
         self.index = index
         self.titles = {t.id: t for t in titles if t.id in index.title_items}
@@ -64,7 +66,11 @@ class Engine:
         self.synthetic = synthetic
         self.searcher = TitleSearch(list(self.titles.values()))
         self.ranking = Ranker(
-            index, self.titles, taste_weight=taste_weight, low_confidence_threshold=low_confidence_threshold
+            index,
+            self.titles,
+            taste_weight=taste_weight,
+            low_confidence_threshold=low_confidence_threshold,
+            title_weights=STYLE_ONLY if style_only else DEFAULT_WEIGHTS,  # title queries: art style alone, or blended
         )
         self.covers = CoverStore(self.titles, limits=limits, synthetic=synthetic)
 
@@ -76,6 +82,7 @@ class Engine:
         *,
         taste_weight: float = DEFAULT_TASTE_WEIGHT,
         low_confidence_threshold: float = DEFAULT_LOW_CONFIDENCE,
+        style_only: bool = False,
     ) -> Engine:
         """Load model, memory-mapped index and catalogue snapshot from a run folder (logs the start-up cost)."""
         started = time.perf_counter()
@@ -98,6 +105,7 @@ class Engine:
             low_confidence_threshold=low_confidence_threshold,
             run_dir=run,
             synthetic=config.catalog.synthetic,
+            style_only=style_only,
         )
         log.info(
             "engine loaded from %s in %.2f s: %d titles, %d indexed images, %d genres, upload screening %s",
@@ -157,14 +165,7 @@ class Engine:
         """The ``k`` titles nearest to a title (itself excluded); genre guesses from the model's outputs on its
         cover (:meth:`cover_input`), else the catalogue's genres."""
         source = self.title(title_id)
-        answer = self.ranking.answer(
-            self.ranking.title_vector(source.id),
-            k=k,
-            taste=taste,
-            allow_adult=allow_adult,
-            exclude={source.id},
-            prepared=True,
-        )
+        answer = self.ranking.answer_title(source, k=k, taste=taste, allow_adult=allow_adult)
         if cover_outputs is not None and self.genres:
             answer.genres = self.genre_guesses(cover_outputs.genre)
         else:

@@ -15,6 +15,7 @@ from catalog.format import Catalog, load_catalog, write_catalog
 from ml.embedding import compiled, item_arrays, run_batched
 from ml.run import RunConfig, load_model, now_iso
 from ml.serve import TITLES_PER_ANSWER
+from ml.serve.hubness import DEFAULT_PARAMS
 from ml.serve.index import TitleIndex, recall_vs_exact
 from ml.train.dataset import load_title_images
 
@@ -74,7 +75,7 @@ def build_run_index(
     arrays, owners = item_arrays(title_images, size, flips=config.index_flips)
     embeddings = run_batched(lambda x: serving(x)["embedding"], arrays, progress=progress, desc="embedding images")
     embed_s = time.perf_counter() - started
-    index = TitleIndex.build(embeddings, owners, n_trees=n_trees, seed=config.split_seed)
+    index = TitleIndex.build(embeddings, owners, n_trees=n_trees, seed=config.split_seed, hubness=DEFAULT_PARAMS)
     recall = recall_vs_exact(index, embeddings, k=TITLES_PER_ANSWER)
     index.save(run)
     write_snapshot(run, catalog, title_images, progress=progress)
