@@ -44,7 +44,7 @@ class HubnessParams:
 
 
 #: The shipped setting, chosen on the validation titles of split seeds 0–2 (docs/results/quality-round2.md).
-DEFAULT_PARAMS = HubnessParams(beta=0.5, alpha=1.0, k=DEFAULT_K)
+DEFAULT_PARAMS = HubnessParams(beta=0.5, alpha=0.5, k=DEFAULT_K)
 
 
 def corrected(cosines: np.ndarray | float, offsets: np.ndarray | float) -> np.ndarray | float:
