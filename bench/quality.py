@@ -28,7 +28,7 @@ if __package__ in (None, ""):
 from bench import setup_env
 
 IMAGE_GRID = [(0.0, 1.0), (0.5, 1.0), (1.0, 1.0), (0.0, 0.5), (0.5, 0.75), (0.5, 0.5), (1.0, 0.5), (0.5, 0.0)]
-TITLE_GRID = [(0, 0, 0), (0.1, 0.2, 0.1), (0.2, 0.3, 0.2), (0.3, 0.5, 0.3), (0.2, 0.5, 0.5), (0.5, 0.5, 0.3)]
+TITLE_GRID = [(0, 0, 0), (0.3, 0.5, 0.3), (0.5, 1.0, 0.5), (1.0, 1.0, 1.0), (1.0, 2.0, 1.0), (2.0, 2.0, 2.0)]
 
 
 def perturbed_queries(run: Path, config, index, ids: list[str]):
@@ -57,7 +57,7 @@ def perturbed_queries(run: Path, config, index, ids: list[str]):
     return q
 
 
-def measure_run(run: Path, split: str) -> dict:
+def measure_run(run: Path, split: str, titles_only: bool = False) -> dict:
     import numpy as np
 
     from catalog.format import load_catalog
@@ -92,7 +92,7 @@ def measure_run(run: Path, split: str) -> dict:
         return idx
 
     image = {}
-    for beta, alpha in IMAGE_GRID:
+    for beta, alpha in [] if titles_only else IMAGE_GRID:
         idx = with_params(beta, alpha)
         hits, reads, author_hits, author_n, answers = 0, [], 0, 0, []
         idx.query(queries[0], 24, prepared=True)  # the title-mean blend's vectors are read on first use
@@ -152,14 +152,15 @@ def main(argv=None) -> int:
     p.add_argument("runs", nargs="+", type=Path)
     p.add_argument("--split", default="val", choices=("val", "test"))
     p.add_argument("--json", type=Path)
+    p.add_argument("--titles-only", action="store_true", help="skip the image-query grid")
     args = p.parse_args(argv)
     setup_env()
     import numpy as np
 
-    results = [measure_run(run, args.split) for run in args.runs]
+    results = [measure_run(run, args.split, args.titles_only) for run in args.runs]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    for part in ("image", "title"):
+    for part in ("title",) if args.titles_only else ("image", "title"):
         names = list(results[0][part])
         cols = list(results[0][part][names[0]])
         print(f"\n{part} queries ({args.split}, {len(results)} runs; mean ± sd)\n")

@@ -43,7 +43,7 @@ class HubnessParams:
         return self.beta == 0.0 and self.alpha == 1.0
 
 
-#: The shipped setting, chosen on the validation titles of split seeds 0–2 (docs/results/quality-round2.md).
+#: The shipped setting, chosen on the validation titles of split seed 0 (docs/results/quality-round2.md).
 DEFAULT_PARAMS = HubnessParams(beta=0.5, alpha=0.5, k=DEFAULT_K)
 
 

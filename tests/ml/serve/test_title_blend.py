@@ -88,3 +88,21 @@ def test_zero_weights_change_nothing_and_jaccard():
     )
     assert BlendWeights(0.0, 0.0, 0.0).style_only and not BlendWeights().style_only
     assert blend(s, [], {}, BlendWeights()) == []
+
+
+def test_a_title_drawn_nothing_alike_is_not_lifted_and_genre_tags_do_not_count():
+    s = make_title(
+        "S",
+        **SOURCE,
+    )
+    titles = {
+        "alike": make_title("alike", genres=("comedy",)),
+        "unlike": make_title("unlike", authors=("Kim",), genres=("fantasy", "action"), tags=SOURCE["tags"]),
+    }
+    from ml.serve.index import Hit
+
+    ranked = blend(s, [Hit("alike", 0.5), Hit("unlike", 0.0)], titles)
+    assert [b.title_id for b in ranked] == ["alike", "unlike"]  # 0 % style: sharing everything lifts nothing
+    fantasy_tag = make_title("x", genres=("fantasy",), tags=("판타지", "완결판타지"))
+    assert reason(make_title("S2", genres=("fantasy",), tags=("판타지", "완결판타지")), fantasy_tag) == "also fantasy"
+    assert jaccard(("판타지",), ("판타지",)) == 1.0  # plain Jaccard; blend() drops genre-naming tags first
