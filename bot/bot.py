@@ -325,6 +325,7 @@ async def open_recommender(settings: Settings) -> tuple[Recommender | None, str 
             settings.serving.run_dir,
             taste_weight=settings.serving.taste_weight,
             low_confidence_threshold=settings.serving.low_confidence_threshold,
+            style_only=settings.serving.style_only,
         )
     except ToonmatchError as exc:
         log.error("could not load the engine from %s: %s", settings.serving.run_dir, exc)

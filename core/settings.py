@@ -40,6 +40,7 @@ class ServingSettings(_Section):
     low_confidence_threshold: float = Field(
         default=DEFAULT_LOW_CONFIDENCE, ge=0.0, le=1.0, validation_alias="TOONMATCH_LOW_CONFIDENCE"
     )
+    style_only: bool = Field(default=False, validation_alias="TOONMATCH_STYLE_ONLY")  # /recommend: art style alone
     batch_max_size: int = Field(default=DEFAULT_BATCH_MAX_SIZE, ge=1, validation_alias="TOONMATCH_BATCH_MAX_SIZE")
     batch_max_wait_ms: float = Field(
         default=DEFAULT_BATCH_MAX_WAIT_MS, ge=0.0, validation_alias="TOONMATCH_BATCH_MAX_WAIT_MS"

@@ -29,6 +29,7 @@ COLUMNS = (
     ("perturbed hit@1", ("retrieval", "perturbed_hit@1")),
     ("perturbed hit@24", ("retrieval", "perturbed_hit@24")),
     ("same-author hit@24", ("retrieval", "same_author_hit@24")),
+    ("top-1 % share", ("retrieval", "hub_share@24_top1%")),
 )
 PAPER_KEYS = {"genre": "paper_style_genre_cnn", "retrieval": "retrieval_paper_baseline"}
 KIND_NAMES = {

@@ -1,7 +1,7 @@
 """Ask a run for similar titles: by image(s) or by title, optionally reranked by a stored user's taste.
 
 python -m scripts.query --run RUN (--image PATH… | --title TEXT) [--k 24] [--json] [--sheet OUT.jpg]
-                        [--user ID --db URL] [--allow-adult]
+                        [--user ID --db URL] [--allow-adult] [--style-only]
 """
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--user", type=int, help="apply this user's stored likes and dislikes")
     p.add_argument("--db", help="database URL for --user (default: DATABASE_URL)")
     p.add_argument("--allow-adult", action="store_true", help="include titles flagged adult")
+    p.add_argument(
+        "--style-only",
+        action="store_true",
+        help="--title: rank by art style alone (default: blended with shared genres, tags and authors; "
+        "TOONMATCH_STYLE_ONLY=1 sets it too)",
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     if not 1 <= args.k <= 100:
@@ -81,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         run,
         taste_weight=settings.serving.taste_weight,
         low_confidence_threshold=settings.serving.low_confidence_threshold,
+        style_only=args.style_only or settings.serving.style_only,
     )
     taste = asyncio.run(stored_taste(args.db or settings.database.url, args.user)) if args.user is not None else None
     options = {"k": args.k, "taste": taste, "allow_adult": args.allow_adult}

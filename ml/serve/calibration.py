@@ -19,7 +19,7 @@ It is monotone in the cosine, so ranking never changes. docs/results/calibration
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,9 +50,12 @@ class Calibration:
         seed: int = 0,
         items: int = SAMPLED_ITEMS,
         k: int = NEIGHBOURS,
+        title_scores: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> Calibration | None:
         """Measure both distributions on unit-length index vectors; ``None`` when the catalogue has fewer than two
-        titles (nothing to compare)."""
+        titles (nothing to compare). ``title_scores`` maps a block of item cosines (rows × items) to the scores the
+        index ranks titles by (rows × titles, in ``np.unique`` order; :mod:`ml.serve.hubness`), else the best item's
+        cosine."""
         vectors = np.asarray(vectors, dtype=np.float32)
         titles = np.asarray(item_titles)
         names, title_of = np.unique(titles, return_inverse=True)
@@ -65,7 +68,10 @@ class Calibration:
         neighbours, nearest = [], []
         for start in range(0, len(picks), 256):  # a block of rows at a time: memory stays ~256 × items
             rows = picks[start : start + 256]
-            per_title = np.maximum.reduceat(vectors[rows] @ vectors[order].T, starts, axis=1)
+            if title_scores is None:
+                per_title = np.maximum.reduceat(vectors[rows] @ vectors[order].T, starts, axis=1)
+            else:
+                per_title = title_scores(vectors[rows] @ vectors.T)
             per_title[np.arange(len(rows)), title_of[rows]] = -np.inf  # its own title does not count
             best = -np.sort(-np.partition(per_title, -k, axis=1)[:, -k:], axis=1)
             neighbours.append(best.ravel())

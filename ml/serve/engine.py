@@ -30,6 +30,7 @@ from ml.serve.index import INDEX_DIR, TitleIndex, current_generation
 from ml.serve.ranking import Ranker
 from ml.serve.results import EXPLICIT_CLASSES, Answer, GenreGuess, ModelOutputs, TasteProfile, UploadScreen
 from ml.serve.search import Match, TitleSearch
+from ml.serve.title_blend import DEFAULT_WEIGHTS, STYLE_ONLY
 
 log = logging.getLogger(__name__)
 GENRE_GUESSES = 3  # genres an answer shows
@@ -75,6 +76,7 @@ class Engine:
         run_dir: Path | None = None,
         synthetic: bool = False,
         generation: str | None = None,
+        style_only: bool = False,
     ):
         self.index = index
         self.generation = generation  # the index generation's name (None: an older run folder, or built in memory)
@@ -82,7 +84,9 @@ class Engine:
         self.removed = {t.id: t for t in titles if t.removed is not None and t.id not in self.titles}
         since = (datetime.now(UTC) - timedelta(days=NEW_TITLE_DAYS)).date().isoformat()
         self.new_titles = frozenset(t.id for t in self.titles.values() if str(t.extra.get("added") or "") >= since)
-        self._options = dict(taste_weight=taste_weight, low_confidence_threshold=low_confidence_threshold)
+        self._options = dict(
+            taste_weight=taste_weight, low_confidence_threshold=low_confidence_threshold, style_only=style_only
+        )
         self.genres = list(genres)
         self._model = model
         self.nsfw_classes = tuple(nsfw_classes)  # the columns of the nsfw output; empty: no screening
@@ -92,7 +96,11 @@ class Engine:
         self.synthetic = synthetic
         self.searcher = TitleSearch(list(self.titles.values()))
         self.ranking = Ranker(
-            index, self.titles, taste_weight=taste_weight, low_confidence_threshold=low_confidence_threshold
+            index,
+            self.titles,
+            taste_weight=taste_weight,
+            low_confidence_threshold=low_confidence_threshold,
+            title_weights=STYLE_ONLY if style_only else DEFAULT_WEIGHTS,  # title queries: art style alone, or blended
         )
         self.covers = CoverStore(self.titles, limits=limits, synthetic=synthetic)
         self.ranking.new_titles = self.new_titles
@@ -105,6 +113,7 @@ class Engine:
         *,
         taste_weight: float = DEFAULT_TASTE_WEIGHT,
         low_confidence_threshold: float = DEFAULT_LOW_CONFIDENCE,
+        style_only: bool = False,
     ) -> Engine:
         """Load model, memory-mapped index and catalogue snapshot from a run folder (logs the start-up cost)."""
         started = time.perf_counter()
@@ -127,6 +136,7 @@ class Engine:
             run_dir=run,
             synthetic=config.catalog.synthetic,
             generation=generation,
+            style_only=style_only,
         )
         log.info(
             "engine loaded from %s (generation %s) in %.2f s: %d titles, %d indexed images, %d genres, "
@@ -224,14 +234,7 @@ class Engine:
         """The ``k`` titles nearest to a title (itself excluded); genre guesses from the model's outputs on its
         cover (:meth:`cover_input`), else the catalogue's genres."""
         source = self.title(title_id)
-        answer = self.ranking.answer(
-            self.ranking.title_vector(source.id),
-            k=k,
-            taste=taste,
-            allow_adult=allow_adult,
-            exclude={source.id},
-            prepared=True,
-        )
+        answer = self.ranking.answer_title(source, k=k, taste=taste, allow_adult=allow_adult)
         if cover_outputs is not None and self.genres:
             answer.genres = self.genre_guesses(cover_outputs.genre)
         else:

@@ -34,6 +34,7 @@ from annoy import AnnoyIndex
 from core.errors import RunFolderError
 from ml.serve import TITLES_PER_ANSWER
 from ml.serve.calibration import Calibration
+from ml.serve.hubness import Hubness, HubnessParams, TitleScorer
 
 log = logging.getLogger(__name__)
 INDEX_FILE = "index.ann"
@@ -127,8 +128,11 @@ class TitleIndex:
         dim: int,
         center: np.ndarray | None = None,
         calibration: Calibration | None = None,
+        hubness: Hubness | None = None,
     ):
         self.ann = ann
+        self.hubness = hubness  # None: titles score their best item's cosine (:mod:`ml.serve.hubness`)
+        self._scorer: TitleScorer | None = None
         self.calibration = calibration  # None (an index built before calibrations): scores are clipped cosines
         self.item_titles = item_titles
         self.dim = dim
@@ -156,9 +160,11 @@ class TitleIndex:
         seed: int = 0,
         centre: bool = True,
         calibrate: bool = True,
+        hubness: HubnessParams | None = None,
     ) -> TitleIndex:
         """Index ``embeddings`` (one row per item); ``calibrate`` measures the score calibration on them
-        (:mod:`ml.serve.calibration`; off: similarities are the clipped cosines)."""
+        (:mod:`ml.serve.calibration`; off: similarities are the clipped cosines); ``hubness`` fits the hubness
+        correction and title blend (:mod:`ml.serve.hubness`; ``None``: best item's cosine)."""
         if len(embeddings) != len(item_titles):
             raise ValueError("one title id per embedding row expected")
         embeddings = np.asarray(embeddings, dtype=np.float32)
@@ -170,7 +176,12 @@ class TitleIndex:
         for i, vec in enumerate(prepared):
             ann.add_item(i, vec.tolist())
         ann.build(n_trees, n_jobs=1)
-        index.calibration = Calibration.fit(prepared, index.item_titles, seed=seed) if calibrate else None
+        if hubness is not None and not hubness.identity:
+            index.hubness = Hubness.fit(prepared, index.item_titles, hubness)
+        scores = index.hubness.block_scorer(index.item_titles) if index.hubness is not None else None
+        index.calibration = (
+            Calibration.fit(prepared, index.item_titles, seed=seed, title_scores=scores) if calibrate else None
+        )
         return index
 
     def save(self, run: Path, extra: Callable[[Path], None] | None = None) -> Path:
@@ -195,6 +206,7 @@ class TitleIndex:
                 "center": self.center.tolist(),
                 "items": self.item_titles,
                 "calibration": self.calibration.to_json() if self.calibration else None,
+                "hubness": self.hubness.to_json() if self.hubness else None,
             },
         )
         if extra is not None:
@@ -240,7 +252,8 @@ class TitleIndex:
             calibration = Calibration.from_json(meta.get("calibration"))
             if calibration is None:
                 log.info("%s: index without a score calibration (built before them): similarities are raw", run)
-            index = cls(ann, list(meta["items"]), int(meta["dim"]), meta.get("center"), calibration)
+            hubness = Hubness.from_json(meta.get("hubness"), len(meta["items"]))
+            index = cls(ann, list(meta["items"]), int(meta["dim"]), meta.get("center"), calibration, hubness)
             index.generation = ids_path.parent.name if ids_path.parent != run else "legacy"
             return index
         raise AssertionError("unreachable")
@@ -271,22 +284,42 @@ class TitleIndex:
         n_items = len(self.item_titles)
         want = self.first_fetch(k)
         vec = (np.asarray(vector, dtype=np.float32) if prepared else self.prepare(vector)[0]).tolist()
+        scorer = self.title_scorer()
         while True:
             items, dists = self.ann.get_nns_by_vector(vec, want, include_distances=True)
             best: dict[str, float] = {}
+            picked: list[tuple[int, float, str]] = []
             for item, dist in zip(items, dists, strict=True):
                 title_id = self.item_titles[item]
-                if title_id in exclude or title_id in best or (keep is not None and not keep(title_id)):
+                if title_id in exclude or (scorer is None and title_id in best):
                     continue
-                best[title_id] = 1.0 - dist * dist / 2.0  # the cosine (Annoy's angular distance is sqrt(2 - 2 cos))
+                if title_id not in best and keep is not None and not keep(title_id):
+                    exclude.add(title_id)
+                    continue
+                cosine = 1.0 - dist * dist / 2.0  # Annoy's angular distance is sqrt(2 - 2 cos)
+                best.setdefault(title_id, cosine)  # items come best first
+                picked.append((item, cosine, title_id))
             if len(best) >= k or want >= n_items:
                 break
             want = min(n_items, want * 4)
-        hits = sorted(best.items(), key=lambda kv: -kv[1])[:k]  # ranked by cosine, then scored
+        if scorer is not None and picked:
+            best = scorer.scores(np.asarray(vec, np.float32), *zip(*picked, strict=True))
+        hits = sorted(best.items(), key=lambda kv: -kv[1])[:k]  # ranked by (corrected) cosine, then scored
         if not hits:
             return []
         scores = self.similarity(np.array([c for _, c in hits]))
         return [Hit(t, float(s)) for (t, _), s in zip(hits, scores, strict=True)]
+
+    def title_scorer(self) -> TitleScorer | None:
+        """The hubness correction's scorer (built on first use: a title-mean blend reads every item vector once)."""
+        if self.hubness is None:
+            return None
+        if self._scorer is None:
+            vectors = None
+            if self.hubness.params.alpha < 1.0:
+                vectors = np.array([self.ann.get_item_vector(i) for i in range(len(self.item_titles))], np.float32)
+            self._scorer = TitleScorer(self.hubness, self.item_titles, vectors)
+        return self._scorer
 
     def similarity(self, cosines: np.ndarray) -> np.ndarray:
         """Index-space cosines → the similarity readers see, in [0, 1] (:mod:`ml.serve.calibration`)."""

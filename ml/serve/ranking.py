@@ -13,6 +13,7 @@ from catalog.format import Title
 from core.settings import DEFAULT_LOW_CONFIDENCE, DEFAULT_TASTE_WEIGHT
 from ml.serve.index import Hit, TitleIndex, cosine_to_similarity
 from ml.serve.results import Answer, Result, TasteProfile
+from ml.serve.title_blend import DEFAULT_WEIGHTS, POOL, BlendWeights, blend
 
 LOW_CONFIDENCE_MESSAGE = "no close match — these are the nearest styles"
 DISLIKE_WEIGHT = 0.5  # a disliked neighbour pushes down half as hard as a liked one pulls up
@@ -32,9 +33,11 @@ class Ranker:
         *,
         taste_weight: float = DEFAULT_TASTE_WEIGHT,
         low_confidence_threshold: float = DEFAULT_LOW_CONFIDENCE,
+        title_weights: BlendWeights = DEFAULT_WEIGHTS,
     ):
         self.index = index
         self.titles = titles
+        self.title_weights = title_weights  # STYLE_ONLY: title queries ranked by art style alone
         self.taste_weight = taste_weight
         self.low_confidence_threshold = low_confidence_threshold
         self.new_titles: frozenset[str] = frozenset()  # titles a refresh indexed lately (discovery prefers them)
@@ -75,6 +78,45 @@ class Ranker:
             message=LOW_CONFIDENCE_MESSAGE if low else None,
         )
 
+    def answer_title(
+        self,
+        source: Title,
+        *,
+        k: int,
+        taste: TasteProfile | None = None,
+        allow_adult: bool = False,
+        exclude: set[str] | frozenset[str] = frozenset(),
+    ) -> Answer:
+        """Titles like ``source`` (itself excluded): its art-style neighbours rescored by shared genres, tags and
+        authors (:mod:`ml.serve.title_blend`), each with a reason; :attr:`title_weights` = STYLE_ONLY ranks by art
+        style alone, as :meth:`answer` does."""
+        if self.title_weights.style_only:
+            return self.answer(
+                self.title_vector(source.id),
+                k=k,
+                taste=taste,
+                allow_adult=allow_adult,
+                exclude=set(exclude) | {source.id},
+                prepared=True,
+            )
+        taste = taste or TasteProfile()
+        banned = set(exclude) | {source.id} | set(taste.disliked)
+        keep = None if allow_adult else self._not_adult
+        hits = self.index.query(self.title_vector(source.id), max(POOL, k), exclude=banned, keep=keep, prepared=True)
+        blended = blend(source, hits, self.titles, self.title_weights)
+        results = self._rerank(
+            [Hit(b.title_id, b.style) for b in blended],
+            taste,
+            k,
+            base=[b.score for b in blended],
+            reasons=[b.reason for b in blended],
+        )
+        best = max((r.similarity for r in results), default=0.0)
+        low = best < self.low_confidence_threshold
+        return Answer(
+            genres=[], results=results, low_confidence=low, panels=1, message=LOW_CONFIDENCE_MESSAGE if low else None
+        )
+
     def _not_adult(self, title_id: str) -> bool:
         title = self.titles.get(title_id)
         return title is not None and title.adult is not True
@@ -90,11 +132,26 @@ class Ranker:
         order = [title_ids.index(known[b]) for b in best]
         return sims.max(axis=1), np.array(order)
 
-    def _rerank(self, hits: list[Hit], taste: TasteProfile, k: int) -> list[Result]:
+    def _rerank(
+        self,
+        hits: list[Hit],
+        taste: TasteProfile,
+        k: int,
+        base: list[float] | None = None,
+        reasons: list[str | None] | None = None,
+    ) -> list[Result]:
+        """``hits`` in order (``base``: their scores, else their similarities), moved by ``taste``; ``reasons``: each
+        hit's own reason, kept unless a liked title explains the move."""
+        reasons = reasons or [None] * len(hits)
         if taste.empty:
-            return [Result(self.titles[h.title_id], h.similarity, h.similarity) for h in hits[:k]]
+            scores = base or [h.similarity for h in hits]
+            return [
+                Result(self.titles[h.title_id], h.similarity, s, why)
+                for h, s, why in list(zip(hits, scores, reasons, strict=True))[:k]
+            ]
         ids = [h.title_id for h in hits]
-        q = np.array([h.similarity for h in hits])
+        q = np.array(base if base is not None else [h.similarity for h in hits])
+        shown = [h.similarity for h in hits]
         like_sim, like_idx = self.taste_similarity(ids, taste.liked)
         dislike_sim, _ = self.taste_similarity(ids, taste.disliked)
         w = self.taste_weight
@@ -102,11 +159,11 @@ class Ranker:
         order = np.argsort(-score, kind="stable")[:k]
         results = []
         for new_rank, i in enumerate(order):
-            reason = None
+            reason = reasons[i]
             if taste.liked and like_idx[i] >= 0 and like_sim[i] >= 0.5 and new_rank < i:
                 liked = self.titles.get(taste.liked[like_idx[i]])
-                reason = f"because you liked {liked.title}" if liked and liked.id != ids[i] else None
-            results.append(Result(self.titles[ids[i]], float(q[i]), float(score[i]), reason))
+                reason = f"because you liked {liked.title}" if liked and liked.id != ids[i] else reason
+            results.append(Result(self.titles[ids[i]], float(shown[i]), float(score[i]), reason))
         return results
 
     def discovery_picks(

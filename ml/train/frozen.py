@@ -27,6 +27,7 @@ from ml.features import handcrafted_features
 from ml.layers import L2Normalize, SignedSqrt, SpatialStats
 from ml.pretrained import INPUT_SIZE
 from ml.train import stages
+from ml.train.feature_cache import FeatureCache, weights_fingerprint
 from ml.train.genre_fit import FittedHead, fit_head, select, train_head
 from ml.train.stages import LabelledFeatures, TrainingData
 from ml.train.training import TrainConfig
@@ -160,13 +161,31 @@ def serving_graph(inputs, backbone: keras.Model, embedding: Affine, heads: dict[
     return result
 
 
-def feature_extractor(backbone: keras.Model):
+#: Names the feature graph of :func:`feature_model` for the feature cache: change it when the features change.
+FEATURE_SPEC = f"v1|{STYLE_LAYERS!r}|colour_hist(12,3,4)+16|gradient_hist(9,4)"
+
+
+def feature_cache(backbone: keras.Model, cache_dir=None) -> FeatureCache:
+    """The feature cache of ``backbone`` (``<TOONMATCH_CACHE>/features/…`` unless ``cache_dir``)."""
+    from ml.pretrained import default_cache_dir
+
+    root = default_cache_dir() if cache_dir is None else cache_dir
+    return FeatureCache(root, weights_fingerprint(backbone), INPUT_SIZE, FEATURE_SPEC)
+
+
+def feature_extractor(backbone: keras.Model, cache: FeatureCache | None = None):
     """``fn(arrays, progress=False, desc=...)`` → {"cnn", "handcrafted"} of letterboxed 224×224 images ([0, 255]),
-    in batches through one traced graph."""
+    in batches through one traced graph; with ``cache``, rows seen before (same array, network, spec) are read
+    from it instead (:mod:`ml.train.feature_cache`)."""
     run = compiled(feature_model(backbone), INPUT_SIZE)
 
-    def extract(arrays: np.ndarray, progress: bool = False, desc: str = "features") -> dict:
+    def compute(arrays: np.ndarray, progress: bool = False, desc: str = "features") -> dict:
         return run_batched(run, arrays, progress=progress, desc=desc)
+
+    def extract(arrays: np.ndarray, progress: bool = False, desc: str = "features") -> dict:
+        if cache is None:
+            return compute(arrays, progress, desc)
+        return cache.extract(lambda missing: compute(missing, progress, desc), arrays)
 
     return extract
 
@@ -181,7 +200,7 @@ def build(data: TrainingData, config: TrainConfig, backbone: keras.Model, progre
     x, _, owners = stages.labelled_samples(data.images, ids, lambda t: 0, size, config.genre_views, config.seed)
     x = np.concatenate([x, x[:, :, ::-1]])
     owners = np.concatenate([owners, owners])
-    extract = feature_extractor(backbone)
+    extract = feature_extractor(backbone, feature_cache(backbone) if config.feature_cache else None)
     feats = extract(x, progress, desc="pretrained features")
     del x
     embedding = fit_whitening(select(feats, "fused"), EMBED_DIM, config.seed)

@@ -29,6 +29,7 @@ from ml.embedding import compiled, run_batched
 from ml.preprocess import load_panels, open_image, split_panels
 from ml.run import MODEL_FILES, RunConfig, load_model, model_path, now_iso, write_json
 from ml.serve import TITLES_PER_ANSWER
+from ml.serve.hubness import DEFAULT_PARAMS
 from ml.serve.index import INDEX_DIR, TitleIndex, current_generation, generations, recall_vs_exact
 from ml.vectors import VectorStore, file_sha256, image_key
 
@@ -346,7 +347,9 @@ def write_index(
     """Build the Annoy index over ``prepared`` and swap it in with its snapshot as one new generation; returns the
     index stats (also written to config.json's ``index``)."""
     n_trees = int(n_trees or config.n_trees)
-    index = TitleIndex.build(prepared.embeddings, prepared.owners, n_trees=n_trees, seed=config.split_seed)
+    index = TitleIndex.build(
+        prepared.embeddings, prepared.owners, n_trees=n_trees, seed=config.split_seed, hubness=DEFAULT_PARAMS
+    )
     recall = recall_vs_exact(index, prepared.embeddings, k=TITLES_PER_ANSWER)
     _write_covers(run, prepared, title_images)
     catalog = prepared.catalog

@@ -181,10 +181,20 @@ def evaluate_on_test(
     author = author_scores(models.author)
     author_multitask = author_scores(multitask_author) if multitask_author is not None else {}
     paper_genre = genre_scores(compiled(paper.model, size))[0]
+    test_ids = data.split["test"]
     ours = retrieval(
-        lambda x: serving(x)["embedding"], data.images, data.titles, size, config.n_trees, flips=config.index_flips
+        lambda x: serving(x)["embedding"],
+        data.images,
+        data.titles,
+        size,
+        config.n_trees,
+        flips=config.index_flips,
+        hub_queries=test_ids,
     )[0]
-    baseline = retrieval(compiled(paper_embedder(paper.model), size), data.images, data.titles, size, config.n_trees)[0]
+    paper_embed = compiled(paper_embedder(paper.model), size)  # the paper's recipe: best image, no correction
+    baseline = retrieval(
+        paper_embed, data.images, data.titles, size, config.n_trees, hubness=None, hub_queries=test_ids
+    )[0]
     matrix = confusion(y_true, y_pred, len(genres)).tolist() if len(y_true) else []
     return Evaluation(genre, author, author_multitask, paper_genre, ours, baseline, matrix)
 

@@ -171,13 +171,18 @@ def write_report(run_dir: Path, metrics: dict, config: RunConfig) -> Path:
         "## Retrieval (whole catalogue indexed; queries are perturbed covers: crop ≤10 %, flip, border, JPEG 60, "
         "resize 0.7–1.3)",
         "",
-        "| embedding | perturbed hit@1 | perturbed hit@24 | same-author hit@24 | queries |",
-        "|---|---|---|---|---|",
+        "| embedding | perturbed hit@1 | perturbed hit@24 | same-author hit@24 | top-1 % titles' share | queries |",
+        "|---|---|---|---|---|---|",
         f"| paper-style (genre CNN penultimate layer) | {_fmt(base['perturbed_hit@1'])} | "
-        f"{_fmt(base['perturbed_hit@24'])} | {_fmt(base['same_author_hit@24'])} | {base['n_queries']} |",
+        f"{_fmt(base['perturbed_hit@24'])} | {_fmt(base['same_author_hit@24'])} | "
+        f"{_fmt(base.get('hub_share@24_top1%'))} | {base['n_queries']} |",
         f"| **ours** ({EMBEDDING_NAMES[config.backbone.kind]}) | "
         f"{_fmt(ours['perturbed_hit@1'])} | "
-        f"{_fmt(ours['perturbed_hit@24'])} | {_fmt(ours['same_author_hit@24'])} | {ours['n_queries']} |",
+        f"{_fmt(ours['perturbed_hit@24'])} | {_fmt(ours['same_author_hit@24'])} | "
+        f"{_fmt(ours.get('hub_share@24_top1%'))} | {ours['n_queries']} |",
+        "",
+        "Top-1 % titles' share (hubness): each test title's cover asks for its 24 nearest other titles; the share of "
+        "those answer slots taken by the most-shown 1 % of the catalogue's titles (uniform: 1 %).",
         "",
         f"Annoy index: {metrics['index']['n_items']} images, {metrics['index']['n_trees']} trees, title-level "
         f"recall@24 vs exact search **{metrics['index']['recall@24_vs_exact']:.3f}**.",

@@ -93,7 +93,6 @@ def labelled_samples(images, ids, label_of, size, views: int, seed: int):
     return np.stack(imgs), np.array(ys), np.array(owners, dtype=object)
 
 
-
 def image_input(size: int):
     return keras.Input((size, size, 3), name="image")
 
@@ -145,7 +144,6 @@ class ServingModels:
     def save(self, out: Path) -> None:
         for name in ("serving", "embedder", "genre", "author"):
             getattr(self, name).save(out / MODEL_FILES[name])
-
 
 
 @dataclass(frozen=True)

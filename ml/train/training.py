@@ -44,6 +44,7 @@ class TrainConfig:
     n_trees: int = DEFAULT_N_TREES
     backbone: str = "pretrained"  # "pretrained" (frozen MobileNetV2 from nsfwjs, ml.pretrained) or "scratch"
     backbone_fallback: str | None = None  # why a "pretrained" run fell back to "scratch" (set by the pipeline)
+    feature_cache: bool = True  # reuse the frozen backbone's per-image features across runs (ml.train.feature_cache)
     preset: str = "default"
 
     @property
@@ -74,6 +75,7 @@ class TrainConfig:
                 "n_trees": 5,
                 "batch_titles": 16,
                 "backbone": "scratch",
+                "feature_cache": False,
                 "spec": ModelSpec(input_size=32, widths=(8, 16, 16), embed_dim=16),
             },
         }
