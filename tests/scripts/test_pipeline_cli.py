@@ -144,11 +144,11 @@ def test_evaluate_json_prints_one_object_with_the_contract_keys_and_leaves_the_r
 
     (result,) = json_lines(out)
     assert {"genre", "author", "retrieval", "index"} <= set(result)
-    counts = {"n", "n_queries", "n_same_author_queries", "skipped"}
+    counts = {"n", "n_queries", "n_same_author_queries", "n_hub_queries", "skipped"}
     expected = {
         "genre": {"precision", "recall", "f1", "accuracy", "n"},
         "author": {"precision", "recall", "f1", "accuracy", "n"},
-        "retrieval": {"perturbed_hit@1", "perturbed_hit@24", "same_author_hit@24", "n_queries"},
+        "retrieval": {"perturbed_hit@1", "perturbed_hit@24", "same_author_hit@24", "hub_share@24_top1%", "n_queries"},
         "index": {"recall@24_vs_exact"},
     }
     for section, keys in expected.items():
