@@ -73,9 +73,11 @@ async def test_metrics_move_by_exactly_the_interactions_made(served, bot_engine,
     rec = await world.run("recommend", {"title": _sfw_title(bot_engine).id})  # answered (model + cpu pool)
     await world.run("similar", {"image": world.attach("text", sample_images)})  # refused: not an image
     like = await world.fake.click(
-        next(c for c in rec.original.custom_ids() if c.startswith("tm:rate:up:")), message=rec.original
+        next(c for c in rec.original.custom_ids() if c.startswith("tm:rate:up:")),
+        message=rec.original,
+        user=world.alice,
     )
-    await like.wait_response()  # a button: answered
+    await like.wait_response()  # a button of the asker's answer: answered
     await world.fake.autocomplete("recommend", "title", "a", user=world.alice)  # not counted
 
     after = samples((await get(f"{url}/metrics"))[1])
