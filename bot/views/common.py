@@ -4,7 +4,7 @@ answer's controls (its asker)."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 from discord import ui
@@ -79,14 +79,22 @@ def title_name(client: Toonmatch, title_id: str) -> str:
     return title.title if title is not None else title_id
 
 
-def asker_of(message: discord.Message | None) -> int | None:
-    """The id of the user an answer message belongs to (from its pick select), ``None`` if it records none."""
+def pick_select(message: discord.Message | None) -> Any:
+    """An answer message's pick select (``tm:pick`` or ``tm:pick:<asker id>``), ``None`` if it has none: the one
+    component that carries the answer's results and its asker."""
     for row in message.components if message is not None else []:
         for comp in getattr(row, "children", [row]):
             custom_id = getattr(comp, "custom_id", None) or ""
-            if custom_id.startswith(PICK + ":") and custom_id[len(PICK) + 1 :].isdigit():
-                return int(custom_id[len(PICK) + 1 :])
+            if custom_id == PICK or custom_id.startswith(PICK + ":"):
+                return comp
     return None
+
+
+def asker_of(message: discord.Message | None) -> int | None:
+    """The id of the user an answer message belongs to (from its pick select), ``None`` if it records none."""
+    select = pick_select(message)
+    asker = select.custom_id[len(PICK) + 1 :] if select is not None else ""
+    return int(asker) if asker.isdigit() else None
 
 
 async def refuse_unless_asker(interaction: discord.Interaction) -> bool:

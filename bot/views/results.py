@@ -25,6 +25,7 @@ from bot.views.common import (
     SafeItem,
     asker_of,
     client_of,
+    pick_select,
     refuse_removed,
     refuse_unless_asker,
     title_of,
@@ -76,7 +77,7 @@ def entries_of(results: list[Result]) -> list[Entry]:
     return [Entry(n, r.title.id, r.title.title, r.similarity, r.reason) for n, r in enumerate(results, start=1)]
 
 
-def lines_of(client, entries: list[Entry]) -> list[embeds.Line]:
+def entry_lines(client, entries: list[Entry]) -> list[embeds.Line]:
     """What the embed lists for ``entries``, with the titles' current catalogue entries (links, names)."""
     return [embeds.Line(e.n, e.name, e.similarity, e.reason, title_of(client, e.title_id)) for e in entries]
 
@@ -210,7 +211,7 @@ def answer_view(
 def redrawn(client, message: discord.Message, entries: list[Entry], page: int) -> discord.Embed:
     """The message's answer embed showing page ``page``; its contact sheet stays the message's attachment."""
     embed = message.embeds[0].copy()
-    embeds.results_page(embed, lines_of(client, entries), page, per_page=RESULTS_PER_PAGE)
+    embeds.results_page(embed, entry_lines(client, entries), page, per_page=RESULTS_PER_PAGE)
     sheet = next((a.filename for a in message.attachments if a.filename.startswith("toonmatch.")), None)
     if sheet is not None:
         embed.set_image(url=f"attachment://{sheet}")
@@ -223,9 +224,5 @@ def _deletable(message: discord.Message | None) -> bool:
 
 def entries_from_message(message: discord.Message | None) -> list[Entry]:
     """The results an answer message carries in its pick select."""
-    for row in message.components if message is not None else []:
-        for comp in getattr(row, "children", [row]):
-            custom_id = getattr(comp, "custom_id", None) or ""
-            if custom_id == PICK or custom_id.startswith(PICK + ":"):
-                return [Entry.from_option(opt, i) for i, opt in enumerate(comp.options, start=1)]
-    return []
+    select = pick_select(message)
+    return [Entry.from_option(opt, i) for i, opt in enumerate(select.options, start=1)] if select is not None else []
