@@ -33,7 +33,10 @@ from discord.ext import commands, tasks
 import bot.exts
 from bot import fetch, images, views
 from bot.errors import RecommenderUnavailableError
+from bot.i18n import CommandTranslator
+from core import i18n
 from core.errors import ToonmatchError
+from core.i18n import Msg
 from core.settings import DiscordSettings, Settings
 from db import Database, open_database, queries
 from ml.serve.recommender import Recommender
@@ -156,6 +159,8 @@ class Toonmatch(commands.Bot):
 
     # ---- start-up -----------------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
+        i18n.check_catalogues()  # one WARNING per language lacking translations, now rather than mid-answer
+        await self.tree.set_translator(CommandTranslator())
         self.http_session = aiohttp.ClientSession()
         self.add_dynamic_items(*views.DYNAMIC_ITEMS)
         for name in extension_names():
@@ -172,17 +177,20 @@ class Toonmatch(commands.Bot):
         if self.options.cooldowns_in_database and self.owns_shard(0) and not self.options.force_sync:
             self.purge_cooldowns.start()
 
-    def commands_hash(self) -> str:
-        """A stable hash of the global command definitions, as Discord would receive them."""
-        payload = sorted(
-            (c.to_dict(self.tree) for c in self.tree.get_commands()),
-            key=lambda d: (d.get("type", 1), d["name"]),
-        )
+    async def commands_hash(self) -> str:
+        """A stable hash of the global command definitions, as Discord would receive them (with their
+        localisations: a changed translation re-syncs)."""
+        translator = self.tree.translator
+        payloads = [
+            await c.get_translated_payload(self.tree, translator) if translator is not None else c.to_dict(self.tree)
+            for c in self.tree.get_commands()
+        ]
+        payload = sorted(payloads, key=lambda d: (d.get("type", 1), d["name"]))
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     async def sync_commands(self, *, force: bool = False) -> bool:
         """Sync the global commands if they changed since the last sync (or ``force``); returns whether it did."""
-        digest = self.commands_hash()
+        digest = await self.commands_hash()
         key = f"{SYNC_HASH_KEY}:{self.application_id}"
         stored = await self.db.run(queries.get_meta, key)
         if stored == digest and not force:
@@ -226,10 +234,11 @@ class Toonmatch(commands.Bot):
     # ---- helpers the cogs share -------------------------------------------------------------------------
     def require_recommender(self) -> Recommender:
         if self.recommender is None:
-            why = f" ({self.recommender_error})" if self.recommender_error else ""
             raise RecommenderUnavailableError(
-                f"The recommendation engine isn't loaded{why}. Ask the bot's admin to set TOONMATCH_RUN_DIR to a "
-                "trained run folder (`python -m scripts.train`) and restart the bot."
+                Msg(
+                    "The recommendation engine isn't loaded. Ask the bot's admin to set `TOONMATCH_RUN_DIR` to a "
+                    "trained run folder (`python -m scripts.train`) and restart the bot."
+                )
             )
         return self.recommender
 

@@ -9,6 +9,7 @@ import discord
 from discord import ui
 
 from bot import errors
+from bot.i18n import ENGLISH, Translator
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
@@ -60,6 +61,7 @@ def title_of(client: Toonmatch, title_id: str) -> Title | None:
     return client.recommender.titles.get(title_id) if client.recommender is not None else None
 
 
-def title_name(client: Toonmatch, title_id: str) -> str:
+def title_name(client: Toonmatch, title_id: str, tr: Translator = ENGLISH) -> str:
+    """The title as the reader knows it (Korean for Korean readers, else its English name where it has one)."""
     title = title_of(client, title_id)
-    return title.title if title is not None else title_id
+    return tr.title(title) if title is not None else title_id

@@ -10,11 +10,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from catalog.format import Title
+from core.i18n import N_, Msg
 from core.settings import DEFAULT_LOW_CONFIDENCE, DEFAULT_TASTE_WEIGHT
 from ml.serve.index import Hit, TitleIndex, cosine_to_similarity
 from ml.serve.results import Answer, Result, TasteProfile
 
-LOW_CONFIDENCE_MESSAGE = "no close match — these are the nearest styles"
+LOW_CONFIDENCE_MESSAGE = N_("no close match — these are the nearest styles")
 DISLIKE_WEIGHT = 0.5  # a disliked neighbour pushes down half as hard as a liked one pulls up
 
 
@@ -102,7 +103,8 @@ class Ranker:
             reason = None
             if taste.liked and like_idx[i] >= 0 and like_sim[i] >= 0.5 and new_rank < i:
                 liked = self.titles.get(taste.liked[like_idx[i]])
-                reason = f"because you liked {liked.title}" if liked and liked.id != ids[i] else None
+                # A Msg: English as a str (JSON, logs), said in the reader's language by the bot.
+                reason = Msg("because you liked {title}", title=liked) if liked and liked.id != ids[i] else None
             results.append(Result(self.titles[ids[i]], float(q[i]), float(score[i]), reason))
         return results
 

@@ -23,6 +23,7 @@ from PIL import Image
 from catalog.format import Title
 from core.settings import DEFAULT_BATCH_MAX_SIZE, DEFAULT_BATCH_MAX_WAIT_MS
 from ml.serve import TITLES_PER_ANSWER
+from ml.serve.covers import SheetText
 from ml.serve.engine import Engine
 from ml.serve.results import Answer, GenreGuess, ModelOutputs, Result, TasteProfile
 from ml.serve.search import Match
@@ -191,11 +192,16 @@ class Recommender:
         return await self._cpu(self.engine.ranking.discovery_picks, taste, n=n, **options)
 
     async def contact_sheet(
-        self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True
+        self,
+        answer: Answer,
+        query_image: Image.Image | None = None,
+        *,
+        include_query: bool = True,
+        text: SheetText | None = None,
     ) -> tuple[bytes, str]:
         """The answer's numbered 5×5 sheet: (bytes, "jpg"); ``include_query=False`` leaves the query tile
-        out (an upload that must not be re-posted)."""
-        return await self._cpu(self.engine.contact_sheet, answer, query_image, include_query=include_query)
+        out (an upload that must not be re-posted); ``text``: its words in the reader's language."""
+        return await self._cpu(self.engine.contact_sheet, answer, query_image, include_query=include_query, text=text)
 
     async def cover_thumbnail(self, title_id: str, size: int = 256) -> bytes | None:
         """A small WebP of a title's cover for an embed thumbnail (``None`` without a readable cover)."""

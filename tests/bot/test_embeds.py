@@ -31,10 +31,11 @@ def test_answer_numbers_all_results_with_percentages_links_and_reasons():
         _answer(reason="because you liked 제목 9"), heading="h", synthetic=False, image_name="toonmatch.png"
     )
     text = embed.description
-    assert "**romance** 62%" in text
+    assert "**Romance** 62%" in text
     for n in range(1, 25):
         assert f"`{n:>2}`" in text
-    assert "[제목 0 (Title number 0)](https://comic.naver.com" in text and "90%" in text
+    # An English reader: the English title first, the Korean one in brackets.
+    assert "[Title number 0 (제목 0)](https://comic.naver.com" in text and "90%" in text
     assert "*because you liked 제목 9*" in text
     assert embed.image.url == "attachment://toonmatch.png"
     assert "[DEMO]" not in embed.footer.text
@@ -72,8 +73,8 @@ def test_recommend_answer_lists_the_catalogue_genres_and_what_the_cover_reads_as
     ans = _answer()
     ans.source = Title(id="naver:7", title="원작", authors=("작가",), genres=("fantasy", "action"), images=())
     text = embeds.answer(ans, heading="h", synthetic=False, image_name=None).description
-    assert "Genres of" in text and "**fantasy** · **action**" in text
-    assert "Its cover reads as: **romance** 62%" in text
+    assert "Genres of" in text and "**Fantasy** · **Action**" in text
+    assert "Its cover reads as: **Romance** 62%" in text
 
 
 def test_a_naver_title_without_url_links_to_its_page():
