@@ -110,7 +110,7 @@ def open_image(source: Source, limits: ImageLimits = DEFAULT_LIMITS) -> Image.Im
                         name=name,
                         width=width,
                         height=height,
-                        limit=f"{limits.max_pixels / 1e6:.0f}",
+                        limit=round(limits.max_pixels / 1e6),
                     )
                 )
             if getattr(img, "n_frames", 1) > 1:
