@@ -140,7 +140,9 @@ def describe(error: BaseException, interaction_id: int | None = None, *, tr: Tra
             tr._("📦 That image is too big: {reason}. Try a smaller one.", reason=_strip_source(_said(error, tr))), info
         )
     if isinstance(error, BadImageError):
-        return Report(tr._("🖼️ I can't use that file: {reason}", reason=_strip_source(_said(error, tr))), info)
+        reason = _strip_source(_said(error, tr))
+        detail = getattr(error, "detail", None)
+        return Report(tr._("🖼️ I can't use that file: {reason}", reason=reason), info, detail=detail)
     if isinstance(error, AmbiguousTitleError):
         return Report(tr._("🔎 Several titles fit — which one did you mean?") + _suggestions(error, tr), info)
     if isinstance(error, UnknownTitleError):

@@ -129,9 +129,9 @@ def open_image(source: Source, limits: ImageLimits = DEFAULT_LIMITS) -> Image.Im
             Msg("{name}: not an image, or a format we can't read (try PNG, JPEG, WebP or GIF)", name=name)
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise BadImageError(
-            Msg("{name}: the image is corrupt or truncated ({detail})", name=name, detail=exc)
-        ) from None
+        error = BadImageError(Msg("{name}: the image is corrupt or truncated", name=name))
+        error.detail = f"{type(exc).__name__}: {exc}"  # the decoder's words, for logs (not for readers)
+        raise error from None
 
 
 def split_panels(img: Image.Image, limits: ImageLimits = DEFAULT_LIMITS) -> list[Image.Image]:

@@ -157,7 +157,9 @@ async def test_a_third_language_is_only_a_catalogue_file(tmp_path, monkeypatch):
 
     from bot.i18n import CommandTranslator
 
-    _catalogue_dir(tmp_path, "ja", {"Romance": "恋愛", "similar": "似た作品", "Find similar webtoons": "似たウェブトゥーン"})
+    _catalogue_dir(
+        tmp_path, "ja", {"Romance": "恋愛", "similar": "似た作品", "Find similar webtoons": "似たウェブトゥーン"}
+    )
     _use(monkeypatch, tmp_path, template=["Romance", "similar", "Find similar webtoons"])
     assert i18n.available_locales() == ("en", "ja")
     assert translator("ja")._("Romance") == "恋愛"
