@@ -5,9 +5,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := demo
 
-.PHONY: setup weights test lint format demo bot sync train-real catalog refresh bench clean
+.PHONY: setup weights catalogues i18n test lint format demo bot sync train-real catalog refresh bench clean
 
-setup: $(STAMP) weights
+setup: $(STAMP) weights catalogues
+
+## catalogues: compile the translations (core/locales/*/LC_MESSAGES/messages.po → .mo) that are missing or stale.
+catalogues: $(STAMP)
+	@$(BIN)/python -m core.i18n >/dev/null
+
+## i18n: after changing user-visible text: extract every message of the code into core/locales/messages.pot, merge
+## it into each language's messages.po (new messages come untranslated), compile. docs/i18n.md: adding a language.
+LOCALES := core/locales
+i18n: $(STAMP)
+	$(BIN)/pybabel extract --no-location --sort-output --omit-header -k Msg -o $(LOCALES)/messages.pot bot core ml catalog
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages
+	$(BIN)/pybabel compile --statistics -d $(LOCALES) -D messages
 
 ## weights: the pretrained backbone (npm package nsfwjs, pinned + sha256-checked), converted once into
 ## $$TOONMATCH_CACHE or ~/.cache/toonmatch. Without npm or the registry, training falls back to the from-scratch

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import checks, embeds, errors, fetch, images, prefs
+from bot.i18n import ENGLISH, Translator, tr_for
 from bot.views import which_image
 from bot.views.results import RESULTS_PER_PAGE, answer_view, entries_of
 from ml.serve import TITLES_PER_ANSWER
+from ml.serve.covers import SheetText
 from ml.serve.results import Answer
 
 if TYPE_CHECKING:
@@ -24,14 +26,32 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def sheet_text(answer: Answer, tr: Translator) -> SheetText:
+    """The contact sheet's words in the asker's language (its numbers and percentages stay as they are)."""
+    names = {r.title.id: tr.title(r.title) for r in answer.results}
+    if answer.source is not None:
+        names[answer.source.id] = tr.title(answer.source)
+    return SheetText(
+        query=tr._("QUERY"),
+        source=tr._("FROM"),
+        your_image=tr._("your image"),
+        no_cover=tr._("no cover"),
+        demo=tr._("[DEMO] synthetic catalogue"),
+        low_confidence=tr._(answer.message) if answer.message else None,
+        names=names,
+    )
+
+
 async def contact_sheet(
-    client: Toonmatch, answer: Answer, query_image, *, include_query: bool = True
+    client: Toonmatch, answer: Answer, query_image, *, include_query: bool = True, tr: Translator = ENGLISH
 ) -> discord.File | None:
-    """The numbered contact sheet, rendered off the event loop. A failure to draw it is logged (a bug) but does
-    not cost the user the answer."""
+    """The numbered contact sheet, rendered off the event loop, captioned in the asker's language. A failure to
+    draw it is logged (a bug) but does not cost the user the answer."""
     recommender = client.require_recommender()
     try:
-        data, fmt = await recommender.contact_sheet(answer, query_image, include_query=include_query)
+        data, fmt = await recommender.contact_sheet(
+            answer, query_image, include_query=include_query, text=sheet_text(answer, tr)
+        )
     except Exception:
         log.exception("rendering the contact sheet failed; answering without it")
         return None
@@ -48,8 +68,10 @@ async def send_answer(
     query_image=None,
     include_query: bool = True,
     query_note: str | None = None,
+    tr: Translator = ENGLISH,
 ) -> discord.WebhookMessage | None:
-    file = await contact_sheet(client, answer, query_image, include_query=include_query)
+    """``heading`` and ``query_note`` are in the asker's language already (``tr``'s)."""
+    file = await contact_sheet(client, answer, query_image, include_query=include_query, tr=tr)
     embed = embeds.answer(
         answer,
         heading=heading,
@@ -57,8 +79,9 @@ async def send_answer(
         image_name=file.filename if file else None,
         per_page=RESULTS_PER_PAGE,
         query_note=query_note,
+        tr=tr,
     )
-    view = answer_view(entries_of(answer.results), asker=interaction.user.id, deletable=not private)
+    view = answer_view(entries_of(answer.results, tr=tr), asker=interaction.user.id, deletable=not private, tr=tr)
     kwargs = {"file": file} if file is not None else {}
     if view is not None:
         kwargs["view"] = view
@@ -128,6 +151,7 @@ async def similar_from(
     answer, query_image = await recommender.similar(
         data, k=TITLES_PER_ANSWER, taste=taste, allow_adult=await prefs.adult_here(interaction)
     )
+    tr = tr_for(interaction)
     threshold = client.settings.discord.nsfw_threshold
     hide = checks.hide_upload(answer.screen, interaction.channel, private=private, threshold=threshold)
     drawing = client.settings.discord.not_drawing_threshold
@@ -136,11 +160,12 @@ async def similar_from(
         client,
         interaction,
         answer,
-        heading="Webtoons drawn like your image",
+        heading=tr._("Webtoons drawn like your image"),
         private=private,
         query_image=query_image,
         include_query=not hide,
-        query_note=embeds.NOT_A_DRAWING if not_drawn else None,
+        query_note=tr._(embeds.NOT_A_DRAWING) if not_drawn else None,
+        tr=tr,
     )
     if hide:
         log.info(
@@ -150,7 +175,7 @@ async def similar_from(
             threshold,
         )
         try:  # the titles are answered already; a lost notice is logged, not shown
-            await interaction.followup.send(embeds.UPLOAD_LEFT_OUT, ephemeral=True)
+            await interaction.followup.send(tr._(embeds.UPLOAD_LEFT_OUT), ephemeral=True)
         except discord.HTTPException as exc:
             log.warning("interaction %s: the left-out notice failed: %s", interaction.id, exc)
 
@@ -161,6 +186,6 @@ async def genres_from(
     recommender = client.require_recommender()
     data = await client.download(source)
     guesses, panels = await recommender.genres(data)
-    embed = embeds.genres(guesses, panels, synthetic=recommender.synthetic)
+    embed = embeds.genres(guesses, panels, synthetic=recommender.synthetic, tr=tr_for(interaction))
     await errors.send_final(interaction, embed=embed, ephemeral=private)
     log.info("interaction %s: guessed genres over %d panel(s)", interaction.id, panels)

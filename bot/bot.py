@@ -34,10 +34,13 @@ import bot.exts
 from bot import fetch, images, views
 from bot.errors import RecommenderUnavailableError
 from bot.health import HealthServer, metrics_address
+from bot.i18n import CommandTranslator
 from bot.metrics import BotMetrics
 from bot.prefs import GuildPrefsCache
 from bot.reload import Reloader
+from core import i18n
 from core.errors import ToonmatchError
+from core.i18n import Msg
 from core.settings import DiscordSettings, Settings
 from db import Database, GuildPrefs, open_database, queries
 from ml.serve.recommender import Recommender
@@ -164,6 +167,8 @@ class Toonmatch(commands.Bot):
 
     # ---- start-up -----------------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
+        i18n.check_catalogues()  # one WARNING per language lacking translations, now rather than mid-answer
+        await self.tree.set_translator(CommandTranslator())
         # First, so that an address that cannot be bound stops the start at once (MetricsAddressError, one line).
         self.health = HealthServer(self, metrics_address(self.settings))
         self.health.listen()
@@ -190,17 +195,20 @@ class Toonmatch(commands.Bot):
             self.reloader = Reloader(self, self.settings.serving.reload_seconds)
             self.reloader.start()
 
-    def commands_hash(self) -> str:
-        """A stable hash of the global command definitions, as Discord would receive them."""
-        payload = sorted(
-            (c.to_dict(self.tree) for c in self.tree.get_commands()),
-            key=lambda d: (d.get("type", 1), d["name"]),
-        )
+    async def commands_hash(self) -> str:
+        """A stable hash of the global command definitions, as Discord would receive them (with their
+        localisations: a changed translation re-syncs)."""
+        translator = self.tree.translator
+        payloads = [
+            await c.get_translated_payload(self.tree, translator) if translator is not None else c.to_dict(self.tree)
+            for c in self.tree.get_commands()
+        ]
+        payload = sorted(payloads, key=lambda d: (d.get("type", 1), d["name"]))
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     async def sync_commands(self, *, force: bool = False) -> bool:
         """Sync the global commands if they changed since the last sync (or ``force``); returns whether it did."""
-        digest = self.commands_hash()
+        digest = await self.commands_hash()
         key = f"{SYNC_HASH_KEY}:{self.application_id}"
         stored = await self.db.run(queries.get_meta, key)
         if stored == digest and not force:
@@ -259,10 +267,11 @@ class Toonmatch(commands.Bot):
     # ---- helpers the cogs share -------------------------------------------------------------------------
     def require_recommender(self) -> Recommender:
         if self.recommender is None:
-            why = f" ({self.recommender_error})" if self.recommender_error else ""
             raise RecommenderUnavailableError(
-                f"The recommendation engine isn't loaded{why}. Ask the bot's admin to set TOONMATCH_RUN_DIR to a "
-                "trained run folder (`python -m scripts.train`) and restart the bot."
+                Msg(
+                    "The recommendation engine isn't loaded. Ask the bot's admin to set `TOONMATCH_RUN_DIR` to a "
+                    "trained run folder (`python -m scripts.train`) and restart the bot."
+                )
             )
         return self.recommender
 
@@ -316,7 +325,7 @@ async def open_recommender(settings: Settings) -> tuple[Recommender | None, str 
     the bot still starts (without it)."""
     if settings.serving.run_dir is None:
         log.warning("TOONMATCH_RUN_DIR is not set: image and title commands will explain that the engine is missing")
-        return None, "no run folder configured"
+        return None, Msg("no run folder configured")
     from ml.serve.engine import Engine
 
     try:
@@ -329,10 +338,10 @@ async def open_recommender(settings: Settings) -> tuple[Recommender | None, str 
         )
     except ToonmatchError as exc:
         log.error("could not load the engine from %s: %s", settings.serving.run_dir, exc)
-        return None, "the run folder could not be loaded"
+        return None, Msg("the run folder could not be loaded")
     except Exception:  # a bug or a broken install: still start, so that /help, /likes and /forget-me work
         log.exception("could not load the engine from %s", settings.serving.run_dir)
-        return None, "the run folder could not be loaded"
+        return None, Msg("the run folder could not be loaded")
     return Recommender(
         engine, max_batch=settings.serving.batch_max_size, max_wait_ms=settings.serving.batch_max_wait_ms
     ), None

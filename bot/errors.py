@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import ENGLISH, Translator, perm_names, tr_for
 from core.errors import (
     AmbiguousTitleError,
     BadImageError,
@@ -26,6 +27,7 @@ from core.errors import (
     ToonmatchError,
     UnknownTitleError,
 )
+from core.i18n import Msg
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ class DownloadFailedError(BotUserError):
     error): nothing wrong with the file, so the user is asked to try again. ``cause`` is for the log line."""
 
     def __init__(self, cause: str) -> None:
-        super().__init__("I couldn't download that image")
+        super().__init__(Msg("I couldn't download that image"))
         self.cause = cause
 
 
@@ -96,58 +98,75 @@ def _strip_source(text: str) -> str:
     return tail if sep and head in ("upload", "image") else text
 
 
-def _suggestions(exc: UnknownTitleError) -> str:
+def _said(error: BaseException, tr: Translator) -> str:
+    """An error's own message in the reader's language (a :class:`core.i18n.Msg`; other text as it is)."""
+    text = error.args[0] if error.args and isinstance(error.args[0], Msg) else str(error)
+    return tr._(text) if isinstance(text, Msg) else text
+
+
+def _suggestions(exc: UnknownTitleError, tr: Translator) -> str:
     names = [f"• {s}" for s in exc.suggestions[:MAX_SUGGESTIONS]]
-    return ("\nClosest matches:\n" + "\n".join(names)) if names else ""
+    return ("\n" + tr._("Closest matches:") + "\n" + "\n".join(names)) if names else ""
 
 
-def perm_names(names: list[str]) -> str:
-    """Permission flags as Discord's settings name them: ``["manage_guild"]`` → ``"Manage Server"``."""
-    return ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in names)
-
-
-def describe(error: BaseException, interaction_id: int | None = None) -> Report:
-    """The message and log level for ``error`` (unwrapping discord.py's invoke wrappers first)."""
+def describe(error: BaseException, interaction_id: int | None = None, *, tr: Translator = ENGLISH) -> Report:
+    """The message (in ``tr``'s language) and log level for ``error`` (unwrapping discord.py's invoke wrappers
+    first)."""
     while isinstance(error, app_commands.CommandInvokeError | commands.CommandInvokeError):
         error = error.original
     info, warning = logging.INFO, logging.WARNING
     if isinstance(error, app_commands.CommandOnCooldown):
         wait = max(1, round(error.retry_after + 0.49))
-        return Report(f"⏳ Slow down a little — try again in {wait} s.", info)
+        return Report(tr._("⏳ Slow down a little — try again in {wait} s.", wait=tr.num(wait)), info)
     if isinstance(error, app_commands.MissingPermissions):
-        perms = perm_names(error.missing_permissions)
-        return Report(f"🔒 You need the **{perms}** permission for this command.", info)
+        perms = perm_names(error.missing_permissions, tr)
+        return Report(tr._("🔒 You need the **{permissions}** permission for this command.", permissions=perms), info)
     if isinstance(error, app_commands.BotMissingPermissions):
-        perms = perm_names(error.missing_permissions)
-        return Report(f"🔒 I'm missing the **{perms}** permission here; ask a server admin to grant it.", warning)
+        perms = perm_names(error.missing_permissions, tr)
+        return Report(
+            tr._(
+                "🔒 I'm missing the **{permissions}** permission here; ask a server admin to grant it.",
+                permissions=perms,
+            ),
+            warning,
+        )
     if isinstance(error, app_commands.NoPrivateMessage):
-        return Report("This command only works in a server, not in direct messages.", info)
+        return Report(tr._("This command only works in a server, not in direct messages."), info)
     if isinstance(error, app_commands.TransformerError):
-        return Report(f"I couldn't understand the value “{error.value}”. Please pick it from the list.", info)
+        return Report(
+            tr._("I couldn't understand the value “{value}”. Please pick it from the list.", value=error.value), info
+        )
     if isinstance(error, app_commands.CheckFailure):
-        return Report("You can't use this command here.", info)
+        return Report(tr._("You can't use this command here."), info)
     if isinstance(error, DownloadFailedError):
-        return Report("📡 I couldn't download that image — try again.", warning, detail=error.cause)
+        return Report(tr._("📡 I couldn't download that image — try again."), warning, detail=error.cause)
     if isinstance(error, ImageTooLargeError):
-        return Report(f"📦 That image is too big: {_strip_source(str(error))}. Try a smaller one.", info)
+        return Report(
+            tr._("📦 That image is too big: {reason}. Try a smaller one.", reason=_strip_source(_said(error, tr))), info
+        )
     if isinstance(error, BadImageError):
-        reason = _strip_source(str(error))
-        return Report(f"🖼️ I can't use that file: {reason}", info)
+        reason = _strip_source(_said(error, tr))
+        detail = getattr(error, "detail", None)
+        return Report(tr._("🖼️ I can't use that file: {reason}", reason=reason), info, detail=detail)
     if isinstance(error, AmbiguousTitleError):
-        return Report(f"🔎 Several titles fit — which one did you mean?{_suggestions(error)}", info)
+        return Report(tr._("🔎 Several titles fit — which one did you mean?") + _suggestions(error, tr), info)
     if isinstance(error, RemovedTitleError):
-        return Report("📕 This title is no longer listed.", info)
+        return Report(tr._("📕 This title is no longer listed."), info)
     if isinstance(error, UnknownTitleError):
-        hint = _suggestions(error) or "\nStart typing and pick a title from the suggestions."
-        return Report(f"🔎 I don't know that title.{hint}", info)
+        hint = _suggestions(error, tr) or "\n" + tr._("Start typing and pick a title from the suggestions.")
+        return Report(tr._("🔎 I don't know that title.") + hint, info)
     if isinstance(error, RecommenderUnavailableError):
-        return Report(f"🛠️ {error}", warning)
+        return Report(f"🛠️ {_said(error, tr)}", warning)
     if isinstance(error, RunFolderError):
-        return Report(f"🛠️ The recommendation engine is not available: {error}", warning)
+        return Report(tr._("🛠️ The recommendation engine is not available: {reason}", reason=str(error)), warning)
     if isinstance(error, ToonmatchError):
-        return Report(str(error), info)
-    quote = f" If it keeps happening, tell the bot's admin this id: `{interaction_id}`." if interaction_id else ""
-    return Report(f"💥 Something went wrong on my side.{quote}", logging.ERROR, bug=True)
+        return Report(_said(error, tr), info)
+    quote = (
+        " " + tr._("If it keeps happening, tell the bot's admin this id: `{id}`.", id=interaction_id)
+        if interaction_id
+        else ""
+    )
+    return Report(tr._("💥 Something went wrong on my side.") + quote, logging.ERROR, bug=True)
 
 
 # --------------------------------------------------------------------------- telling the user
@@ -207,7 +226,7 @@ def _where(interaction: discord.Interaction) -> str:
 
 async def report(interaction: discord.Interaction, error: BaseException) -> None:
     """Log ``error`` once (with the interaction id) and tell the user, ephemerally; never raises."""
-    rep = describe(error, interaction.id)
+    rep = describe(error, interaction.id)  # English, for the log
     metrics = interaction.extras.get("metrics")
     if metrics is not None:  # bot.metrics: the interaction's outcome (refused by kind, or failed)
         metrics.finished(interaction, error)
@@ -220,7 +239,7 @@ async def report(interaction: discord.Interaction, error: BaseException) -> None
     if interaction.type is discord.InteractionType.autocomplete:
         return
     try:
-        await send_ephemeral(interaction, rep.message)
+        await send_ephemeral(interaction, describe(error, interaction.id, tr=tr_for(interaction)).message)
     except discord.HTTPException as exc:  # expired interaction, network: the log line above is all we can do
         log.warning("interaction %s: could not send the error message: %s", interaction.id, exc)
     except Exception:

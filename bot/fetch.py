@@ -24,6 +24,7 @@ from aiohttp.resolver import DefaultResolver
 
 from bot import images
 from bot.errors import BotUserError, DownloadFailedError, LinkRefusedError
+from core.i18n import Msg
 
 MAX_REDIRECTS = 3
 SCHEMES = ("http", "https")
@@ -45,10 +46,12 @@ def check_address(host: str, address: str, *, allow_private: bool) -> None:
         ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone id ("fe80::1%eth0") is not part of it
     except ValueError:
         raise LinkRefusedError(
-            f"🔗 I can't fetch from {host}: it resolved to something that is not an address"
+            Msg("🔗 I can't fetch from {host}: it resolved to something that is not an address", host=host)
         ) from None
     if not allow_private and not is_public(ip):
-        raise LinkRefusedError(f"🔗 I only fetch links to public internet addresses, and {host} is not one.")
+        raise LinkRefusedError(
+            Msg("🔗 I only fetch links to public internet addresses, and {host} is not one.", host=host)
+        )
 
 
 class GuardedResolver(AbstractResolver):
@@ -61,7 +64,7 @@ class GuardedResolver(AbstractResolver):
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[Any]:
         results: list[ResolveResult] = await self.base.resolve(host, port, family)
         if not results:
-            raise LinkRefusedError(f"🔗 I couldn't find the site {host}.")
+            raise LinkRefusedError(Msg("🔗 I couldn't find the site {host}.", host=host))
         for result in results:
             check_address(host, result["host"], allow_private=self.allow_private)
         return results
@@ -76,11 +79,11 @@ def check_url(url: str, *, allow_private: bool) -> str:
         parts = urlsplit(url.strip())
         host = parts.hostname
     except ValueError:
-        raise LinkRefusedError("🔗 That is not a valid link.") from None
+        raise LinkRefusedError(Msg("🔗 That is not a valid link.")) from None
     if parts.scheme.lower() not in SCHEMES:
-        raise LinkRefusedError("🔗 Only http:// and https:// links work.")
+        raise LinkRefusedError(Msg("🔗 Only http:// and https:// links work."))
     if not host:
-        raise LinkRefusedError("🔗 That link has no host name.")
+        raise LinkRefusedError(Msg("🔗 That link has no host name."))
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -98,8 +101,9 @@ def source_of(image: discord.Attachment | None, link: str | None) -> images.Imag
     can be without the network (the attachment's declared type and size, the link's scheme)."""
     link = (link or "").strip() or None
     if (image is None) == (link is None):
-        which = "both an image and a link" if link else "no image and no link"
-        raise BotUserError(f"🖼️ You gave {which}: attach an image *or* paste a link to one.")
+        if link:
+            raise BotUserError(Msg("🖼️ You gave both an image and a link: attach an image *or* paste a link to one."))
+        raise BotUserError(Msg("🖼️ You gave no image and no link: attach an image *or* paste a link to one."))
     if image is not None:
         return images.check_attachment(image)
     assert link is not None
@@ -137,15 +141,15 @@ async def _follow(session: aiohttp.ClientSession, url: str, *, allow_private: bo
             if resp.status in REDIRECTS:
                 location = resp.headers.get("Location")
                 if not location:
-                    raise LinkRefusedError(f"🔗 That link redirects nowhere (HTTP {resp.status}).")
+                    raise LinkRefusedError(Msg("🔗 That link redirects nowhere (HTTP {status}).", status=resp.status))
                 url = urljoin(url, location)
                 continue
             return await _read(resp, _name_of(url), max_bytes)
-    raise LinkRefusedError(f"🔗 That link redirects more than {MAX_REDIRECTS} times; link the image itself.")
+    raise LinkRefusedError(Msg("🔗 That link redirects more than {n} times; link the image itself.", n=MAX_REDIRECTS))
 
 
 async def _read(resp: aiohttp.ClientResponse, name: str, max_bytes: int) -> bytes:
     if resp.status != 200:
-        raise LinkRefusedError(f"🔗 I couldn't fetch that link (HTTP {resp.status}).")
+        raise LinkRefusedError(Msg("🔗 I couldn't fetch that link (HTTP {status}).", status=resp.status))
     images.check_declared(name, resp.headers.get("Content-Type"), resp.content_length, require_type=False)
     return await images.read_capped(resp, name, max_bytes)

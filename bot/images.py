@@ -18,6 +18,7 @@ import discord
 
 from bot.errors import DownloadFailedError, NoImageError, NotAnImageError
 from core.errors import BadImageError, ImageTooLargeError
+from core.i18n import Msg
 from ml.preprocess import DEFAULT_LIMITS
 
 MAX_BYTES = DEFAULT_LIMITS.max_bytes
@@ -54,12 +55,19 @@ def check_declared(name: str, content_type: str | None, size: int | None, *, req
     decoder when ``require_type`` is false)."""
     kind = _type_of(content_type, name)
     if kind not in IMAGE_TYPES and (require_type or kind is not None):
-        shown = kind or "an unknown type"
-        raise NotAnImageError(f"“{name}” is {shown}, not an image. Send a PNG, JPEG, WebP or GIF.")
+        if kind is None:
+            raise NotAnImageError(
+                Msg("“{name}” is of an unknown type, not an image. Send a PNG, JPEG, WebP or GIF.", name=name)
+            )
+        raise NotAnImageError(
+            Msg("“{name}” is {type}, not an image. Send a PNG, JPEG, WebP or GIF.", name=name, type=kind)
+        )
     if size is not None and size > MAX_BYTES:
-        raise ImageTooLargeError(f"“{name}” is {_mb(size)}; the limit is {_mb(MAX_BYTES)}")
+        raise ImageTooLargeError(
+            Msg("“{name}” is {size}; the limit is {limit}", name=name, size=_mb(size), limit=_mb(MAX_BYTES))
+        )
     if size == 0:
-        raise BadImageError(f"“{name}” is empty")
+        raise BadImageError(Msg("“{name}” is empty", name=name))
 
 
 def check_attachment(attachment: discord.Attachment) -> ImageSource:
@@ -102,7 +110,9 @@ def find_images(message: discord.Message) -> list[ImageSource]:
         return found[:MAX_CHOICES]
     if message.attachments:  # attachments, but none of them an image: say what is wrong with the first
         check_attachment(message.attachments[0])
-    raise NoImageError("🖼️ That message has no image attachment or image embed. Try it on a message with a picture.")
+    raise NoImageError(
+        Msg("🖼️ That message has no image attachment or image embed. Try it on a message with a picture.")
+    )
 
 
 def check_source(source: ImageSource) -> ImageSource:
@@ -141,9 +151,9 @@ async def _fetch(source: ImageSource, url: str, session: aiohttp.ClientSession) 
         if resp.status >= 500 or resp.status == 429:
             raise DownloadFailedError(f"HTTP {resp.status} from the CDN")
         if resp.status in (403, 404, 410) and source.attachment is not None:
-            raise BadImageError("the attachment is gone (deleted, or its link expired)")
+            raise BadImageError(Msg("the attachment is gone (deleted, or its link expired)"))
         if resp.status != 200:
-            raise BadImageError(f"I couldn't download the image (HTTP {resp.status})")
+            raise BadImageError(Msg("I couldn't download the image (HTTP {status})", status=resp.status))
         # An attachment's type was declared by Discord and checked before; a CDN may still call it octet-stream.
         declared = source.content_type if source.attachment is not None else resp.headers.get("Content-Type")
         check_declared(source.name, declared, resp.content_length, require_type=False)
@@ -156,6 +166,6 @@ async def read_capped(resp: aiohttp.ClientResponse, name: str, max_bytes: int) -
     async for chunk in resp.content.iter_chunked(CHUNK):
         total += len(chunk)
         if total > max_bytes:
-            raise ImageTooLargeError(f"“{name}” is over {_mb(max_bytes)}, the limit")
+            raise ImageTooLargeError(Msg("“{name}” is over {limit}, the limit", name=name, limit=_mb(max_bytes)))
         chunks.append(chunk)
     return b"".join(chunks)

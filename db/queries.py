@@ -426,6 +426,14 @@ async def disable_discovery(session: AsyncSession, guild_id: int, reason: str) -
     return await _upsert_guild(session, guild_id, next_post_at=None, discovery_disabled_reason=reason)
 
 
+async def set_guild_locale(session: AsyncSession, guild_id: int, locale: str | None) -> GuildPrefs:
+    """The language of the guild's discovery posts (``"ko"``, ``"en"``, …); ``None``: the server's own Discord
+    language."""
+    if locale is not None and not (1 <= len(locale) <= 16):
+        raise ValueError(f"not a locale code: {locale!r}")
+    return await _upsert_guild(session, guild_id, locale=locale)
+
+
 async def set_adult_allowed(session: AsyncSession, guild_id: int, allowed: bool) -> GuildPrefs:
     """Adult titles in the guild's age-restricted channels (``/settings adult``); off until set."""
     return await _upsert_guild(session, guild_id, adult_allowed=bool(allowed))

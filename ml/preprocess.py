@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from core.errors import BadImageError, ImageTooLargeError
+from core.i18n import Msg
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never silently grey
 
@@ -64,9 +65,16 @@ def _read_source(source: Source, limits: ImageLimits) -> tuple[bytes, str]:
         except OSError as exc:  # a folder, no permission, vanished since stat: still a clear message
             raise BadImageError(f"{name}: cannot read file ({exc.strerror or exc})") from None
     if len(data) > limits.max_bytes:
-        raise ImageTooLargeError(f"{name}: file is {_human(len(data))}; the limit is {_human(limits.max_bytes)}")
+        raise ImageTooLargeError(
+            Msg(
+                "{name}: file is {size}; the limit is {limit}",
+                name=name,
+                size=_human(len(data)),
+                limit=_human(limits.max_bytes),
+            )
+        )
     if not data:
-        raise BadImageError(f"{name}: the file is empty")
+        raise BadImageError(Msg("{name}: the file is empty", name=name))
     return data, name
 
 
@@ -97,7 +105,13 @@ def open_image(source: Source, limits: ImageLimits = DEFAULT_LIMITS) -> Image.Im
             width, height = img.size
             if width * height > limits.max_pixels:
                 raise ImageTooLargeError(
-                    f"{name}: {width}×{height} pixels is too large (limit {limits.max_pixels / 1e6:.0f} megapixels)"
+                    Msg(
+                        "{name}: {width}×{height} pixels is too large (limit {limit} megapixels)",
+                        name=name,
+                        width=width,
+                        height=height,
+                        limit=round(limits.max_pixels / 1e6),
+                    )
                 )
             if getattr(img, "n_frames", 1) > 1:
                 img.seek(0)  # animated GIF/WebP/PNG: the first frame stands for the whole
@@ -107,11 +121,17 @@ def open_image(source: Source, limits: ImageLimits = DEFAULT_LIMITS) -> Image.Im
     except BadImageError:
         raise
     except Image.DecompressionBombError:
-        raise ImageTooLargeError(f"{name}: image dimensions are too large (possible decompression bomb)") from None
+        raise ImageTooLargeError(
+            Msg("{name}: image dimensions are too large (possible decompression bomb)", name=name)
+        ) from None
     except UnidentifiedImageError:
-        raise BadImageError(f"{name}: not an image, or a format we can't read (try PNG, JPEG, WebP or GIF)") from None
+        raise BadImageError(
+            Msg("{name}: not an image, or a format we can't read (try PNG, JPEG, WebP or GIF)", name=name)
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise BadImageError(f"{name}: the image is corrupt or truncated ({exc})") from None
+        error = BadImageError(Msg("{name}: the image is corrupt or truncated", name=name))
+        error.detail = f"{type(exc).__name__}: {exc}"  # the decoder's words, for logs (not for readers)
+        raise error from None
 
 
 def split_panels(img: Image.Image, limits: ImageLimits = DEFAULT_LIMITS) -> list[Image.Image]:

@@ -17,8 +17,10 @@ from discord.ext import commands
 
 from bot import embeds, errors
 from bot.bot import Toonmatch
+from bot.i18n import N_, tr_for
 from bot.metrics import percentiles
 from core import version
+from core.i18n import Msg
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ async def require_owner(interaction: discord.Interaction) -> None:
     """Refuse (ephemerally, through the one error path) anyone but the application's owner or its team."""
     client: Toonmatch = interaction.client  # type: ignore[assignment]
     if not await client.is_owner(interaction.user):
-        raise errors.NotOwnerError("🔒 `/about` is only for the bot's owner.")
+        raise errors.NotOwnerError(Msg("🔒 `/about` is only for the bot's owner."))
 
 
 class About(commands.Cog):
@@ -37,20 +39,26 @@ class About(commands.Cog):
     async def cog_load(self) -> None:
         await asyncio.to_thread(version.git_revision)  # git runs once, off the event loop
 
-    @app_commands.command(name="about", description="Owner only: version, uptime, servers, shards and answers")
+    @app_commands.command(name=N_("about"), description=N_("Owner only: version, uptime, servers, shards and answers"))
     @app_commands.default_permissions()  # hidden in servers except for administrators; refused unless the owner
     async def about(self, interaction: discord.Interaction) -> None:
         await require_owner(interaction)
         bot, recommender = self.bot, self.bot.recommender
         answers, p50, p99 = await asyncio.to_thread(percentiles, bot.metrics.window.latencies())  # sort off the loop
         health = bot.health
-        own = bot.own_shards
-        shards = (
-            f"{health.shards.connected_count if health else '?'} of {len(own)} up "
-            f"(shards {','.join(map(str, own))} of {bot.shard_count})"
-            if own is not None
-            else ("1 gateway connection, up" if health and not health.shards.down() else "1 gateway connection")
-        )
+        own, tr = bot.own_shards, tr_for(interaction)
+        if own is not None:
+            shards = tr._(
+                "{up} of {count} up (shards {ids} of {total})",
+                up=health.shards.connected_count if health else "?",
+                count=len(own),
+                ids=",".join(map(str, own)),
+                total=bot.shard_count,
+            )
+        elif health and not health.shards.down():
+            shards = tr._("1 gateway connection, up")
+        else:
+            shards = tr._("1 gateway connection")
         embed = embeds.about(
             version=version.describe(),
             run_id=recommender.run_id if recommender else None,
@@ -63,6 +71,7 @@ class About(commands.Cog):
             answers=answers,
             p50=p50,
             p99=p99,
+            tr=tr,
         )
         await errors.send_final(interaction, embed=embed, ephemeral=True)
 

@@ -8,12 +8,13 @@ from discord.ext import commands
 
 from bot import answers, checks
 from bot.bot import Toonmatch
+from bot.i18n import N_
 
 
 class Genre(commands.Cog):
     def __init__(self, bot: Toonmatch) -> None:
         self.bot = bot
-        self.menu = app_commands.ContextMenu(name="Guess genre", callback=self.guess_genre)
+        self.menu = app_commands.ContextMenu(name=N_("Guess genre"), callback=self.guess_genre)
         self.menu.add_check(checks.heavy_cooldown_check)
 
     async def cog_load(self) -> None:
@@ -22,11 +23,12 @@ class Genre(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
-    @app_commands.command(name="genre", description="Guess the genre of a webtoon image")
+    @app_commands.command(name=N_("genre"), description=N_("Guess the genre of a webtoon image"))
+    @app_commands.rename(image=N_("image"), link=N_("link"), private=N_("private"))
     @app_commands.describe(
-        image="A panel, cover or a tall strip (PNG, JPEG, WebP or GIF)",
-        link="Or a link to an image (http/https) instead of an attachment",
-        private="Answer only to you (default: the server's choice, public unless set)",
+        image=N_("A panel, cover or a tall strip (PNG, JPEG, WebP or GIF)"),
+        link=N_("Or a link to an image (http/https) instead of an attachment"),
+        private=N_("Answer only to you (default: the server's choice, public unless set)"),
     )
     @checks.heavy_cooldown()
     async def genre(

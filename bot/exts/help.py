@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot import embeds, errors
 from bot.bot import Toonmatch
+from bot.i18n import N_, tr_for
 from core import version
 
 
@@ -15,22 +16,19 @@ class Help(commands.Cog):
     def __init__(self, bot: Toonmatch) -> None:
         self.bot = bot
 
-    @app_commands.command(name="help", description="What Toonmatch does and how to use it")
+    @app_commands.command(name=N_("help"), description=N_("What Toonmatch does and how to use it"))
     async def help(self, interaction: discord.Interaction) -> None:
+        tr = tr_for(interaction)
         recommender = self.bot.recommender
-        if recommender is None:
-            why = self.bot.recommender_error or "no run folder"
-            status = f"⚠️ not loaded ({why}) — image and title commands are off"
-            synthetic = False
-        else:
-            status = f"ready — {len(recommender.titles)} titles"
-            synthetic = recommender.synthetic
+        status = embeds.engine_status(recommender, self.bot.recommender_error, tr=tr)
+        synthetic = recommender.synthetic if recommender is not None else False
         embed = embeds.help_embed(
             engine_status=status,
             synthetic=synthetic,
             version=version.describe(),
             titles=len(recommender.titles) if recommender is not None else None,
             privacy_url=self.bot.settings.discord.privacy_url,
+            tr=tr,
         )
         await errors.send_final(interaction, embed=embed, ephemeral=True)
 

@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot import embeds, errors
 from bot.bot import Toonmatch
+from bot.i18n import N_, tr_for
 from bot.views.forget import forget_view
 from bot.views.likes import likes_page
 from db import queries
@@ -17,17 +18,21 @@ class Likes(commands.Cog):
     def __init__(self, bot: Toonmatch) -> None:
         self.bot = bot
 
-    @app_commands.command(name="likes", description="Your ratings: see them and remove any")
+    @app_commands.command(name=N_("likes"), description=N_("Your ratings: see them and remove any"))
     async def likes(self, interaction: discord.Interaction) -> None:
-        embed, view = await likes_page(self.bot, interaction.user.id, 0)
+        embed, view = await likes_page(self.bot, interaction.user.id, 0, tr=tr_for(interaction))
         kwargs = {"view": view} if view is not None else {}
         await errors.send_final(interaction, embed=embed, ephemeral=True, **kwargs)
 
-    @app_commands.command(name="forget-me", description="Delete everything Toonmatch stores about you")
+    @app_commands.command(name=N_("forget-me"), description=N_("Delete everything Toonmatch stores about you"))
     async def forget_me(self, interaction: discord.Interaction) -> None:
+        tr = tr_for(interaction)
         page = await self.bot.db.run(queries.list_ratings, interaction.user.id, limit=1)
         await errors.send_final(
-            interaction, embed=embeds.forget_prompt(page.total), view=forget_view(interaction.user.id), ephemeral=True
+            interaction,
+            embed=embeds.forget_prompt(page.total, tr=tr),
+            view=forget_view(interaction.user.id, tr=tr),
+            ephemeral=True,
         )
 
 

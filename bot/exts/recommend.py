@@ -11,23 +11,26 @@ from discord.ext import commands
 from bot import answers, checks, embeds, prefs
 from bot.bot import Toonmatch
 from bot.errors import AdultContentError
+from bot.i18n import ENGLISH, N_, Translator, tr_for
+from core.i18n import Msg
 from ml.serve import TITLES_PER_ANSWER
 
 log = logging.getLogger(__name__)
 
 MAX_CHOICES = 25
-ADULT_REFUSAL = "🔞 That title is for adults; ask for it in an age-restricted channel."
-ADULT_OFF_HERE = "🔞 That title is for adults, and this server hasn't allowed adult titles (`/settings adult`)."
+ADULT_REFUSAL = Msg("🔞 That title is for adults; ask for it in an age-restricted channel.")
+ADULT_OFF_HERE = Msg("🔞 That title is for adults, and this server hasn't allowed adult titles (`/settings adult`).")
 
 
 class Recommend(commands.Cog):
     def __init__(self, bot: Toonmatch) -> None:
         self.bot = bot
 
-    @app_commands.command(name="recommend", description="Find webtoons drawn like a title you know")
+    @app_commands.command(name=N_("recommend"), description=N_("Find webtoons drawn like a title you know"))
+    @app_commands.rename(title=N_("title"), private=N_("private"))
     @app_commands.describe(
-        title="A webtoon title (Korean or English); pick one of the suggestions",
-        private="Answer only to you (default: the server's choice, public unless set)",
+        title=N_("A webtoon title (Korean or English); pick one of the suggestions"),
+        private=N_("Answer only to you (default: the server's choice, public unless set)"),
     )
     @checks.heavy_cooldown()
     async def recommend(
@@ -42,7 +45,9 @@ class Recommend(commands.Cog):
         await checks.defer(interaction, private=private)
         taste = await self.bot.taste_of(interaction.user.id)
         answer = await recommender.recommend(found.id, k=TITLES_PER_ANSWER, taste=taste, allow_adult=nsfw)
-        await answers.send_answer(self.bot, interaction, answer, heading=f"Drawn like {found.title}", private=private)
+        tr = tr_for(interaction)
+        heading = tr._("Drawn like {title}", title=tr.title(found))
+        await answers.send_answer(self.bot, interaction, answer, heading=heading, private=private, tr=tr)
 
     @recommend.autocomplete("title")
     async def title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice]:
@@ -50,12 +55,14 @@ class Recommend(commands.Cog):
         rapidfuzz scores a catalogue in a few milliseconds and autocomplete must answer fast, even when the
         recommender's worker threads are busy."""
         try:
-            return self.choices(current, nsfw=await prefs.adult_here(interaction))
+            return self.choices(current, nsfw=await prefs.adult_here(interaction), tr=tr_for(interaction))
         except Exception:
             log.exception("interaction %s: autocomplete failed for %r", interaction.id, current)
             return []
 
-    def choices(self, current: str, *, nsfw: bool) -> list[app_commands.Choice[str]]:
+    def choices(self, current: str, *, nsfw: bool, tr: Translator = ENGLISH) -> list[app_commands.Choice[str]]:
+        """Matches of what was typed in either name (whatever the reader's language), each shown as the reader knows
+        the title (its other name in brackets)."""
         recommender = self.bot.recommender
         if recommender is None:
             return []
@@ -64,15 +71,23 @@ class Recommend(commands.Cog):
             ids = [m.title_id for m in recommender.search(current, MAX_CHOICES * 2)]
         else:  # nothing typed yet: the best-known titles
             ids = sorted(titles, key=lambda t: (titles[t].popularity_rank or 10**9, titles[t].title))
+        seen = set()
         out = []
         for tid in ids:
             title = titles[tid]
-            if title.adult and not nsfw:
+            if title.adult and not nsfw or tid in seen:
                 continue
-            out.append(app_commands.Choice(name=embeds.clip(recommender.describe(tid), 100), value=tid))
+            seen.add(tid)
+            out.append(app_commands.Choice(name=embeds.clip(choice_name(title, tr), 100), value=tid))
             if len(out) == MAX_CHOICES:
                 break
         return out
+
+
+def choice_name(title, tr: Translator) -> str:
+    """An autocomplete suggestion: the title as the reader knows it, then its other name."""
+    other = tr.other_title(title)
+    return f"{tr.title(title)} / {other}" if other else tr.title(title)
 
 
 async def setup(bot: Toonmatch) -> None:

@@ -8,12 +8,13 @@ from discord.ext import commands
 
 from bot import answers, checks
 from bot.bot import Toonmatch
+from bot.i18n import N_
 
 
 class Similar(commands.Cog):
     def __init__(self, bot: Toonmatch) -> None:
         self.bot = bot
-        self.menu = app_commands.ContextMenu(name="Find similar webtoons", callback=self.find_similar)
+        self.menu = app_commands.ContextMenu(name=N_("Find similar webtoons"), callback=self.find_similar)
         self.menu.add_check(checks.heavy_cooldown_check)
 
     async def cog_load(self) -> None:
@@ -22,11 +23,12 @@ class Similar(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
-    @app_commands.command(name="similar", description="Find webtoons drawn in the style of your image")
+    @app_commands.command(name=N_("similar"), description=N_("Find webtoons drawn in the style of your image"))
+    @app_commands.rename(image=N_("image"), link=N_("link"), private=N_("private"))
     @app_commands.describe(
-        image="A panel, cover or screenshot (PNG, JPEG, WebP or GIF)",
-        link="Or a link to an image (http/https) instead of an attachment",
-        private="Answer only to you (default: the server's choice, public unless set)",
+        image=N_("A panel, cover or screenshot (PNG, JPEG, WebP or GIF)"),
+        link=N_("Or a link to an image (http/https) instead of an attachment"),
+        private=N_("Answer only to you (default: the server's choice, public unless set)"),
     )
     @checks.heavy_cooldown()
     async def similar(

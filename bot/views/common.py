@@ -10,7 +10,9 @@ import discord
 from discord import ui
 
 from bot import embeds, errors
+from bot.i18n import ENGLISH, Translator, tr_for
 from core.errors import RemovedTitleError
+from core.i18n import Msg
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
@@ -71,12 +73,13 @@ def refuse_removed(client: Toonmatch, title_id: str) -> None:
     """Raise RemovedTitleError (answered "this title is no longer listed") for a title its source stopped listing:
     the buttons of old messages outlive the title."""
     if client.recommender is not None and client.recommender.is_removed(title_id):
-        raise RemovedTitleError("this title is no longer listed")
+        raise RemovedTitleError(Msg("this title is no longer listed"))
 
 
-def title_name(client: Toonmatch, title_id: str) -> str:
+def title_name(client: Toonmatch, title_id: str, tr: Translator = ENGLISH) -> str:
+    """The title as the reader knows it (Korean for Korean readers, else its English name where it has one)."""
     title = title_of(client, title_id)
-    return title.title if title is not None else title_id
+    return tr.title(title) if title is not None else title_id
 
 
 def pick_select(message: discord.Message | None) -> Any:
@@ -102,5 +105,7 @@ async def refuse_unless_asker(interaction: discord.Interaction) -> bool:
     asker = asker_of(interaction.message)
     if asker is None or asker == interaction.user.id:
         return True
-    await interaction.response.send_message(embeds.NOT_YOURS.format(owner=f"<@{asker}>"), ephemeral=True)
+    await interaction.response.send_message(
+        tr_for(interaction)._(embeds.NOT_YOURS, owner=f"<@{asker}>"), ephemeral=True
+    )
     return False

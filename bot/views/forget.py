@@ -10,7 +10,9 @@ import discord
 from discord import ui
 
 from bot import embeds, errors
+from bot.i18n import ENGLISH, N_, Translator, tr_for
 from bot.views.common import SafeItem, client_of
+from core.i18n import Msg
 from db import queries
 
 log = logging.getLogger(__name__)
@@ -20,14 +22,16 @@ class ForgetButton(
     SafeItem, ui.DynamicItem[ui.Button], template=r"tm:forget:(?P<action>confirm|export|cancel):(?P<user_id>\d{1,20})"
 ):
     LOOKS = {
-        "confirm": ("Delete everything", "🗑️", discord.ButtonStyle.danger),
-        "export": ("Download my data first", "📄", discord.ButtonStyle.secondary),
-        "cancel": ("Cancel", None, discord.ButtonStyle.secondary),
+        "confirm": (N_("Delete everything"), "🗑️", discord.ButtonStyle.danger),
+        "export": (N_("Download my data first"), "📄", discord.ButtonStyle.secondary),
+        "cancel": (N_("Cancel"), None, discord.ButtonStyle.secondary),
     }
 
-    def __init__(self, action: str, user_id: int) -> None:
+    def __init__(self, action: str, user_id: int, *, tr: Translator = ENGLISH) -> None:
         label, emoji, style = self.LOOKS[action]
-        super().__init__(ui.Button(label=label, emoji=emoji, style=style, custom_id=f"tm:forget:{action}:{user_id}"))
+        super().__init__(
+            ui.Button(label=tr._(label), emoji=emoji, style=style, custom_id=f"tm:forget:{action}:{user_id}")
+        )
         self.action, self.user_id = action, user_id
 
     @classmethod
@@ -36,25 +40,28 @@ class ForgetButton(
 
     async def handle(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.user_id:
-            raise errors.NotYourButtonError("These buttons belong to someone else's /forget-me.")
+            raise errors.NotYourButtonError(Msg("These buttons belong to someone else's /forget-me."))
         client = client_of(interaction)
+        tr = tr_for(interaction)
         if self.action == "cancel":
-            await interaction.response.edit_message(content="Cancelled — nothing was deleted.", embed=None, view=None)
+            await interaction.response.edit_message(
+                content=tr._("Cancelled — nothing was deleted."), embed=None, view=None
+            )
         elif self.action == "export":
             data = await client.db.run(queries.export_user, self.user_id)
             blob = queries.export_json(data).encode()
             file = discord.File(io.BytesIO(blob), f"toonmatch-data-{self.user_id}.json")
             await interaction.response.send_message(
-                "📄 Everything Toonmatch stores about you:", file=file, ephemeral=True
+                tr._("📄 Everything Toonmatch stores about you:"), file=file, ephemeral=True
             )
         else:
             deleted = await client.db.run(queries.forget_user, self.user_id)
             log.info("user %s asked to be forgotten: %d rows deleted", self.user_id, deleted)
-            await interaction.response.edit_message(content=embeds.forgotten(deleted), embed=None, view=None)
+            await interaction.response.edit_message(content=embeds.forgotten(deleted, tr=tr), embed=None, view=None)
 
 
-def forget_view(user_id: int) -> ui.View:
+def forget_view(user_id: int, *, tr: Translator = ENGLISH) -> ui.View:
     view = ui.View(timeout=None)
     for action in ("confirm", "export", "cancel"):
-        view.add_item(ForgetButton(action, user_id))
+        view.add_item(ForgetButton(action, user_id, tr=tr))
     return view

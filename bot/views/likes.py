@@ -11,6 +11,7 @@ import discord
 from discord import ui
 
 from bot import embeds
+from bot.i18n import ENGLISH, Translator, tr_for
 from bot.views.common import TITLE_ID, ArrowItem, SafeItem, client_of, title_name
 from db import queries
 
@@ -28,7 +29,7 @@ class LikesPageButton(ArrowItem, ui.DynamicItem[ui.Button], template=r"tm:likes:
     PREFIX, ROW = "tm:likes", 2
 
     async def handle(self, interaction: discord.Interaction) -> None:
-        embed, view = await likes_page(client_of(interaction), interaction.user.id, self.at)
+        embed, view = await likes_page(client_of(interaction), interaction.user.id, self.at, tr=tr_for(interaction))
         await interaction.response.edit_message(embed=embed, view=view)
 
 
@@ -54,16 +55,18 @@ class UnrateButton(SafeItem, ui.DynamicItem[ui.Button], template=rf"tm:unrate:(?
         client = client_of(interaction)
         await client.db.run(queries.unrate, interaction.user.id, self.title_id)
         log.info("user %s removed their rating of %s", interaction.user.id, self.title_id)
-        embed, view = await likes_page(client, interaction.user.id, self.offset)
+        embed, view = await likes_page(client, interaction.user.id, self.offset, tr=tr_for(interaction))
         await interaction.response.edit_message(embed=embed, view=view)
 
 
-async def likes_page(client: Toonmatch, user_id: int, offset: int) -> tuple[discord.Embed, ui.View | None]:
+async def likes_page(
+    client: Toonmatch, user_id: int, offset: int, *, tr: Translator = ENGLISH
+) -> tuple[discord.Embed, ui.View | None]:
     """One page of the user's ratings, newest first, with a remove button per rating and paging."""
     page = await client.db.run(queries.ratings_page, user_id, limit=LIKES_PER_PAGE, offset=offset)
     offset = page.offset
-    names = {e.title_id: title_name(client, e.title_id) for e in page.items}
-    embed = embeds.likes(page, names)
+    names = {e.title_id: title_name(client, e.title_id, tr) for e in page.items}
+    embed = embeds.likes(page, names, tr=tr)
     if not page.items:
         return embed, None
     view = ui.View(timeout=None)

@@ -10,6 +10,7 @@ import discord
 from discord import ui
 
 from bot import embeds
+from bot.i18n import ENGLISH, Translator, tr_for
 from bot.views.common import (
     TITLE_ID,
     SafeItem,
@@ -76,34 +77,37 @@ class RateButton(SafeItem, ui.DynamicItem[ui.Button], template=rf"tm:rate(?P<car
             queries.toggle, interaction.user.id, self.title_id, self.value, interaction.guild_id
         )
         log.info("user %s rated %s: %+d", interaction.user.id, self.title_id, state)
+        tr = tr_for(interaction)
         if self.card:
-            embed, view = title_card(client, self.title_id, state)
+            embed, view = title_card(client, self.title_id, state, tr=tr)
             if interaction.message is not None and any(
                 a.filename == "cover.webp" for a in interaction.message.attachments
             ):
                 embed.set_thumbnail(url="attachment://cover.webp")
             await interaction.response.edit_message(embed=embed, view=view)
             return
-        name = title_name(client, self.title_id)
-        await interaction.response.send_message(embeds.rating_feedback(name, self.value, state), ephemeral=True)
+        name = title_name(client, self.title_id, tr)
+        await interaction.response.send_message(embeds.rating_feedback(name, self.value, state, tr=tr), ephemeral=True)
 
 
-def title_card(client: Toonmatch, title_id: str, rating: int) -> tuple[discord.Embed, ui.View]:
-    """(embed, view) of one title with the viewer's 👍 / 👎 state."""
+def title_card(
+    client: Toonmatch, title_id: str, rating: int, *, tr: Translator = ENGLISH
+) -> tuple[discord.Embed, ui.View]:
+    """(embed, view) of one title with the viewer's 👍 / 👎 state, in the viewer's language."""
     title = title_of(client, title_id)
-    embed = embeds.title_card(title, title_id, rating)
+    embed = embeds.title_card(title, title_id, rating, tr=tr)
     view = ui.View(timeout=None)
-    view.add_item(RateButton(title_id, 1, label="Like", card=True, active=rating > 0))
-    view.add_item(RateButton(title_id, -1, label="Not for me", card=True, active=rating < 0))
+    view.add_item(RateButton(title_id, 1, label=tr._("Like"), card=True, active=rating > 0))
+    view.add_item(RateButton(title_id, -1, label=tr._("Not for me"), card=True, active=rating < 0))
     if title is not None and title.page_url:
-        view.add_item(ui.Button(label="Read", url=title.page_url, style=discord.ButtonStyle.link))
+        view.add_item(ui.Button(label=tr._("Read"), url=title.page_url, style=discord.ButtonStyle.link))
     return embed, view
 
 
-def rating_rows(results: list[Result]) -> ui.View:
+def rating_rows(results: list[Result], *, tr: Translator = ENGLISH) -> ui.View:
     """One row per result: 👍 labelled "n. title" and 👎 (discovery posts)."""
     view = ui.View(timeout=None)
     for n, r in enumerate(results, start=1):
-        view.add_item(RateButton(r.title.id, 1, label=embeds.clip(f"{n}. {r.title.title}", 60), row=n - 1))
+        view.add_item(RateButton(r.title.id, 1, label=embeds.clip(f"{n}. {tr.title(r.title)}", 60), row=n - 1))
         view.add_item(RateButton(r.title.id, -1, row=n - 1))
     return view

@@ -19,6 +19,7 @@ import discord
 from discord import ui
 
 from bot import embeds
+from bot.i18n import ENGLISH, Translator, tr_for
 from bot.views.common import (
     PICK,
     ArrowItem,
@@ -54,13 +55,13 @@ class Entry:
     def label(self) -> str:
         return embeds.clip(f"{self.n}. {self.name}", 100)
 
-    @property
-    def description(self) -> str:
-        detail = f"{round(self.similarity * 100):.0f}% similar"
+    def description(self, tr: Translator = ENGLISH) -> str:
+        """ "87% similar · same author": the score first in every language (:meth:`from_option` reads it back)."""
+        detail = tr._("{percent} similar", percent=embeds.pct(self.similarity))
         return embeds.clip(f"{detail} · {self.reason}" if self.reason else detail, 100)
 
-    def option(self) -> discord.SelectOption:
-        return discord.SelectOption(label=self.label, value=self.title_id, description=self.description)
+    def option(self, tr: Translator = ENGLISH) -> discord.SelectOption:
+        return discord.SelectOption(label=self.label, value=self.title_id, description=self.description(tr))
 
     @classmethod
     def from_option(cls, option: discord.SelectOption, position: int) -> Entry:
@@ -72,9 +73,13 @@ class Entry:
         return cls(n, option.value, name or option.label, int(score["pct"]) / 100 if score else 0.0, reason or None)
 
 
-def entries_of(results: list[Result]) -> list[Entry]:
-    """Entries of an answer's results (numbered from 1 as on the contact sheet)."""
-    return [Entry(n, r.title.id, r.title.title, r.similarity, r.reason) for n, r in enumerate(results, start=1)]
+def entries_of(results: list[Result], *, tr: Translator = ENGLISH) -> list[Entry]:
+    """Entries of an answer's results (numbered from 1 as on the contact sheet), names and reasons in the reader's
+    language."""
+    return [
+        Entry(n, r.title.id, tr.title(r.title), r.similarity, embeds.reason_text(r.reason, tr))
+        for n, r in enumerate(results, start=1)
+    ]
 
 
 def entry_lines(client, entries: list[Entry]) -> list[embeds.Line]:
@@ -88,9 +93,15 @@ def entry_lines(client, entries: list[Entry]) -> list[embeds.Line]:
 class PickSelect(SafeItem, ui.DynamicItem[ui.Select], template=r"tm:pick(?::(?P<asker>\d{1,20}))?"):
     """Lists the answer's results; choosing one opens its card (with rating buttons) for the asker only."""
 
-    def __init__(self, options: list[discord.SelectOption], asker: int | None = None) -> None:
+    def __init__(
+        self, options: list[discord.SelectOption], asker: int | None = None, *, tr: Translator = ENGLISH
+    ) -> None:
         custom_id = f"{PICK}:{asker}" if asker is not None else PICK
-        placeholder = f"All {len(options)} results · pick one to see it and rate it…"
+        placeholder = tr.ngettext(
+            "{n} result · pick it to see it and rate it…",
+            "All {n} results · pick one to see it and rate it…",
+            len(options),
+        )
         super().__init__(ui.Select(custom_id=custom_id, placeholder=placeholder, options=options), row=0)
 
     @classmethod
@@ -104,7 +115,7 @@ class PickSelect(SafeItem, ui.DynamicItem[ui.Select], template=r"tm:pick(?::(?P<
         title_id = self.item.values[0]
         refuse_removed(client, title_id)
         rating = await client.db.run(queries.get_rating, interaction.user.id, title_id)
-        embed, view = title_card(client, title_id, rating)
+        embed, view = title_card(client, title_id, rating, tr=tr_for(interaction))
         file = None
         if client.recommender is not None:  # the cover as a thumbnail (None if the title or its cover is gone)
             data = await client.recommender.cover_thumbnail(title_id)
@@ -125,10 +136,11 @@ class PageButton(ArrowItem, ui.DynamicItem[ui.Button], template=r"tm:page:(?P<di
             return
         message = interaction.message
         entries = entries_from_message(message)
-        view = answer_view(entries, self.at, asker=asker_of(message), deletable=_deletable(message))
+        tr = tr_for(interaction)  # the asker's (only the asker may page): the redraw stays in their language
+        view = answer_view(entries, self.at, asker=asker_of(message), deletable=_deletable(message), tr=tr)
         kwargs = {}
         if message is not None and message.embeds:
-            kwargs["embed"] = redrawn(client_of(interaction), message, entries, self.at)
+            kwargs["embed"] = redrawn(client_of(interaction), message, entries, self.at, tr=tr)
         await interaction.response.edit_message(view=view, **kwargs)
 
 
@@ -168,8 +180,9 @@ class DeleteButton(SafeItem, ui.DynamicItem[ui.Button], template=r"tm:del"):
         asker = asker_of(interaction.message)
         moderator = interaction.permissions.manage_messages
         if not moderator and asker != interaction.user.id:
-            owner = f"<@{asker}>" if asker is not None else "the person who asked"
-            await interaction.response.send_message(embeds.CANNOT_DELETE.format(owner=owner), ephemeral=True)
+            tr = tr_for(interaction)
+            owner = f"<@{asker}>" if asker is not None else tr._("the person who asked")
+            await interaction.response.send_message(tr._(embeds.CANNOT_DELETE, owner=owner), ephemeral=True)
             return
         await interaction.response.defer()  # a component's "original response" is its own message
         await interaction.delete_original_response()
@@ -186,14 +199,16 @@ def answer_view(
     asker: int | None,
     deletable: bool,
     per_page: int = RESULTS_PER_PAGE,
+    tr: Translator = ENGLISH,
 ) -> ui.View | None:
-    """Select of all results (row 0), 👍 and 👎 for the page's results (rows 1–2), paging and 🗑 (row 3)."""
+    """Select of all results (row 0), 👍 and 👎 for the page's results (rows 1–2), paging and 🗑 (row 3), in the
+    asker's language (``tr``)."""
     if not entries:
         return None
     pages = max(1, math.ceil(len(entries) / per_page))
     page = min(max(page, 0), pages - 1)
     view = ui.View(timeout=None)
-    view.add_item(PickSelect([e.option() for e in entries], asker))
+    view.add_item(PickSelect([e.option(tr) for e in entries], asker, tr=tr))
     shown = entries[page * per_page : (page + 1) * per_page]
     for e in shown:
         view.add_item(RateButton(e.title_id, 1, label=str(e.n), row=1))
@@ -208,10 +223,12 @@ def answer_view(
     return view
 
 
-def redrawn(client, message: discord.Message, entries: list[Entry], page: int) -> discord.Embed:
+def redrawn(
+    client, message: discord.Message, entries: list[Entry], page: int, *, tr: Translator = ENGLISH
+) -> discord.Embed:
     """The message's answer embed showing page ``page``; its contact sheet stays the message's attachment."""
     embed = message.embeds[0].copy()
-    embeds.results_page(embed, entry_lines(client, entries), page, per_page=RESULTS_PER_PAGE)
+    embeds.results_page(embed, entry_lines(client, entries), page, per_page=RESULTS_PER_PAGE, tr=tr)
     sheet = next((a.filename for a in message.attachments if a.filename.startswith("toonmatch.")), None)
     if sheet is not None:
         embed.set_image(url=f"attachment://{sheet}")

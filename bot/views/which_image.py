@@ -14,6 +14,7 @@ import discord
 from discord import ui
 
 from bot import checks, embeds, errors, images
+from bot.i18n import ENGLISH, Translator, tr_for
 
 if TYPE_CHECKING:
     from bot.bot import Toonmatch
@@ -24,11 +25,12 @@ TIMEOUT = 180.0
 Answer = Callable[..., Awaitable[None]]
 
 
-def _describe(source: images.ImageSource) -> str:
+def _describe(source: images.ImageSource, tr: Translator = ENGLISH) -> str:
     if source.attachment is None:
-        return "an image in an embed"
-    size = f" · {source.size / 2**20:.1f} MB" if source.size else ""
-    return f"attachment{size}"
+        return tr._("an image in an embed")
+    if source.size:
+        return tr._("attachment · {size} MB", size=f"{source.size / 2**20:.1f}")
+    return tr._("attachment")
 
 
 class WhichImage(ui.View):
@@ -37,11 +39,12 @@ class WhichImage(ui.View):
     ) -> None:
         super().__init__(timeout=TIMEOUT)
         self.origin, self.sources, self.private, self.answer = origin, sources, private, answer
+        self.tr = tr = tr_for(origin)
         self.select = ui.Select(
-            placeholder="Which image should I use?",
+            placeholder=tr._("Which image should I use?"),
             options=[
                 discord.SelectOption(
-                    label=embeds.clip(f"{n}. {s.name}", 100), value=str(n - 1), description=_describe(s)
+                    label=embeds.clip(f"{n}. {s.name}", 100), value=str(n - 1), description=_describe(s, tr)
                 )
                 for n, s in enumerate(sources, start=1)
             ],
@@ -60,13 +63,15 @@ class WhichImage(ui.View):
             client.require_recommender()
             await checks.defer(interaction, private=self.private)
             self.stop()
-            await self._close(f"🖼️ Using image {n + 1}: **{discord.utils.escape_markdown(source.name)}**")
+            await self._close(
+                self.tr._("🖼️ Using image {n}: **{name}**", n=n + 1, name=discord.utils.escape_markdown(source.name))
+            )
             await self.answer(client, interaction, source, private=self.private)
         except Exception as exc:
             await errors.report(interaction, exc)
 
     async def on_timeout(self) -> None:
-        await self._close("⌛ No image was chosen. Right-click the message again when you're ready.")
+        await self._close(self.tr._("⌛ No image was chosen. Right-click the message again when you're ready."))
 
     async def _close(self, text: str) -> None:
         try:
@@ -80,5 +85,9 @@ async def ask(
 ) -> None:
     """Offer ``sources`` in an ephemeral select; the choice is answered with ``answer`` (visibility ``private``)."""
     view = WhichImage(interaction, sources, private=private, answer=answer)
-    text = f"This message has {len(sources)} images. Which one should I use?"
+    text = tr_for(interaction).ngettext(
+        "This message has {n} image. Which one should I use?",
+        "This message has {n} images. Which one should I use?",
+        len(sources),
+    )
     await errors.send_final(interaction, text, view=view, ephemeral=True)

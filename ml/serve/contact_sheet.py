@@ -241,7 +241,7 @@ def fit_cover(img: Image.Image, box: tuple[int, int] = (CELL_W, IMAGE_H)) -> Ima
     return out
 
 
-def _placeholder(title: str, box: tuple[int, int]) -> Image.Image:
+def _placeholder(title: str, box: tuple[int, int], no_cover: str = "no cover") -> Image.Image:
     """A tile for a missing cover: the title, wrapped and centred."""
     out = Image.new("RGB", box, PLACEHOLDER_BG)
     lines = _wrap(title, CAPTION, box[0] - 2 * TEXT_PAD - 4, 4) or ["?"]
@@ -250,25 +250,33 @@ def _placeholder(title: str, box: tuple[int, int]) -> Image.Image:
     for line in lines:
         _text(out, (box[0] / 2, y), line, CAPTION, TEXT, anchor="mt")
         y += line_h
-    _text(out, (box[0] / 2, y + 4), "no cover", SMALL, MUTED, anchor="mt")
+    _text(out, (box[0] / 2, y + 4), _fit(no_cover, SMALL, box[0] - 8), SMALL, MUTED, anchor="mt")
     return out
 
 
-def _cover(tile: SheetTile, box: tuple[int, int]) -> Image.Image:
+def _cover(tile: SheetTile, box: tuple[int, int], no_cover: str = "no cover") -> Image.Image:
     if tile.image is None:
-        return _placeholder(tile.title, box)
+        return _placeholder(tile.title, box, no_cover)
     try:
         return fit_cover(tile.image, box)
     except Exception as e:  # a broken cover must not break the sheet
         log.warning("contact sheet: unusable cover for %r (%s); drawing a placeholder", tile.title, e)
-        return _placeholder(tile.title, box)
+        return _placeholder(tile.title, box, no_cover)
 
 
 # ---- drawing ------------------------------------------------------------------------------------------------------
-def _draw_cell(sheet: Image.Image, draw: ImageDraw.ImageDraw, x: int, y: int, tile: SheetTile, label: str | None):
+def _draw_cell(
+    sheet: Image.Image,
+    draw: ImageDraw.ImageDraw,
+    x: int,
+    y: int,
+    tile: SheetTile,
+    label: str | None,
+    no_cover: str = "no cover",
+):
     """One cell at (x, y). ``label`` is set for the query tile (framed, labelled, no number)."""
     draw.rectangle((x, y + IMAGE_H, x + CELL_W - 1, y + CELL_H - 1), fill=CELL_BG)
-    sheet.paste(_cover(tile, (CELL_W, IMAGE_H)), (x, y))
+    sheet.paste(_cover(tile, (CELL_W, IMAGE_H), no_cover), (x, y))
     text_w = CELL_W - 2 * TEXT_PAD - 2
     line1_y, line2_y = y + IMAGE_H + 5, y + IMAGE_H + 24
     if label is not None:
@@ -304,7 +312,12 @@ def sheet_size(banner: bool) -> tuple[int, int]:
 
 
 def render_sheet_image(
-    query: SheetTile | None, tiles: list[SheetTile], *, banner: str | None = None, query_label: str = "QUERY"
+    query: SheetTile | None,
+    tiles: list[SheetTile],
+    *,
+    banner: str | None = None,
+    query_label: str = "QUERY",
+    no_cover: str = "no cover",
 ) -> Image.Image:
     """The sheet as an RGB image (see :func:`render_contact_sheet`)."""
     if len(tiles) > MAX_TILES:
@@ -322,10 +335,10 @@ def render_sheet_image(
         x = MARGIN + col * (CELL_W + GAP)
         y = top + MARGIN + row * (CELL_H + GAP)
         if i < first_result:
-            _draw_cell(sheet, draw, x, y, tile, query_label)
+            _draw_cell(sheet, draw, x, y, tile, query_label, no_cover)
         else:
             number = tile.number if tile.number is not None else i - first_result + 1
-            _draw_cell(sheet, draw, x, y, SheetTile(tile.image, number, tile.title, tile.similarity), None)
+            _draw_cell(sheet, draw, x, y, SheetTile(tile.image, number, tile.title, tile.similarity), None, no_cover)
     return sheet
 
 
@@ -350,16 +363,22 @@ def encode_sheet(sheet: Image.Image) -> tuple[bytes, str]:
 
 
 def render_contact_sheet(
-    query: SheetTile | None, tiles: list[SheetTile], *, banner: str | None = None, query_label: str = "QUERY"
+    query: SheetTile | None,
+    tiles: list[SheetTile],
+    *,
+    banner: str | None = None,
+    query_label: str = "QUERY",
+    no_cover: str = "no cover",
 ) -> tuple[bytes, str]:
     """Returns (image bytes, format) where format is "jpg"; always under 1 MB.
 
     The grid is always 5×5: ``query`` top-left, framed and labelled ``query_label`` (e.g. "QUERY", "FROM"), then
     ``tiles`` (at most 24) in reading order, each with "#n · 87%" and its truncated title; missing covers become
     placeholders and unused cells stay blank. With ``query=None`` (an upload not to be re-posted) the tiles start at
-    the top-left cell, keeping their numbers. ``banner`` adds a line across the top when given.
+    the top-left cell, keeping their numbers. ``banner`` adds a line across the top when given. The words
+    (``query_label``, ``banner``, ``no_cover``, the titles) come in the reader's language from the caller.
     """
-    return encode_sheet(render_sheet_image(query, tiles, banner=banner, query_label=query_label))
+    return encode_sheet(render_sheet_image(query, tiles, banner=banner, query_label=query_label, no_cover=no_cover))
 
 
 def encode_thumbnail(image: Image.Image | None, size: int = 256) -> bytes | None:

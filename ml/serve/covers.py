@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,6 +18,22 @@ from ml.serve.results import Answer
 log = logging.getLogger(__name__)
 COVER_CACHE = 512  # decoded cover thumbnails kept in memory (~40 MB at most): 24 per contact sheet otherwise re-read
 DEMO_BANNER = "[DEMO] synthetic catalogue"
+
+
+@dataclass(frozen=True)
+class SheetText:
+    """The words on a contact sheet, in the reader's language (the front door translates them; ml draws them):
+    the query tile's label for an upload (``query``) and for a title (``source``), the upload's caption, the
+    placeholder of a missing cover, the banners, and titles by id as the reader knows them (``names``; missing:
+    the catalogue's Korean title)."""
+
+    query: str = "QUERY"
+    source: str = "FROM"
+    your_image: str = "your image"
+    no_cover: str = "no cover"
+    demo: str = DEMO_BANNER
+    low_confidence: str | None = None  # default: the answer's own message
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 class CoverStore:
@@ -45,28 +62,41 @@ class CoverStore:
         return encode_thumbnail(self.cover(title_id), size)
 
     def contact_sheet(
-        self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True
+        self,
+        answer: Answer,
+        query_image: Image.Image | None = None,
+        *,
+        include_query: bool = True,
+        text: SheetText | None = None,
     ) -> tuple[bytes, str]:
         """The 5×5 sheet (query or source cover first, then the results numbered 1–24): (bytes, "jpg").
         Without ``include_query`` (an upload not to be re-posted) the results alone fill the grid from the top left."""
         from ml.serve.contact_sheet import MAX_TILES, SheetTile, render_contact_sheet
 
+        text = text or SheetText()
+
+        def name(title: Title) -> str:
+            return text.names.get(title.id) or title.title
+
         if not include_query:
-            query, label = None, "QUERY"
+            query, label = None, text.query
         elif answer.source is not None:
-            query = SheetTile(self.cover(answer.source.id), None, answer.source.title, None)
-            label = "FROM"
+            query = SheetTile(self.cover(answer.source.id), None, name(answer.source), None)
+            label = text.source
         else:
-            query = SheetTile(query_image, None, "your image", None)
-            label = "QUERY"
+            query = SheetTile(query_image, None, text.your_image, None)
+            label = text.query
         tiles = [
-            SheetTile(self._fitted(r.title.id), n, r.title.title, r.similarity)
+            SheetTile(self._fitted(r.title.id), n, name(r.title), r.similarity)
             for n, r in enumerate(answer.results[:MAX_TILES], start=1)
         ]
-        banners = [answer.message] if answer.low_confidence and answer.message else []
+        low = text.low_confidence or answer.message
+        banners = [low] if answer.low_confidence and low else []
         if self.synthetic:
-            banners.append(DEMO_BANNER)
-        return render_contact_sheet(query, tiles, banner=" · ".join(banners) or None, query_label=label)
+            banners.append(text.demo)
+        return render_contact_sheet(
+            query, tiles, banner=" · ".join(banners) or None, query_label=label, no_cover=text.no_cover
+        )
 
     def _fit(self, title_id: str) -> Image.Image | None:
         """A title's cover already fitted to a contact-sheet cell (the sheet draws it as is, pixel for pixel the

@@ -25,7 +25,7 @@ from core.settings import DEFAULT_LOW_CONFIDENCE, DEFAULT_TASTE_WEIGHT
 from ml.preprocess import DEFAULT_LIMITS, ImageLimits, load_panels, open_image
 from ml.run import RunConfig
 from ml.serve import TITLES_PER_ANSWER
-from ml.serve.covers import CoverStore
+from ml.serve.covers import CoverStore, SheetText
 from ml.serve.index import INDEX_DIR, TitleIndex, current_generation
 from ml.serve.ranking import Ranker
 from ml.serve.results import EXPLICIT_CLASSES, Answer, GenreGuess, ModelOutputs, TasteProfile, UploadScreen
@@ -299,10 +299,15 @@ class Engine:
             raise
 
     def contact_sheet(
-        self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True
+        self,
+        answer: Answer,
+        query_image: Image.Image | None = None,
+        *,
+        include_query: bool = True,
+        text: SheetText | None = None,
     ) -> tuple[bytes, str]:
-        """:meth:`ml.serve.covers.CoverStore.contact_sheet`: (bytes, "jpg")."""
-        return self.covers.contact_sheet(answer, query_image, include_query=include_query)
+        """:meth:`ml.serve.covers.CoverStore.contact_sheet`: (bytes, "jpg"), its words from ``text``."""
+        return self.covers.contact_sheet(answer, query_image, include_query=include_query, text=text)
 
 
 def _serving_model(run: Path, size: int) -> Callable[[np.ndarray], ModelOutputs]:

@@ -10,12 +10,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from catalog.format import Title
+from core.i18n import N_, Msg
 from core.settings import DEFAULT_LOW_CONFIDENCE, DEFAULT_TASTE_WEIGHT
 from ml.serve.index import Hit, TitleIndex, cosine_to_similarity
 from ml.serve.results import Answer, Result, TasteProfile
 from ml.serve.title_blend import DEFAULT_WEIGHTS, POOL, BlendWeights, blend
 
-LOW_CONFIDENCE_MESSAGE = "no close match — these are the nearest styles"
+LOW_CONFIDENCE_MESSAGE = N_("no close match — these are the nearest styles")
 DISLIKE_WEIGHT = 0.5  # a disliked neighbour pushes down half as hard as a liked one pulls up
 NEW_BONUS = 0.3  # how much discovery prefers a title a recent refresh added (over the 0–1 taste fit)
 NEW_MIN_FIT = 0.3  # ... when it fits the server's taste at least this well (servers with likes)
@@ -162,7 +163,8 @@ class Ranker:
             reason = reasons[i]
             if taste.liked and like_idx[i] >= 0 and like_sim[i] >= 0.5 and new_rank < i:
                 liked = self.titles.get(taste.liked[like_idx[i]])
-                reason = f"because you liked {liked.title}" if liked and liked.id != ids[i] else reason
+                # A Msg: English as a str (JSON, logs), said in the reader's language by the bot.
+                reason = Msg("because you liked {title}", title=liked) if liked and liked.id != ids[i] else reason
             results.append(Result(self.titles[ids[i]], float(shown[i]), float(score[i]), reason))
         return results
 

@@ -24,6 +24,7 @@ from PIL import Image
 from catalog.format import Title
 from core.settings import DEFAULT_BATCH_MAX_SIZE, DEFAULT_BATCH_MAX_WAIT_MS
 from ml.serve import TITLES_PER_ANSWER
+from ml.serve.covers import SheetText
 from ml.serve.engine import Engine
 from ml.serve.results import Answer, GenreGuess, ModelOutputs, Result, TasteProfile
 from ml.serve.search import Match
@@ -286,15 +287,20 @@ class Recommender:
         return await self._cpu(self.engine.ranking.discovery_picks, taste, n=n, **options)
 
     async def contact_sheet(
-        self, answer: Answer, query_image: Image.Image | None = None, *, include_query: bool = True
+        self,
+        answer: Answer,
+        query_image: Image.Image | None = None,
+        *,
+        include_query: bool = True,
+        text: SheetText | None = None,
     ) -> tuple[bytes, str]:
         """The answer's numbered 5×5 sheet: (bytes, "jpg"); ``include_query=False`` leaves the query tile
-        out (an upload that must not be re-posted)."""
+        out (an upload that must not be re-posted); ``text``: its words in the reader's language."""
         engine = self.engine
         titles = [r.title.id for r in answer.results] + ([answer.source.id] if answer.source else [])
         if self.previous is not None and any(t not in engine.titles for t in titles):
             engine = self.previous  # an answer of the generation before the swap: drawn with its covers
-        return await self._cpu(engine.contact_sheet, answer, query_image, include_query=include_query)
+        return await self._cpu(engine.contact_sheet, answer, query_image, include_query=include_query, text=text)
 
     async def cover_thumbnail(self, title_id: str, size: int = 256) -> bytes | None:
         """A small WebP of a title's cover for an embed thumbnail (``None`` without a readable cover)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,6 +14,28 @@ from rapidfuzz.distance import LCSseq
 
 from catalog.format import Title
 from core.errors import AmbiguousTitleError, UnknownTitleError
+
+MAX_QUERY = 100  # characters of a query that are matched (the longest title names are ~60); the rest is dropped
+# Zero-width and other invisible format characters (ZWSP, ZWJ, BOM, bidi marks, soft hyphen…) and control characters.
+_INVISIBLE = re.compile(
+    r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    r"\u3164\ufe00-\ufe0f\ufeff\uffa0\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def normalise(text: str) -> str:
+    """Text in one comparable form, for names and queries alike: NFKC (composed Hangul, half-width Latin and
+    digits, ligatures spelled out), invisible and control characters removed, then rapidfuzz's own processing
+    (lower case, punctuation to spaces, trimmed)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _INVISIBLE.sub("", text)
+    return utils.default_process(text)
+
+
+def cut_query(text: str) -> str:
+    """A query cut to :data:`MAX_QUERY` characters before anything is matched (a 20,000-character paste must not
+    cost the event loop a fifth of a second)."""
+    return (text or "")[:MAX_QUERY]
 
 
 @dataclass(frozen=True)
@@ -46,7 +70,7 @@ class TitleSearch:
                 if isinstance(name, str) and name.strip():
                     self._owners.append(t.id)
                     self._raw.append(name)
-                    self._choices.append(utils.default_process(name))
+                    self._choices.append(normalise(name))
                     self._weights.append(weight)
         self._lengths = np.array([len(c) for c in self._choices], dtype=np.float32)
         self._by_text = np.array(sorted(range(len(self._choices)), key=self._choices.__getitem__), dtype=np.int64)
@@ -61,11 +85,11 @@ class TitleSearch:
         for t in titles:
             for name in (t.title, t.title_en):
                 if name:
-                    self._exact.setdefault(utils.default_process(name), []).append(t.id)
+                    self._exact.setdefault(normalise(name), []).append(t.id)
 
     def search(self, text: str, limit: int = 25, min_score: float = 45.0) -> list[Match]:
         """Best titles for ``text`` (≤ ``limit``), each once at its best-matching name; empty text → nothing."""
-        query = utils.default_process(text or "")
+        query = normalise(cut_query(unicodedata.normalize("NFKC", text or "")))
         if not query:
             return []
         prefixed = self._prefixed(query)
@@ -117,7 +141,10 @@ class TitleSearch:
         text = (text or "").strip()
         if text in self.titles:
             return self.titles[text]
-        exact = self._exact.get(utils.default_process(text), [])
+        text = cut_query(unicodedata.normalize("NFKC", text)).strip()
+        if text in self.titles:
+            return self.titles[text]
+        exact = self._exact.get(normalise(text), [])
         if len(exact) == 1:
             return self.titles[exact[0]]
         matches = self.search(text, limit=5)

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from catalog.format import Title
+from core.i18n import Msg, genre_msg
 from ml.serve.index import Hit
 
 POOL = 300  # style neighbours rescored per title query
@@ -65,24 +66,23 @@ def jaccard(a: Sequence[str], b: Sequence[str]) -> float:
     return len(sa & sb) / len(union) if union else 0.0
 
 
-def genre_label(genre: str) -> str:
-    return genre.replace("_", " ")
+STYLE_REASON = Msg("similar art style")
 
 
-STYLE_REASON = "similar art style"
-
-
-def reason(source: Title, other: Title) -> str:
-    """What ``other`` shares with ``source``: "same author", "also fantasy · 회귀 · 먼치킨", else STYLE_REASON."""
-    parts = []
-    if set(source.authors) & set(other.authors):
-        parts.append("same author")
+def reason(source: Title, other: Title) -> Msg:
+    """What ``other`` shares with ``source``: "same author", "also fantasy · 회귀 · 먼치킨", else STYLE_REASON (a
+    :class:`core.i18n.Msg`: English as a str, said in the reader's language by the bot)."""
+    author = bool(set(source.authors) & set(other.authors))
     shared_genres = [g for g in other.genres if g in set(source.genres)]
     shared_tags = [t for t in themes(other.tags) if t in set(source.tags)][:REASON_TAGS]
-    if shared_genres or shared_tags:
-        also = [genre_label(g) for g in shared_genres[:1]] + shared_tags
-        parts.append("also " + " · ".join(also))
-    return ", ".join(parts) if parts else STYLE_REASON
+    also = tuple([genre_msg(g) for g in shared_genres[:1]] + shared_tags)
+    if author and also:
+        return Msg("same author, also {things}", things=also)
+    if author:
+        return Msg("same author")
+    if also:
+        return Msg("also {things}", things=also)
+    return STYLE_REASON
 
 
 def blend(

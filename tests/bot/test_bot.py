@@ -50,7 +50,9 @@ async def test_registers_exactly_the_documented_commands(world):
     assert set(subs) == {"set", "off", "now", "status"}
     every = next(o for o in subs["set"]["options"] if o["name"] == "every")
     assert (every["min_value"], every["max_value"]) == (1, 168)
-    assert [o["name"] for o in subs["set"]["options"]] == ["channel", "every"]
+    assert [o["name"] for o in subs["set"]["options"]] == ["channel", "every", "language"]
+    language = subs["set"]["options"][2]
+    assert not language.get("required") and {c["value"] for c in language["choices"]} == {"server", "en", "ko"}
 
 
 async def test_commands_sync_on_first_start_and_not_again_until_they_change(world):

@@ -35,11 +35,12 @@ def test_answer_shows_the_first_page_with_percentages_links_and_reasons():
     embed = embeds.answer(
         _answer(reason="because you liked 제목 9"), heading="h", synthetic=False, image_name="toonmatch.png", per_page=5
     )
-    assert "**romance** 62%" in embed.description
+    assert "**Romance** 62%" in embed.description
     text = _results(embed)
     assert [line[:4] for line in text.splitlines()] == [f"`{n:>2}`" for n in range(1, 6)]
     assert embed.fields[0].name == "Closest styles · 1–5 of 24"
-    assert "[제목 0 (Title number 0)](https://comic.naver.com" in text and "90%" in text
+    # An English reader: the English title first, the Korean one in brackets.
+    assert "[Title number 0 (제목 0)](https://comic.naver.com" in text and "90%" in text
     assert "*because you liked 제목 9*" in text
     assert embed.image.url == "attachment://toonmatch.png"
     assert "[DEMO]" not in embed.footer.text
@@ -93,8 +94,8 @@ def test_recommend_answer_lists_the_catalogue_genres_and_what_the_cover_reads_as
     ans = _answer()
     ans.source = Title(id="naver:7", title="원작", authors=("작가",), genres=("fantasy", "action"), images=())
     text = embeds.answer(ans, heading="h", synthetic=False, image_name=None, per_page=5).description
-    assert "Genres of" in text and "**fantasy** · **action**" in text
-    assert "Its cover reads as: **romance** 62%" in text
+    assert "Genres of" in text and "**Fantasy** · **Action**" in text
+    assert "Its cover reads as: **Romance** 62%" in text
 
 
 def test_a_naver_title_without_url_links_to_its_page():

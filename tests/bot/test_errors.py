@@ -12,6 +12,7 @@ from discord import app_commands
 
 from bot import errors
 from core.errors import AmbiguousTitleError, BadImageError, ImageTooLargeError, RunFolderError, UnknownTitleError
+from core.i18n import Msg, translator
 
 
 def _interaction(*, done: bool, rtype=None, extras=None, itype=discord.InteractionType.application_command):
@@ -57,6 +58,38 @@ def _interaction(*, done: bool, rtype=None, extras=None, itype=discord.Interacti
 def test_users_mistakes_get_a_clear_message_and_no_error_level(error, expected, level):
     rep = errors.describe(error, 99)
     assert expected in rep.message and rep.level == level and not rep.bug
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (app_commands.CommandOnCooldown(app_commands.Cooldown(1, 30), 4.2), "5초 뒤에 다시 해 주세요"),
+        (app_commands.MissingPermissions(["manage_guild"]), "**서버 관리** 권한이 필요해요"),
+        (app_commands.BotMissingPermissions(["embed_links", "attach_files"]), "**링크 첨부, 파일 첨부** 권한이 없어요"),
+        (app_commands.NoPrivateMessage(), "서버에서만 쓸 수 있어요"),
+        (BadImageError(Msg("{name}: the file is empty", name="upload")), "이 파일은 쓸 수 없어요: 파일이 비어 있어요"),
+        (
+            UnknownTitleError("no title", ["신의 탑 (naver:1)"]),
+            "모르는 제목이에요.\n가장 비슷한 제목:\n• 신의 탑 (naver:1)",
+        ),
+        (
+            errors.NoImageError(
+                Msg("🖼️ That message has no image attachment or image embed. Try it on a message with a picture.")
+            ),
+            "이미지 첨부나",
+        ),
+        (errors.DownloadFailedError("ClientPayloadError: reset"), "이미지를 내려받지 못했어요"),
+        (
+            KeyError("secret internals"),
+            "봇 쪽에서 문제가 생겼어요. 계속 그러면 봇 관리자에게 이 번호를 알려 주세요: `99`",
+        ),
+    ],
+)
+def test_refusals_in_korean(error, expected):
+    english = errors.describe(error, 99)
+    korean = errors.describe(error, 99, tr=translator("ko"))
+    assert expected in korean.message and (korean.level, korean.bug) == (english.level, english.bug)
+    assert korean.message != english.message
 
 
 def test_wrapped_errors_are_unwrapped():

@@ -99,7 +99,7 @@ async def test_two_bot_processes_split_the_servers_and_share_one_database(
                 rec = await fake.slash_command(
                     "discovery set", {"channel": recs[guild.id], "every": 6}, user=admins[guild.id], guild=guild
                 )
-                assert "every 6 h" in (await rec.wait_response(timeout=30)).content
+                assert "every 6 hours" in (await rec.wait_response(timeout=30)).content
                 assert rec.shard == (_shard(guild), SHARDS)
 
             # one user, two servers on two shards (two processes), and DMs (shard 0): one cooldown window

@@ -110,7 +110,7 @@ async def test_discovery_posts_once_per_due_guild_even_with_two_processes_on_a_s
         rec = await fake.slash_command(
             "discovery set", {"channel": fake.recs[guild.id], "every": 6}, user=fake.admins[guild.id], guild=guild
         )
-        assert "every 6 h" in (await rec.wait_response()).content
+        assert "every 6 hours" in (await rec.wait_response()).content
     new = await processes.start("0")
     assert {g.id for g in new.guilds} == {g.id for g in old.guilds}
     for guild in fake.guild_list:

@@ -114,3 +114,13 @@ async def test_bot_meta(database):
     await database.run(q.set_meta, "commands_hash", "abc")
     await database.run(q.set_meta, "commands_hash", "def")
     assert await database.run(q.get_meta, "commands_hash") == "def"
+
+
+async def test_the_language_of_a_guilds_posts(database):
+    assert (await database.run(q.set_guild_locale, G1, "ko")).locale == "ko"  # before any discovery settings
+    prefs = await database.run(q.set_discovery, G1, CHANNEL, 24, NOW)
+    assert prefs.locale == "ko" and prefs.discovery_enabled  # setting the schedule keeps the language
+    assert (await database.run(q.get_guild_prefs, G1)).locale == "ko"
+    assert (await database.run(q.set_guild_locale, G1, None)).locale is None  # back to the server's own language
+    with pytest.raises(ValueError):
+        await database.run(q.set_guild_locale, G1, "x" * 40)

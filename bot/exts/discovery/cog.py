@@ -22,8 +22,10 @@ from discord.ext import commands, tasks
 from bot import checks, embeds, errors
 from bot.bot import Toonmatch
 from bot.exts.discovery.service import DiscoveryService
+from bot.i18n import ENGLISH, N_, language_name, perm_names, tr_for, tr_for_guild
 from bot.metrics import is_database_error
 from bot.views.rating import rating_rows
+from core.i18n import Msg, available_locales
 from db import GuildPrefs, queries
 from db.models import DISCOVERY_EVERY_HOURS
 
@@ -51,11 +53,19 @@ class Outcome:
 
 manage_guild = discord.Permissions(manage_guild=True)
 
+SERVER_LANGUAGE = "server"  # /discovery set language: the server's own Discord language (nothing stored)
+#: The languages a server can choose for its posts: English and every language with a catalogue (core/locales),
+#: each named in itself ("한국어"), as language pickers do.
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name=N_("The server's language"), value=SERVER_LANGUAGE),
+    *(app_commands.Choice(name=language_name(code), value=code) for code in available_locales()),
+]
+
 
 class Discovery(commands.Cog):
     group = app_commands.Group(
-        name="discovery",
-        description="Regular posts of lesser-known webtoons that fit this server's taste",
+        name=N_("discovery"),
+        description=N_("Regular posts of lesser-known webtoons that fit this server's taste"),
         guild_only=True,
         default_permissions=manage_guild,
     )
@@ -76,80 +86,113 @@ class Discovery(commands.Cog):
         self.ticker.cancel()
 
     # ---- commands -----------------------------------------------------------------------------------------
-    @group.command(name="set", description="Post lesser-known titles to a channel every few hours")
+    @group.command(name=N_("set"), description=N_("Post lesser-known titles to a channel every few hours"))
+    @app_commands.rename(channel=N_("channel"), every=N_("every"), language=N_("language"))
     @app_commands.describe(
-        channel="Where to post", every=f"Hours between posts (1–168, default {DISCOVERY_EVERY_HOURS})"
+        channel=N_("Where to post"),
+        every=N_("Hours between posts (1–168)"),
+        language=N_("The posts' language (default: the server's Discord language)"),
     )
+    @app_commands.choices(language=LANGUAGE_CHOICES)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def set_(
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel,
         every: app_commands.Range[int, 1, 168] = DISCOVERY_EVERY_HOURS,
+        language: str | None = None,
     ) -> None:
         assert interaction.guild is not None
+        tr = tr_for(interaction)
         missing = self.missing_permissions(channel)
         if missing:
             raise errors.BotUserError(
-                f"🔒 I can't post in {channel.mention}: I'm missing **{errors.perm_names(missing)}** there. "
-                "Give me those permissions (or pick another channel) and try again."
+                Msg(
+                    "🔒 I can't post in {channel}: I'm missing **{permissions}** there. "
+                    "Give me those permissions (or pick another channel) and try again.",
+                    channel=channel.mention,
+                    permissions=perm_names(missing, tr),
+                )
             )
         previous = await self._prefs(interaction)
         first = datetime.now(UTC) + timedelta(hours=every)
         prefs = await self.bot.change_guild_prefs(queries.set_discovery, interaction.guild.id, channel.id, every, first)
+        if language is not None:
+            prefs = await self.bot.change_guild_prefs(
+                queries.set_guild_locale, interaction.guild.id, None if language == SERVER_LANGUAGE else language
+            )
         log.info(
-            "interaction %s: discovery in guild %s set to channel %s every %d h",
+            "interaction %s: discovery in guild %s set to channel %s every %d h (language %s)",
             interaction.id,
             interaction.guild.id,
             channel.id,
             every,
+            prefs.locale or "of the server",
         )
-        text = "✅ " + embeds.discovery_status(prefs, channel.mention) + " Use `/discovery now` to post one now."
+        text = "✅ " + embeds.discovery_status(prefs, channel.mention, tr=tr)
+        text += " " + tr._("Use `/{discovery} {now}` to post one now.", discovery=tr._("discovery"), now=tr._("now"))
+        posts = tr_for_guild(prefs.locale, interaction.guild)
+        text += "\n" + tr._("Posts are written in {language}.", language=language_name(posts.locale))
         if previous.discovery_disabled_reason:
-            text += f"\n(It had been turned off: {previous.discovery_disabled_reason}.)"
+            text += "\n" + tr._(
+                "(It had been turned off: {reason}.)",
+                reason=embeds.disabled_reason(previous.discovery_disabled_reason, tr),
+            )
         if channel.is_nsfw():
             allowed = (await self.bot.guild_prefs(interaction.guild.id)).adult_allowed
-            text += "\nThis channel is age-restricted: " + (
-                "adult titles may be posted there." if allowed else "adult titles are still off (`/settings adult`)."
+            text += "\n" + (
+                tr._("This channel is age-restricted: adult titles may be posted there.")
+                if allowed
+                else tr._("This channel is age-restricted: adult titles are still off (`/settings adult`).")
             )
         await errors.send_final(interaction, text, ephemeral=True)
 
-    @group.command(name="off", description="Stop discovery posts in this server")
+    @group.command(name=N_("off"), description=N_("Stop discovery posts in this server"))
     @app_commands.checks.has_permissions(manage_guild=True)
     async def off(self, interaction: discord.Interaction) -> None:
+        tr = tr_for(interaction)
         current = await self._prefs(interaction)
         if current.discovery_channel_id is None:
-            await errors.send_final(interaction, "Discovery posts are already off.", ephemeral=True)
+            await errors.send_final(interaction, tr._("Discovery posts are already off."), ephemeral=True)
             return
         await self.bot.change_guild_prefs(
             queries.set_discovery, current.guild_id, None, current.discovery_every_hours, None
         )
         log.info("interaction %s: discovery in guild %s turned off", interaction.id, current.guild_id)
-        text = "🛑 Discovery posts are off."
+        text = tr._("🛑 Discovery posts are off.")
         if current.discovery_disabled_reason:
-            text += f" (They had already stopped: {current.discovery_disabled_reason}.)"
+            text += " " + tr._(
+                "(They had already stopped: {reason}.)",
+                reason=embeds.disabled_reason(current.discovery_disabled_reason, tr),
+            )
         await errors.send_final(interaction, text, ephemeral=True)
 
-    @group.command(name="now", description="Post a discovery message right away")
+    @group.command(name=N_("now"), description=N_("Post a discovery message right away"))
     @app_commands.checks.has_permissions(manage_guild=True)
     async def now(self, interaction: discord.Interaction) -> None:
+        tr = tr_for(interaction)
         prefs = await self._prefs(interaction)
         if not prefs.discovery_enabled:
-            await errors.send_final(interaction, embeds.discovery_status(prefs, None), ephemeral=True)
+            await errors.send_final(interaction, embeds.discovery_status(prefs, None, tr=tr), ephemeral=True)
             return
         self.bot.require_recommender()
         await checks.defer(interaction, private=True)
         outcome = await self.post(prefs)
         if outcome.disabled:
-            text = f"⚠️ I couldn't post, so discovery is now off: {outcome.disabled}. Fix it and run `/discovery set`."
+            text = tr._(
+                "⚠️ I couldn't post, so discovery is now off: {reason}. Fix it and run `/discovery set`.",
+                reason=embeds.disabled_reason(outcome.disabled, tr),
+            )
         elif outcome.posted:
-            where = outcome.channel.mention if outcome.channel else "the discovery channel"
-            text = f"✅ Posted {len(outcome.posted)} title(s) in {where}."
+            where = outcome.channel.mention if outcome.channel else tr._("the discovery channel")
+            text = tr.ngettext(
+                "✅ Posted {n} title in {where}.", "✅ Posted {n} titles in {where}.", len(outcome.posted), where=where
+            )
         else:
-            text = "Nothing new to post: every title that fits has already been posted here."
+            text = tr._("Nothing new to post: every title that fits has already been posted here.")
         await errors.send_final(interaction, text, ephemeral=True)
 
-    @group.command(name="status", description="Where and when discovery posts go, and how many titles")
+    @group.command(name=N_("status"), description=N_("Where and when discovery posts go, and how many titles"))
     @app_commands.checks.has_permissions(manage_guild=True)
     async def status(self, interaction: discord.Interaction) -> None:
         prefs = await self._prefs(interaction)
@@ -161,6 +204,7 @@ class Discovery(commands.Cog):
             last_post=last,
             picks=prefs.discovery_picks or self.service.picks,
             default_picks=prefs.discovery_picks is None,
+            tr=tr_for(interaction),
         )
         await errors.send_final(interaction, embed=embed, ephemeral=True)
 
@@ -209,14 +253,16 @@ class Discovery(commands.Cog):
             try:
                 channel = await self.bot.fetch_channel(cid)
             except discord.NotFound:
-                return await self.disable(gid, "the discovery channel was deleted")
+                return await self.disable(gid, embeds.REASON_CHANNEL_DELETED)
             except discord.Forbidden:
-                return await self.disable(gid, "I can no longer see the discovery channel")
+                return await self.disable(gid, embeds.REASON_CHANNEL_HIDDEN)
         if not isinstance(channel, discord.TextChannel):
-            return await self.disable(gid, "the discovery channel is not a text channel any more")
+            return await self.disable(gid, embeds.REASON_NOT_TEXT)
         missing = self.missing_permissions(channel)
         if missing:
-            return await self.disable(gid, f"I'm missing {errors.perm_names(missing)} in #{channel.name}")
+            return await self.disable(
+                gid, embeds.REASON_MISSING.format(permissions=perm_names(missing, ENGLISH), channel=channel.name)
+            )
         post = await self.service.choose(
             gid,
             allow_adult=channel.is_nsfw() and prefs.adult_allowed,  # bot.prefs: 18+ channel and the server allows
@@ -233,17 +279,18 @@ class Discovery(commands.Cog):
             if r.title.id in post.covers:
                 thumbs[r.title.id] = f"cover-{n}.webp"
                 files.append(discord.File(io.BytesIO(post.covers[r.title.id]), thumbs[r.title.id]))
+        tr = tr_for_guild(prefs.locale, guild)
         try:
             message = await channel.send(
-                embeds.DISCOVERY_HEADER,
-                embeds=embeds.discovery(post.picks, thumbs, synthetic=post.synthetic),
+                embeds.discovery_header(tr),
+                embeds=embeds.discovery(post.picks, thumbs, synthetic=post.synthetic, tr=tr),
                 files=files,
-                view=rating_rows(post.picks),
+                view=rating_rows(post.picks, tr=tr),
             )
         except discord.NotFound:
-            return await self.disable(gid, "the discovery channel was deleted")
+            return await self.disable(gid, embeds.REASON_CHANNEL_DELETED)
         except discord.Forbidden:
-            return await self.disable(gid, f"I'm not allowed to post in #{channel.name}")
+            return await self.disable(gid, embeds.REASON_FORBIDDEN.format(channel=channel.name))
         await self.service.posted(post, prefs, channel.id, message.id)
         titles = [r.title.id for r in post.picks]
         log.info("discovery in guild %s: posted %s in channel %s", gid, titles, channel.id)

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot import checks, embeds, errors, images
 from bot.bot import Toonmatch
+from bot.i18n import tr_for_guild
 from core.errors import BadImageError
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class LooksLike(commands.Cog):
             log.info("looks-like reply skipped for message %s: %s", message.id, exc)
             return
         try:
-            await message.reply(embeds.looks_like(answer.genres, answer.results), mention_author=False)
+            tr = tr_for_guild(prefs.locale, message.guild)
+            await message.reply(embeds.looks_like(answer.genres, answer.results, tr=tr), mention_author=False)
         except discord.HTTPException as exc:
             log.warning("looks-like reply in channel %s failed: %s", message.channel.id, exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.i18n import ENGLISH, genre_name
 from tests.bot.conftest import ON_BOTH_RUNS
 
 
@@ -19,7 +20,7 @@ async def test_genre_shows_top_three_with_probabilities(world, sample_images, bo
     assert embed["title"] == "Genre guess"
     lines = [line for line in embed["description"].splitlines() if line.startswith("`")]
     assert len(lines) == 3
-    assert all(any(g in line for g in bot_engine.genres) for line in lines)
+    assert all(any(f"**{genre_name(g, ENGLISH)}**" in line for g in bot_engine.genres) for line in lines)
     pcts = _percentages(embed["description"])
     assert pcts == sorted(pcts, reverse=True) and sum(pcts) <= 101
 

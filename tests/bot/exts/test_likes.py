@@ -58,7 +58,7 @@ async def test_forget_me_asks_then_deletes_everything(world, sample_images):
     bob_ids = await _rate_many(world, world.bob, 1)
     rec = await world.run("forget-me")
     msg = rec.original
-    assert msg.ephemeral and "2 rating(s)" in msg.embeds[0]["description"]
+    assert msg.ephemeral and "your 2 ratings" in msg.embeds[0]["description"]
     assert (await world.db.run(queries.export_user, world.alice.id))["shown"]  # nothing deleted before confirming
     click = await world.fake.click(f"tm:forget:confirm:{world.alice.id}", message=msg, user=world.alice)
     await click.wait_response()

@@ -42,7 +42,7 @@ async def test_recommend_from_a_title_answers_like_similar(world, bot_engine):
     rec = await world.run("recommend", {"title": title.id})
     msg = rec.original
     assert rec.callback_type == 5 and not msg.ephemeral
-    assert title.title in msg.embeds[0]["title"]
+    assert msg.embeds[0]["title"] == f"Drawn like {title.title_en or title.title}"  # the English reader's name
     values = [o["value"] for o in select_options(msg)]
     assert len(values) == 24 and title.id not in values
     assert msg.filenames and not any(bot_engine.titles[v].adult for v in values)
@@ -52,7 +52,9 @@ async def test_recommend_from_a_title_answers_like_similar(world, bot_engine):
 async def test_recommend_accepts_a_typed_english_title(world, bot_engine):
     title = _sfw_title(bot_engine)
     rec = await world.run("recommend", {"title": title.title_en})
-    assert title.title in rec.original.embeds[0]["title"]
+    assert rec.original.embeds[0]["title"] == f"Drawn like {title.title_en}"
+    korean = await world.run("recommend", {"title": title.title_en}, locale="ko")
+    assert korean.original.embeds[0]["title"] == f"「{title.title}」 같은 그림체의 웹툰"
 
 
 async def test_unknown_title_gets_closest_matches_ephemerally(world, bot_engine):

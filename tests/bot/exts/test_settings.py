@@ -43,7 +43,7 @@ async def test_titles_per_discovery_post_changes_the_posts(world):
     assert "Changed: titles per discovery post" in set_five.original.embeds[0]["description"]
     assert _field(set_five.original.embeds[0], "Titles per discovery post").startswith("**5**")
     rec = await world.run("discovery now", user=world.admin)
-    assert "Posted 5 title(s)" in rec.original.content
+    assert "Posted 5 titles" in rec.original.content
     assert len(world.fake.channel_messages(world.recs)[-1].embeds) == 5
     await world.run("settings discovery-titles", user=world.admin)  # left out: back to the bot's default
     rec = await world.run("discovery now", user=world.admin)
@@ -87,7 +87,7 @@ async def test_discovery_status_shows_channel_schedule_posts_and_language(world)
     assert rec.original.ephemeral
     [embed] = rec.original.embeds
     assert _field(embed, "Channel") == f"<#{world.recs.id}>"
-    assert _field(embed, "Schedule") == "every 12 h"
+    assert _field(embed, "Schedule") == "every 12 hours"
     assert _field(embed, "Last post").startswith("<t:") and _field(embed, "Next post").startswith("<t:")
     assert _field(embed, "Titles per post") == "4"
     assert _field(embed, "Language") == "ko"

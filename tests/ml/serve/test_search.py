@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from catalog.format import Title
 from core.errors import AmbiguousTitleError, UnknownTitleError
-from ml.serve.search import TitleSearch
+from ml.serve.search import MAX_QUERY, TitleSearch, cut_query, normalise
 
 
 def make_title(tid: str, title: str, title_en: str | None = None, authors=(), alt_titles=None) -> Title:
@@ -154,3 +156,38 @@ def test_a_title_named_like_the_text_beats_titles_by_an_author_named_like_it():
     found = TitleSearch(titles).search("신의")
     assert found[0].title_id == "a:1"
     assert {m.title_id for m in found} == {"a:1", "a:2", "a:3"}  # authors still match, just lower
+
+
+# ---- input in any form ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        unicodedata.normalize("NFD", "신의 탑"),  # decomposed Hangul (macOS, some IMEs): jamo, not syllables
+        "신\u200b의 탑\u200d",  # zero-width space and joiner pasted along
+        "\ufeff신의\u00a0탑",  # a BOM and a no-break space
+        "신의 탑\x07",  # a control character
+    ],
+)
+def test_hangul_in_other_forms_finds_the_title(search, typed):
+    assert first(search, typed) == "naver:183559"
+    assert search.resolve(typed).id == "naver:183559"
+
+
+@pytest.mark.parametrize("typed", ["ＴＯＷＥＲ ＯＦ ＧＯＤ", "tower \u200bof god", "TOWER OF GOD"])
+def test_full_width_and_any_case_latin_finds_the_english_title(search, typed):
+    assert first(search, typed) == "naver:183559"
+
+
+def test_names_in_other_forms_are_found_too():
+    name = unicodedata.normalize("NFD", "유미의 세포들")
+    decomposed = TitleSearch([make_title("x:1", name, "Ｙｕｍｉ'ｓ Ｃｅｌｌｓ")])
+    assert first(decomposed, "유미의 세포들") == "x:1" and first(decomposed, "yumi's cells") == "x:1"
+
+
+def test_a_huge_query_is_cut_before_matching(search):
+    assert normalise("가" * 20_000) and len(cut_query("가" * 20_000)) == MAX_QUERY
+    long = "Tower of God " * 2_000
+    assert search.search(long) == search.search(long[:MAX_QUERY])  # only the start is matched
+    assert search.search("\u200b" * 500) == []  # nothing but invisible characters: nothing typed

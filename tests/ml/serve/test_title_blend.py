@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.i18n import translator
 from ml.serve.ranking import Ranker
 from ml.serve.results import TasteProfile
 from ml.serve.title_blend import STYLE_ONLY, STYLE_REASON, BlendWeights, blend, jaccard, reason
@@ -45,10 +46,19 @@ def test_each_line_says_what_it_shares(ranker):
     answer = ranker.answer_title(source(ranker), k=6)
     why = {r.title.id: r.reason for r in answer.results}
     assert why["AU"] == "same author"
-    assert why["GT"] == "also fantasy · 회귀 · 먼치킨"
-    assert why["G"] == "also fantasy"
+    assert why["GT"] == "also Fantasy · 회귀 · 먼치킨"
+    assert why["G"] == "also Fantasy"
     assert why["C1"] == why["C4"] == STYLE_REASON
     assert all(r.reason for r in answer.results)
+
+
+def test_reasons_are_said_in_the_readers_language(ranker):
+    """A reason is a Msg: English as a str (logs, JSON), Korean for a Korean reader, genre names included."""
+    why = {r.title.id: r.reason for r in ranker.answer_title(source(ranker), k=6).results}
+    ko = translator("ko")
+    assert ko._(why["GT"]) == "판타지 · 회귀 · 먼치킨도 같아요"
+    assert ko._(why["AU"]) == "같은 작가예요"
+    assert ko._(why["C1"]) == "그림체가 비슷해요"
 
 
 def test_the_shown_similarity_stays_the_style_similarity(ranker):
@@ -84,7 +94,7 @@ def test_zero_weights_change_nothing_and_jaccard():
     s = make_title("S", **SOURCE)
     assert jaccard(("a", "b"), ("b", "c")) == pytest.approx(1 / 3) and jaccard((), ()) == 0.0
     assert reason(s, make_title("x", authors=("Kim",), genres=("fantasy",), tags=("복수",))) == (
-        "same author, also fantasy · 복수"
+        "same author, also Fantasy · 복수"
     )
     assert BlendWeights(0.0, 0.0, 0.0).style_only and not BlendWeights().style_only
     assert blend(s, [], {}, BlendWeights()) == []
@@ -104,5 +114,5 @@ def test_a_title_drawn_nothing_alike_is_not_lifted_and_genre_tags_do_not_count()
     ranked = blend(s, [Hit("alike", 0.5), Hit("unlike", 0.0)], titles)
     assert [b.title_id for b in ranked] == ["alike", "unlike"]  # 0 % style: sharing everything lifts nothing
     fantasy_tag = make_title("x", genres=("fantasy",), tags=("판타지", "완결판타지"))
-    assert reason(make_title("S2", genres=("fantasy",), tags=("판타지", "완결판타지")), fantasy_tag) == "also fantasy"
+    assert reason(make_title("S2", genres=("fantasy",), tags=("판타지", "완결판타지")), fantasy_tag) == "also Fantasy"
     assert jaccard(("판타지",), ("판타지",)) == 1.0  # plain Jaccard; blend() drops genre-naming tags first

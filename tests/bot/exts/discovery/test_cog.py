@@ -36,7 +36,7 @@ async def test_discovery_is_hidden_from_and_refused_to_non_admins(world):
 async def test_set_stores_the_schedule(world):
     before = datetime.now(UTC)
     msg = await _enable(world, every=6)
-    assert msg.ephemeral and "every 6 h" in msg.content
+    assert msg.ephemeral and "every 6 hours" in msg.content
     settings = await world.db.run(queries.get_guild_prefs, world.guild.id)
     assert settings.discovery_channel_id == world.recs.id and settings.discovery_every_hours == 6
     next_at = settings.next_post_at.replace(tzinfo=settings.next_post_at.tzinfo or UTC)
@@ -54,7 +54,7 @@ async def test_set_refuses_a_channel_the_bot_cannot_post_in(world):
 async def test_now_posts_lesser_known_titles_with_rating_buttons(world, bot_engine):
     await _enable(world)
     rec = await world.run("discovery now", user=world.admin)
-    assert rec.original.ephemeral and "Posted 3 title(s)" in rec.original.content
+    assert rec.original.ephemeral and "Posted 3 titles" in rec.original.content
     [post] = world.fake.channel_messages(world.recs)
     assert "Discovery" in post.content and len(post.embeds) == 3
     ups = [c for c in post.custom_ids() if c.startswith("tm:rate:up:")]
