@@ -284,3 +284,45 @@ async def test_the_contact_sheet_caption_follows_the_asker(bot_engine, sample_im
     korean_sheet, _ = bot_engine.contact_sheet(answer, None, text=ko)
     english_sheet, _ = bot_engine.contact_sheet(answer, None, text=en)
     assert korean_sheet != english_sheet  # the words differ; the grid and its numbers are the same
+
+
+@SQLITE
+async def test_a_korean_admin_meets_no_english_sentence_in_settings_and_status(world, bot_engine):
+    show = await world.run("settings show", user=world.admin, locale=KO)
+    _korean(show.original, bot_engine)
+    assert "3 (봇 기본값)" in show.original.embed_text()
+    changed = await world.run("settings privacy", {"answers": "private"}, user=world.admin, locale=KO)
+    text = _korean(changed.original, bot_engine)
+    assert "바꿨어요: 답변 공개 범위" in text and "**비공개**" in text
+    await world.run("discovery set", {"channel": world.recs, "every": 12}, user=world.admin, locale=KO)
+    status = await world.run("discovery status", user=world.admin, locale=KO)
+    text = _korean(status.original, bot_engine)
+    assert "12시간마다" in text and "아직 없어요" in text  # the schedule, no post yet
+
+
+@SQLITE
+async def test_the_which_image_prompt_and_a_refusal_of_someone_elses_answer_in_korean(
+    world, sample_images, bot_engine
+):
+    target = world.fake.user_message(
+        world.general,
+        "",
+        author=world.bob,
+        attachments=[world.attach("png", sample_images), world.attach("jpeg", sample_images)],
+    )
+    rec = await world.fake.context_menu("Find similar webtoons", target, user=world.alice, locale=KO)
+    prompt = await rec.wait_response()
+    [select_id] = prompt.custom_ids()
+    select = prompt.find_component(select_id)
+    text = "\n".join([prompt.content, select["placeholder"], *(o["description"] for o in select["options"])])
+    assert english_words(text, bot_engine) == [] and "이미지가 2개" in prompt.content, text
+    choice = await world.fake.click(select_id, values=["0"], message=prompt, user=world.alice, locale=KO)
+    answer = await choice.wait_response(timeout=20)
+    _korean(answer, bot_engine)
+    assert "1번 이미지를 쓸게요" in prompt.content
+    # bob (Korean) tries alice's 🗑 and her pager: refused in Korean, the answer stays
+    for custom_id in ("tm:del", "tm:page:next:1"):
+        other = await world.fake.click(custom_id, message=answer, user=world.bob, locale=KO)
+        refusal = await other.wait_response()
+        assert refusal.ephemeral and _korean(refusal, bot_engine)
+    assert not answer.deleted

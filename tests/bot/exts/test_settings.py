@@ -47,7 +47,7 @@ async def test_titles_per_discovery_post_changes_the_posts(world):
     assert len(world.fake.channel_messages(world.recs)[-1].embeds) == 5
     await world.run("settings discovery-titles", user=world.admin)  # left out: back to the bot's default
     rec = await world.run("discovery now", user=world.admin)
-    assert "Posted 3 title(s)" in rec.original.content
+    assert "Posted 3 titles" in rec.original.content
     with pytest.raises(FakeDiscordError, match="max"):  # Discord's client enforces the 1–10 range
         await world.fake.slash_command("settings discovery-titles", {"count": 11}, user=world.admin, guild=world.guild)
     assert (await world.db.run(queries.get_guild_prefs, world.guild.id)).discovery_picks is None
@@ -90,6 +90,6 @@ async def test_discovery_status_shows_channel_schedule_posts_and_language(world)
     assert _field(embed, "Schedule") == "every 12 hours"
     assert _field(embed, "Last post").startswith("<t:") and _field(embed, "Next post").startswith("<t:")
     assert _field(embed, "Titles per post") == "4"
-    assert _field(embed, "Language") == "ko"
+    assert _field(embed, "Language") == "한국어"  # named in itself, as language pickers do
     with pytest.raises(CommandNotAvailable):
         await world.fake.slash_command("discovery status", user=world.alice, guild=world.guild)
