@@ -301,9 +301,7 @@ async def test_a_korean_admin_meets_no_english_sentence_in_settings_and_status(w
 
 
 @SQLITE
-async def test_the_which_image_prompt_and_a_refusal_of_someone_elses_answer_in_korean(
-    world, sample_images, bot_engine
-):
+async def test_the_which_image_prompt_and_a_refusal_of_someone_elses_answer_in_korean(world, sample_images, bot_engine):
     target = world.fake.user_message(
         world.general,
         "",
