@@ -44,7 +44,7 @@ async def test_anyone_else_is_refused_and_cannot_see_it_in_servers(world):
 async def test_help_shows_version_catalogue_size_and_privacy(world, bot_engine):
     msg = (await world.run("help")).original
     about = _fields(msg.embeds[0])["About"]
-    assert f"Version {version.describe()}" in about and f"{len(bot_engine.titles)} titles" in about
+    assert f"Version `{version.describe()}`" in about and f"{len(bot_engine.titles)} titles" in about
     assert "/forget-me" in about
 
 

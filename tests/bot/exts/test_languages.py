@@ -109,7 +109,7 @@ async def test_a_korean_reader_meets_no_english_sentence(world, sample_images, b
     await page.wait_response()
     _korean(similar.original, engine)
     assert similar.original.find_component(pick_id)["placeholder"] == "결과 24개 · 하나를 골라 보고 평가하세요…"
-    assert similar.original.embeds[0]["fields"][0]["name"] == "비슷한 그림체 · 24개 중 6–10"
+    assert similar.original.embeds[0]["fields"][0]["name"] == "비슷한 그림체 · 24편 중 6–10"
 
     # a title card and a rating from the select, in the chooser's language
     pick = await world.fake.click(
