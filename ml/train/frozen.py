@@ -28,7 +28,7 @@ from ml.layers import L2Normalize, SignedSqrt, SpatialStats
 from ml.pretrained import INPUT_SIZE
 from ml.train import stages
 from ml.train.feature_cache import FeatureCache, weights_fingerprint
-from ml.train.genre_fit import FittedHead, fit_head, select, train_head
+from ml.train.genre_fit import PRIOR_GRID, FittedHead, fit_head, refit_with_prior, select
 from ml.train.stages import LabelledFeatures, TrainingData
 from ml.train.training import TrainConfig
 
@@ -132,20 +132,20 @@ def fit_frozen_head(
     name: str,
     seed: int = 0,
     refit: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
+    priors: tuple[float, ...] = (0.0,),
 ) -> FrozenHead:
-    """C chosen on the validation covers (``fit_head``); with ``refit`` = (x, y), refitted on those with that C."""
+    """C and the class-prior strength (among ``priors``) chosen on the validation covers (``fit_head``); with
+    ``refit`` = (x, y), refitted on those with that C and strength."""
     whitening = fit_whitening(signed_sqrt(select(fit_x if refit is None else refit[0], name)), HEAD_DIM, seed)
 
     def prepared(x: dict[str, np.ndarray]) -> np.ndarray:
         return whitening(signed_sqrt(select(x, name)))
 
     x_val = prepared(val_x) if val_x is not None else np.zeros((0, whitening.weights.shape[1]))
-    chosen = fit_head(prepared(fit_x), fit_y, x_val, val_y, n_classes, name, seed)
+    chosen = fit_head(prepared(fit_x), fit_y, x_val, val_y, n_classes, name, seed, priors)
     if refit is None:
         return FrozenHead(name, whitening, chosen)
-    head = train_head(prepared(refit[0]), refit[1], n_classes, name, chosen.C, seed)
-    head.val = chosen.val
-    return FrozenHead(name, whitening, head)
+    return FrozenHead(name, whitening, refit_with_prior(prepared(refit[0]), refit[1], n_classes, chosen, seed))
 
 
 def serving_graph(inputs, backbone: keras.Model, embedding: Affine, heads: dict[str, FrozenHead]) -> dict:
@@ -207,10 +207,11 @@ def build(data: TrainingData, config: TrainConfig, backbone: keras.Model, progre
     covers = {s: _split_covers(extract, data, s, size) for s in ("val", "test")}
     genre_task = _HeadTask.of(data, feats, owners, covers, data.genre_of)
     author_task = _HeadTask.of(data, feats, owners, covers, data.author_of)
-    genre = genre_task.ship("genre", data.n_genres, config.genre_features, config.seed)
+    priors = PRIOR_GRID if config.genre_prior else (0.0,)
+    genre = genre_task.ship("genre", data.n_genres, config.genre_features, config.seed, priors)
     author = author_task.ship("author", data.n_authors, config.genre_features, config.seed)
     genre_parts = stages.family_parts(
-        genre_task.test, lambda family: genre_task.on_train(data.n_genres, family, config.seed)
+        genre_task.test, lambda family: genre_task.on_train(data.n_genres, family, config.seed, priors)
     )
     inputs = stages.image_input(size)
     out = serving_graph(inputs, backbone, embedding, {"genre": genre, "author": author})
@@ -249,21 +250,28 @@ class _HeadTask:
         val, test = (_known_covers(covers[s], label_of) for s in ("val", "test"))
         return cls(rows, rows.of_titles(data.split["train"]), val, test)
 
-    def _fit(self, n_classes: int, family: str, seed: int, refit=None) -> FrozenHead:
+    def _fit(self, n_classes: int, family: str, seed: int, refit=None, priors=(0.0,)) -> FrozenHead:
         val_x, val_y = (self.val.features, self.val.labels) if self.val is not None else (None, np.array([], int))
         return fit_frozen_head(
-            self.train.features, self.train.labels, val_x, val_y, n_classes, family, seed, refit=refit
+            self.train.features, self.train.labels, val_x, val_y, n_classes, family, seed, refit=refit, priors=priors
         )
 
-    def on_train(self, n_classes: int, family: str, seed: int) -> tuple[FittedHead, Callable]:
+    def on_train(self, n_classes: int, family: str, seed: int, priors=(0.0,)) -> tuple[FittedHead, Callable]:
         """The ``family`` head fitted on the training titles alone, and its features → probabilities."""
-        head = self._fit(n_classes, family, seed)
+        head = self._fit(n_classes, family, seed, priors=priors)
         return head.head, head.predict_proba
 
-    def ship(self, name: str, n_classes: int, family: str, seed: int) -> FrozenHead:
-        """The shipped head: C chosen on the val covers, refitted on every train + val row."""
-        head = self._fit(n_classes, family, seed, refit=(self.rows.features, self.rows.labels))
-        log.info("pretrained %s head: C=%s, val macro-F1 %.3f", name, head.head.C, head.head.val.get("f1") or 0.0)
+    def ship(self, name: str, n_classes: int, family: str, seed: int, priors=(0.0,)) -> FrozenHead:
+        """The shipped head: C (and the prior strength among ``priors``) chosen on the val covers, refitted on every
+        train + val row."""
+        head = self._fit(n_classes, family, seed, refit=(self.rows.features, self.rows.labels), priors=priors)
+        log.info(
+            "pretrained %s head: C=%s, prior %s, val macro-F1 %.3f",
+            name,
+            head.head.C,
+            head.head.prior,
+            head.head.val.get("f1") or 0.0,
+        )
         return head
 
 

@@ -156,6 +156,7 @@ def write_report(run_dir: Path, metrics: dict, config: RunConfig) -> Path:
         f"Each part is fitted on the training split alone; the shipped classifier uses the **{metrics['genre_head']}** "
         "features with that part's C, refitted on train + val (its test scores are in the table above).",
         "",
+        *_prior_lines(metrics.get("genre_prior")),
         "| features | C | val F1 | test precision | test recall | test F1 |",
         "|---|---|---|---|---|---|",
     ]
@@ -197,3 +198,16 @@ def write_report(run_dir: Path, metrics: dict, config: RunConfig) -> Path:
     path = run_dir / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _prior_lines(prior: dict | None) -> list[str]:
+    """The genre head's class-prior correction: the strength chosen and each strength's validation macro-F1."""
+    if not prior or not prior.get("val_f1"):
+        return []
+    tried = ", ".join(f"{k}: {_fmt(v)}" for k, v in prior["val_f1"].items())
+    return [
+        f"Class-prior correction of the genre head (logit shift that makes its mean predicted genre frequencies match "
+        f"training, times a strength chosen on validation): strength **{prior['strength']}** (val macro-F1 by "
+        f"strength: {tried}).",
+        "",
+    ]

@@ -129,7 +129,13 @@ class FittedHeads:
 
 
 def head_summary(head: FittedHead) -> dict:
-    return {"variant": head.variant, "C": head.C}
+    """The head's feature family, C and class-prior strength (with each strength's validation macro-F1)."""
+    return {
+        "variant": head.variant,
+        "C": head.C,
+        "prior": head.prior,
+        "prior_val_f1": {str(k): v for k, v in head.prior_val.items()},
+    }
 
 
 @dataclass(frozen=True)
@@ -166,5 +172,6 @@ def family_parts(test: LabelledFeatures | None, fit_family: Callable[[str], tupl
     for name in VARIANTS:
         head, predict = fit_family(name)
         pred = predict(test.features).argmax(axis=1)
-        parts[name] = {"val": head.val, "test": classification_metrics(test.labels, pred), "C": head.C}
+        test_metrics = classification_metrics(test.labels, pred)
+        parts[name] = {"val": head.val, "test": test_metrics, "C": head.C, "prior": head.prior}
     return parts

@@ -40,6 +40,7 @@ class TrainConfig:
     paper_epochs: int = 15
     genre_views: int = 2  # augmented views per training image when fitting the genre head
     genre_features: str = "fused"  # which features the shipped genre head uses: cnn, handcrafted or fused
+    genre_prior: bool = True  # choose a class-prior correction of the genre head on validation (else none)
     author_positive_weight: float = 0.2  # same-author titles count as weak positives in the contrastive loss
     n_trees: int = DEFAULT_N_TREES
     backbone: str = "pretrained"  # "pretrained" (frozen MobileNetV2 from nsfwjs, ml.pretrained) or "scratch"
