@@ -22,6 +22,7 @@ from ml.train.metrics import classification_metrics
 
 log = logging.getLogger(__name__)
 VARIANTS = ("cnn", "handcrafted", "fused")
+GRAM_VARIANTS = ("gram", "fused_gram")  # with the frozen backbone's second-order features (``TrainConfig.gram``)
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)
 #: Strengths of the class-prior correction tried on validation (0: none; 1: predicted frequencies match training).
 PRIOR_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -40,8 +41,11 @@ def feature_model(backbone: keras.Model, input_size: int) -> keras.Model:
 
 
 def select(features: dict[str, np.ndarray], variant: str) -> np.ndarray:
+    """A feature family's columns: one family, or ``fused`` (cnn + handcrafted), ``fused_gram`` (… + gram)."""
     if variant == "fused":
         return np.concatenate([features["cnn"], features["handcrafted"]], axis=1)
+    if variant == "fused_gram":
+        return np.concatenate([features["cnn"], features["handcrafted"], features["gram"]], axis=1)
     return features[variant]
 
 

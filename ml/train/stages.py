@@ -162,14 +162,18 @@ class Built:
     multitask_author: keras.Model | None = None  # the training-time author head (scratch only; reported)
 
 
-def family_parts(test: LabelledFeatures | None, fit_family: Callable[[str], tuple[FittedHead, Predict]]) -> dict:
+def family_parts(
+    test: LabelledFeatures | None,
+    fit_family: Callable[[str], tuple[FittedHead, Predict]],
+    families: tuple[str, ...] = VARIANTS,
+) -> dict:
     """Each feature family's head, fitted on the training titles alone (``fit_family(name)`` → the fitted head and
     its features → probabilities), scored on the test covers: ``{family: {"val", "test", "C"}}`` for the report;
     ``{}`` without test covers."""
     if test is None:
         return {}
     parts = {}
-    for name in VARIANTS:
+    for name in families:
         head, predict = fit_family(name)
         pred = predict(test.features).argmax(axis=1)
         test_metrics = classification_metrics(test.labels, pred)
