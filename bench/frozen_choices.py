@@ -1,7 +1,7 @@
 """Choosing the frozen builder's options from one seed's features: second-order (Gram) style features on/off (and
 which maps, what block weight), the genre head's class-prior correction and flip averaging of the genre head.
 
-    python bench/frozen_choices.py --catalog ../shared/data/webtoons --seed 0 [--json OUT]
+    python bench/frozen_choices.py --catalog ../shared/data/webtoons --seed 0 [--views N] [--quick] [--json OUT]
     python bench/frozen_choices.py --summary OUT0 OUT1 OUT2          # mean ± sd over the seeds' JSON files
 
 For one split seed, as :func:`ml.train.frozen.build` does: the train + val images (both orientations, the
@@ -60,7 +60,10 @@ def with_gram(features: dict, maps, size: int) -> dict:
     return out
 
 
-def measure(catalog: str, seed: int, views: int | None) -> dict:
+QUICK = ("fused (today)", "fused + gram 3 maps, w 1")  # --quick: today against the plainest gram variant
+
+
+def measure(catalog: str, seed: int, views: int | None, only: tuple[str, ...] | None = None) -> dict:
     import numpy as np
 
     from ml.embedding import item_arrays, stack_images
@@ -107,7 +110,7 @@ def measure(catalog: str, seed: int, views: int | None) -> dict:
     labels = np.array([data.genre_of(t) for t in owners])
     train_rows = np.isin(owners, data.split["train"]) & (labels >= 0)
     cover_labels = {s: np.array([data.genre_of(t) for t in split_ids[s]]) for s in split_ids}
-    for name, maps, weight in HEAD_VARIANTS:
+    for name, maps, weight in [v for v in HEAD_VARIANTS if only is None or v[0] in only]:
         family = "fused" if maps is None else "fused_gram"
         rows = {k: v[train_rows] for k, v in with_gram(feats, maps, gram_size).items()}
         known = cover_labels["val"] >= 0
@@ -133,7 +136,7 @@ def measure(catalog: str, seed: int, views: int | None) -> dict:
 
     # ---- embeddings: same-author hit@24, hub share, perturbed hit@1 ----
     by_author = Counter(a for t in data.images for a in set(data.titles[t].authors))
-    for name, maps, weight in EMBED_VARIANTS:
+    for name, maps, weight in [v for v in EMBED_VARIANTS if only is None or v[0] in only]:
         family = "fused" if maps is None else "fused_gram"
         whiten = frozen.family_whitening(with_gram(feats, maps, gram_size), family, frozen.EMBED_DIM, seed, weight or 1)
 
@@ -189,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--catalog")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--views", type=int, help="augmented views per image (default: TrainConfig's)")
+    p.add_argument("--quick", action="store_true", help=f"only the variants {' and '.join(QUICK)}")
     p.add_argument("--json", type=Path, help="write the measures here")
     p.add_argument("--summary", type=Path, nargs="+", help="print mean ± sd over these JSON files instead")
     args = p.parse_args(argv)
@@ -198,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.catalog:
         p.error("--catalog is required (or --summary)")
     setup_env()
-    result = measure(args.catalog, args.seed, args.views)
+    result = measure(args.catalog, args.seed, args.views, QUICK if args.quick else None)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
