@@ -184,7 +184,7 @@ def summary(paths: list[Path]) -> None:
             for c in cols:
                 v = np.array([r[part][name][c] for r in runs], dtype=float)
                 cells.append(f"{v.mean():.3f} ± {v.std(ddof=1) if len(v) > 1 else 0.0:.3f}")
-            print(f"| {name} | " + " | ".join(cells) + " |")
+            print(f"| {name.replace(' | ', ', ')} | " + " | ".join(cells) + " |")
 
 
 def main(argv: list[str] | None = None) -> int:
