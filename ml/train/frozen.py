@@ -6,7 +6,11 @@ the builder :func:`build`; :mod:`ml.train.scratch` trains one from scratch inste
 - **Embedding**: those features centred and PCA-whitened (fitted on the train + val images in both orientations),
   L2-normalised. The index holds every image in both orientations, so a query needs a single pass of the backbone.
 - **Genre and author heads**: logistic regression (class-balanced, C chosen on the validation covers) on the
-  square-rooted, PCA-whitened features, folded with the whitening into one Dense softmax layer.
+  square-rooted, PCA-whitened features, folded with the whitening into one Dense softmax layer; the genre head's
+  class-prior correction (``TrainConfig.genre_prior``, strength chosen on validation) is part of its bias.
+- **Off by default** (measured in ``docs/results/quality-round2.md``): second-order style features
+  (``TrainConfig.gram``: channel covariances of three mid-level maps) and genre/author outputs averaged over the
+  image and its mirror (``TrainConfig.genre_flip``, :func:`flip_averaged`).
 - **Upload screening**: the network's own 5-class NSFW head rides along as the ``nsfw`` output.
 
 Everything fitted is linear, so the run folder's Keras models hold it as plain Dense layers (no scikit-learn).
