@@ -1,6 +1,7 @@
 """Serving latency and throughput through the async front (``ml.serve.recommender.Recommender``), as the bot uses it.
 
     python bench/serve.py [--run RUN] [--requests 192] [--rounds 2]
+    python bench/serve.py --run RUN --genre-flip [--single 60] [--rounds 3]    # flip-averaged genre: p50 before/after
 
 One request = upload bytes in → decode, model (batched), Annoy top-24, genres → the 5×5 contact sheet out
 (``Recommender.similar`` then ``Recommender.contact_sheet``), exactly the /similar path.
@@ -85,6 +86,51 @@ def predict_engine(engine, run: Path):
     clone = copy.copy(engine)
     clone._model = predict
     return clone
+
+
+def flip_engine(engine, run: Path):
+    """A copy of ``engine`` whose serving model averages the genre output over the upload and its mirror image
+    (:func:`ml.train.frozen.flip_averaged`: one traced model, one network call on twice the rows)."""
+    from ml.embedding import compiled
+    from ml.run import load_model
+    from ml.serve.results import ModelOutputs
+    from ml.train.frozen import flip_averaged
+
+    fn = compiled(flip_averaged(load_model(run, "serving")), engine.input_size)
+
+    def call(batch) -> ModelOutputs:
+        out = fn(batch)
+        return ModelOutputs(out["embedding"], out["genre"], out.get("nsfw"))
+
+    clone = copy.copy(engine)
+    clone._model = call
+    return clone
+
+
+async def flip_bench(engine, flipped, uploads: list[bytes], single_n: int, rounds: int) -> list[list[object]]:
+    """Single-request latency (concurrency 1, Recommender defaults) of ``engine`` and ``flipped`` taking turns,
+    ``rounds`` times each, same uploads: rows of (model, request, requests, p50, p99)."""
+    from ml.serve.recommender import Recommender
+
+    lat: dict[tuple[str, bool], list[float]] = {}
+    fronts = {"today (one orientation)": engine, "genre flip-averaged": flipped}
+    for eng in fronts.values():  # warm-up
+        rec = Recommender(eng)
+        for data in uploads[:4]:
+            await request(rec, data)
+        await rec.aclose()
+    for r in range(rounds):
+        batch = uploads[r * single_n : (r + 1) * single_n] or uploads[:single_n]
+        for name, eng in fronts.items():
+            rec = Recommender(eng)
+            for sheet in (True, False):
+                _, got, _, _ = await load(rec, batch, 1, len(batch), sheet)
+                lat.setdefault((name, sheet), []).extend(got)
+            await rec.aclose()
+    return [
+        [name, "+ sheet (/similar)" if sheet else "similar() only", len(v), pct(v, 50), pct(v, 99)]
+        for (name, sheet), v in lat.items()
+    ]
 
 
 # ---- stage profile --------------------------------------------------------------------------------------------------
@@ -181,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=2, help="turns each front end takes (the best counts)")
     p.add_argument("--intra-op", type=int, default=0, help="TensorFlow intra-op threads (0 = TF default: one per core)")
     p.add_argument("--inter-op", type=int, default=0, help="TensorFlow inter-op threads (0 = TF default)")
+    p.add_argument(
+        "--genre-flip",
+        action="store_true",
+        help="only compare single-request latency with the genre output flip-averaged (same process, turns)",
+    )
     args = p.parse_args(argv)
     setup_env()
     if args.intra_op or args.inter_op:
@@ -197,8 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     from ml.serve.engine import Engine
 
     load_ms, engine = timed(Engine.load, run)
-    slow = predict_engine(engine, run)
     uploads = upload_bytes(cover_paths(run), 600)  # cycled; consecutive requests never repeat an upload
+    if args.genre_flip:
+        rows = asyncio.run(flip_bench(engine, flip_engine(engine, run), uploads, args.single, args.rounds))
+        title = f"single request, concurrency 1, {args.rounds} alternating rounds"
+        print_table(title, ["model", "request", "n", "p50 ms", "p99 ms"], rows)
+        return 0
+    slow = predict_engine(engine, run)
     sizes = sorted(len(u) for u in uploads)
     print(
         f"engine loaded in {load_ms:.0f} ms: {len(engine.titles)} titles, {len(engine.index.item_titles)} images, "

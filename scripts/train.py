@@ -1,6 +1,7 @@
 """Train the models on a catalogue and write a complete run folder (models, index, metrics, report).
 
 python -m scripts.train --catalog DIR --out RUN [--epochs N] [--seed N] [--quick] [--backbone scratch]
+    [--gram] [--genre-flip] [--no-genre-prior]
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=("pretrained", "scratch"),
         help="frozen pretrained MobileNetV2 (default; --tiny: scratch) or the small CNN trained from scratch",
     )
+    p.add_argument(
+        "--gram", action="store_true", help="pretrained: add second-order (channel covariance) style features"
+    )
+    p.add_argument(
+        "--genre-flip", action="store_true", help="pretrained: average the genre output over the image and its mirror"
+    )
+    p.add_argument(
+        "--no-genre-prior", action="store_true", help="no class-prior correction of the genre head (else on val)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
@@ -43,7 +53,14 @@ def main(argv: list[str] | None = None) -> int:
 
     preset = "tiny" if args.tiny else "quick" if args.quick else "default"
     config = TrainConfig.preset_named(
-        preset, epochs=args.epochs, seed=args.seed, n_trees=args.n_trees, backbone=args.backbone
+        preset,
+        epochs=args.epochs,
+        seed=args.seed,
+        n_trees=args.n_trees,
+        backbone=args.backbone,
+        gram=args.gram or None,
+        genre_flip=args.genre_flip or None,
+        genre_prior=False if args.no_genre_prior else None,
     )
     metrics = train_run(args.catalog, args.out, config, progress=not args.no_progress)
     g, r = metrics["genre"], metrics["retrieval"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import keras
 import numpy as np
@@ -22,7 +22,10 @@ from ml.train.metrics import classification_metrics
 
 log = logging.getLogger(__name__)
 VARIANTS = ("cnn", "handcrafted", "fused")
+GRAM_VARIANTS = ("gram", "fused_gram")  # with the frozen backbone's second-order features (``TrainConfig.gram``)
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)
+#: Strengths of the class-prior correction tried on validation (0: none; 1: predicted frequencies match training).
+PRIOR_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def flip_averaged(inputs, backbone: keras.Model, features=None, flipped_features=None):
@@ -38,8 +41,11 @@ def feature_model(backbone: keras.Model, input_size: int) -> keras.Model:
 
 
 def select(features: dict[str, np.ndarray], variant: str) -> np.ndarray:
+    """A feature family's columns: one family, or ``fused`` (cnn + handcrafted), ``fused_gram`` (… + gram)."""
     if variant == "fused":
         return np.concatenate([features["cnn"], features["handcrafted"]], axis=1)
+    if variant == "fused_gram":
+        return np.concatenate([features["cnn"], features["handcrafted"], features["gram"]], axis=1)
     return features[variant]
 
 
@@ -50,14 +56,55 @@ class FittedHead:
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray  # (features, classes)
-    bias: np.ndarray
+    bias: np.ndarray  # the class-prior correction (``prior`` × :func:`prior_shift`) included
     val: dict
+    prior: float = 0.0  # strength of the class-prior correction folded into ``bias`` (0: none)
+    prior_val: dict = field(default_factory=dict)  # validation macro-F1 of each strength tried
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.weights + self.bias
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        logits = ((x - self.mean) / self.scale) @ self.weights + self.bias
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(self.logits(x))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def prior_shift(head: FittedHead, x: np.ndarray, y: np.ndarray, iterations: int = 200) -> np.ndarray:
+    """Offsets of the head's logits after which its predicted classes (argmax) on ``x`` have the class frequencies
+    of ``y``: a class-balanced head over-predicts the rare genres, adding the shift undoes that. Fitted by
+    multiplicative steps on the (smoothed) frequency ratio with a shrinking step, keeping the best shift seen; classes
+    absent from ``y`` keep offset 0."""
+    n_classes = head.weights.shape[1]
+    target = np.bincount(y, minlength=n_classes)[:n_classes] / max(1, len(y))
+    present = target > 0
+    logits = head.logits(x)
+    eps = 1.0 / max(1, len(x))
+
+    def error(shift: np.ndarray) -> tuple[float, np.ndarray]:
+        freq = np.bincount((logits + shift).argmax(axis=1), minlength=n_classes) / len(x)
+        return float(np.abs(freq - target).sum()), freq
+
+    shift = np.zeros(n_classes)
+    best, (best_err, freq) = shift.copy(), error(shift)
+    for i in range(iterations):
+        step = 1.0 / (1.0 + i / 20.0)
+        shift[present] += step * (np.log(target[present] + eps) - np.log(freq[present] + eps))
+        err, freq = error(shift)
+        if err < best_err:
+            best, best_err = shift.copy(), err
+        if best_err < 1e-9:
+            break
+    return best
+
+
+def with_prior(head: FittedHead, shift: np.ndarray, strength: float) -> FittedHead:
+    """``head`` with ``strength`` × ``shift`` added to its bias (on top of any correction it already has)."""
+    return replace(head, bias=head.bias + strength * shift, prior=head.prior + strength)
 
 
 def train_head(x: np.ndarray, y: np.ndarray, n_classes: int, variant: str, c: float, seed: int = 0) -> FittedHead:
@@ -79,18 +126,54 @@ def train_head(x: np.ndarray, y: np.ndarray, n_classes: int, variant: str, c: fl
 
 
 def fit_head(
-    x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, n_classes: int, variant: str, seed: int = 0
+    x: np.ndarray,
+    y: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    n_classes: int,
+    variant: str,
+    seed: int = 0,
+    priors: tuple[float, ...] = (0.0,),
 ) -> FittedHead:
-    """Grid-search C on validation macro-F1 (falls back to training data when there is no validation data)."""
+    """Grid-search C on validation macro-F1 (falls back to training data when there is no validation data), then
+    the strength of the class-prior correction among ``priors`` (shift fitted on ``x``, ``y``; ties: the weaker)."""
     best = None
+    xv, yv = (x_val, y_val) if len(y_val) else (x, y)
     for c in C_GRID:
         head = train_head(x, y, n_classes, variant, c, seed)
-        xv, yv = (x_val, y_val) if len(y_val) else (x, y)
         head.val = classification_metrics(yv, head.predict_proba(xv).argmax(axis=1))
         if best is None or head.val["f1"] > best.val["f1"]:
             best = head
-    log.info("genre head %s: C=%s val macro-F1 %.3f", variant, best.C, best.val["f1"])
+    best = choose_prior(best, x, y, xv, yv, priors)
+    log.info("genre head %s: C=%s prior %s val macro-F1 %.3f", variant, best.C, best.prior, best.val["f1"])
     return best
+
+
+def choose_prior(
+    head: FittedHead, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, priors: tuple[float, ...]
+) -> FittedHead:
+    """The strength of ``priors`` (shift fitted on ``x``, ``y``) with the best macro-F1 on ``x_val``, ``y_val``."""
+    if tuple(priors) == (0.0,):
+        return head
+    shift = prior_shift(head, x, y)
+    best, scores = None, {}
+    for strength in sorted(priors):
+        candidate = with_prior(head, shift, strength)
+        candidate.val = classification_metrics(y_val, candidate.predict_proba(x_val).argmax(axis=1))
+        scores[strength] = candidate.val["f1"]
+        if best is None or candidate.val["f1"] > best.val["f1"]:
+            best = candidate
+    best.prior_val = scores
+    return best
+
+
+def refit_with_prior(x: np.ndarray, y: np.ndarray, n_classes: int, chosen: FittedHead, seed: int = 0) -> FittedHead:
+    """``chosen``'s C and prior strength, fitted again on ``x``, ``y`` (the prior shift too)."""
+    head = train_head(x, y, n_classes, chosen.variant, chosen.C, seed)
+    if chosen.prior:
+        head = with_prior(head, prior_shift(head, x, y), chosen.prior)
+    head.val, head.prior_val = chosen.val, chosen.prior_val
+    return head
 
 
 def head_layers(inputs, backbone: keras.Model, head: FittedHead, cnn_features=None, name: str = "genre"):

@@ -216,6 +216,7 @@ def metrics_json(
         "genre": evaluation.genre,
         "genre_parts": heads.genre_parts,
         "genre_head": heads.genre.variant,
+        "genre_prior": {"strength": heads.genre.prior, "val_f1": head_summary(heads.genre)["prior_val_f1"]},
         "author": evaluation.author,
         "author_head": head_summary(heads.author),
         "author_multitask_head": evaluation.author_multitask,

@@ -18,14 +18,15 @@ import numpy as np
 from ml.embedding import compiled, run_batched, stack_images
 from ml.layers import HorizontalFlip
 from ml.train.genre_fit import (
+    PRIOR_GRID,
     VARIANTS,
     FittedHead,
     feature_model,
     fit_head,
     flip_averaged,
     head_layers,
+    refit_with_prior,
     select,
-    train_head,
 )
 from ml.train.models import embed_graph
 from ml.train.stages import (
@@ -46,7 +47,10 @@ log = logging.getLogger(__name__)
 def build(data: TrainingData, config: TrainConfig, progress: bool = True) -> Built:
     """Train the backbone, fit the heads on its features, bake both into the serving models."""
     trained = train_embedding(data, config, progress)
-    heads = fit_heads(data, extract_head_features(data, trained, config, progress), config.genre_features, config.seed)
+    priors = PRIOR_GRID if config.genre_prior else (0.0,)
+    heads = fit_heads(
+        data, extract_head_features(data, trained, config, progress), config.genre_features, config.seed, priors
+    )
     models = assemble_serving_models(trained, heads, config.input_size)
     return Built(models, heads, trained.history, trained.multitask_author)
 
@@ -122,11 +126,13 @@ def _cover_features(extract, data: TrainingData, split_name: str, label_of, size
     return LabelledFeatures(features, np.array([label_of(t) for t in ids]), np.array(ids, dtype=object))
 
 
-def fit_heads(data: TrainingData, features: HeadFeatures, variant: str, seed: int) -> FittedHeads:
+def fit_heads(
+    data: TrainingData, features: HeadFeatures, variant: str, seed: int, priors: tuple[float, ...] = (0.0,)
+) -> FittedHeads:
     """Genre head: each feature family alone and fused, C chosen on validation macro-F1 (each reported); the
     ``variant`` family ships. Author classifier: the same recipe on the same features, ``variant`` only."""
     train_ids = data.split["train"]
-    candidates = {v: _choose_c(features.genre, v, train_ids, data.n_genres, seed) for v in VARIANTS}
+    candidates = {v: _choose_c(features.genre, v, train_ids, data.n_genres, seed, priors) for v in VARIANTS}
     genre_parts = family_parts(
         features.genre.test, lambda v: (candidates[v], lambda f: candidates[v].predict_proba(select(f, v)))
     )
@@ -141,16 +147,19 @@ def fit_heads(data: TrainingData, features: HeadFeatures, variant: str, seed: in
     return FittedHeads(genre, _refit(features.author, author_choice, data.n_authors, seed), genre_parts)
 
 
-def _choose_c(task: HeadTask, variant: str, train_ids: list[str], n_classes: int, seed: int) -> FittedHead:
-    """Fitted on the training titles' rows with each C of the grid; the best on the val covers wins."""
+def _choose_c(
+    task: HeadTask, variant: str, train_ids: list[str], n_classes: int, seed: int, priors: tuple[float, ...] = (0.0,)
+) -> FittedHead:
+    """Fitted on the training titles' rows with each C of the grid (then each prior strength); the best on the val
+    covers wins."""
     train = task.fit.of_titles(train_ids)
     x_val, y_val = (task.val.x(variant), task.val.labels) if task.val is not None else (np.zeros((0, 1)), np.array([]))
-    return fit_head(train.x(variant), train.labels, x_val, y_val, n_classes, variant, seed)
+    return fit_head(train.x(variant), train.labels, x_val, y_val, n_classes, variant, seed, priors)
 
 
 def _refit(task: HeadTask, chosen: FittedHead, n_classes: int, seed: int) -> FittedHead:
-    """``chosen``'s feature family and C, fitted again on all the train + val rows."""
-    return train_head(task.fit.x(chosen.variant), task.fit.labels, n_classes, chosen.variant, chosen.C, seed)
+    """``chosen``'s feature family, C and prior strength, fitted again on all the train + val rows."""
+    return refit_with_prior(task.fit.x(chosen.variant), task.fit.labels, n_classes, chosen, seed)
 
 
 def assemble_serving_models(trained: TrainedBackbone, heads: FittedHeads, size: int) -> ServingModels:

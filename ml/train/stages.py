@@ -129,7 +129,13 @@ class FittedHeads:
 
 
 def head_summary(head: FittedHead) -> dict:
-    return {"variant": head.variant, "C": head.C}
+    """The head's feature family, C and class-prior strength (with each strength's validation macro-F1)."""
+    return {
+        "variant": head.variant,
+        "C": head.C,
+        "prior": head.prior,
+        "prior_val_f1": {str(k): v for k, v in head.prior_val.items()},
+    }
 
 
 @dataclass(frozen=True)
@@ -156,15 +162,20 @@ class Built:
     multitask_author: keras.Model | None = None  # the training-time author head (scratch only; reported)
 
 
-def family_parts(test: LabelledFeatures | None, fit_family: Callable[[str], tuple[FittedHead, Predict]]) -> dict:
+def family_parts(
+    test: LabelledFeatures | None,
+    fit_family: Callable[[str], tuple[FittedHead, Predict]],
+    families: tuple[str, ...] = VARIANTS,
+) -> dict:
     """Each feature family's head, fitted on the training titles alone (``fit_family(name)`` → the fitted head and
     its features → probabilities), scored on the test covers: ``{family: {"val", "test", "C"}}`` for the report;
     ``{}`` without test covers."""
     if test is None:
         return {}
     parts = {}
-    for name in VARIANTS:
+    for name in families:
         head, predict = fit_family(name)
         pred = predict(test.features).argmax(axis=1)
-        parts[name] = {"val": head.val, "test": classification_metrics(test.labels, pred), "C": head.C}
+        test_metrics = classification_metrics(test.labels, pred)
+        parts[name] = {"val": head.val, "test": test_metrics, "C": head.C, "prior": head.prior}
     return parts

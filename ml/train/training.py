@@ -40,6 +40,10 @@ class TrainConfig:
     paper_epochs: int = 15
     genre_views: int = 2  # augmented views per training image when fitting the genre head
     genre_features: str = "fused"  # which features the shipped genre head uses: cnn, handcrafted or fused
+    genre_prior: bool = True  # choose a class-prior correction of the genre head on validation (else none)
+    gram: bool = False  # pretrained: add second-order (channel covariance) style features to embedding and heads
+    gram_weight: float = 1.0  # their block's total variance relative to the other features' before the PCA
+    genre_flip: bool = False  # pretrained: genre/author outputs averaged over the image and its mirror (2× the rows)
     author_positive_weight: float = 0.2  # same-author titles count as weak positives in the contrastive loss
     n_trees: int = DEFAULT_N_TREES
     backbone: str = "pretrained"  # "pretrained" (frozen MobileNetV2 from nsfwjs, ml.pretrained) or "scratch"

@@ -111,6 +111,21 @@ def test_train_on_a_missing_catalogue_is_a_one_line_error(tmp_path, capsys):
     assert not out.exists()  # nothing half-made left behind
 
 
+def test_train_flags_reach_the_run_config(tmp_path, tiny_catalog):
+    out = tmp_path / "run"
+    argv = ["--catalog", str(tiny_catalog), "--out", str(out), "--tiny", "--no-progress"]
+    assert train.main([*argv, "--gram", "--genre-flip", "--no-genre-prior"]) == 0
+    recorded = json.loads((out / "config.json").read_text())["train"]
+    assert (recorded["gram"], recorded["genre_flip"], recorded["genre_prior"]) == (True, True, False)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["genre_prior"] == {"strength": 0.0, "val_f1": {}}  # no strength tried
+    assert train.main([*argv[:3], str(tmp_path / "default"), *argv[4:]]) == 0
+    default = json.loads((tmp_path / "default" / "config.json").read_text())["train"]
+    assert (default["gram"], default["genre_flip"], default["genre_prior"]) == (False, False, True)
+    tried = json.loads((tmp_path / "default" / "metrics.json").read_text())["genre_prior"]["val_f1"]
+    assert set(tried) == {"0.0", "0.25", "0.5", "0.75", "1.0"}
+
+
 @pytest.mark.parametrize(
     ("n_titles", "genres", "message"),
     [(12, [], "needs at least 2"), (6, None, "training needs at least 8")],

@@ -125,3 +125,108 @@ def test_spatial_stats_layer(std):
     if std:
         expected = np.concatenate([expected, x.std(axis=(1, 2))], axis=1)
     np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+# ---- second-order features, block balance, flip averaging ------------------------------------------------------------
+def test_whitening_with_a_column_scale_is_the_whitening_of_the_scaled_features():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(200, 10)) @ rng.normal(size=(10, 10))
+    scale = np.linspace(0.5, 3.0, 10)
+    folded = frozen.fit_whitening(x, 6, column_scale=scale)
+    np.testing.assert_allclose(folded(x), frozen.fit_whitening(x * scale, 6)(x * scale), atol=1e-8)
+
+
+def test_block_scale_gives_the_second_block_the_chosen_share_of_the_variance():
+    rng = np.random.default_rng(6)
+    x = np.concatenate([rng.normal(scale=5.0, size=(300, 8)), rng.normal(scale=0.01, size=(300, 4))], axis=1)
+    for weight in (0.5, 1.0, 2.0):
+        scaled = (x * frozen.block_scale(x, 4, weight)).var(axis=0)
+        assert scaled[-4:].sum() == pytest.approx(weight * scaled[:-4].sum(), rel=1e-9)
+        np.testing.assert_allclose(scaled[:-4], x.var(axis=0)[:-4])  # the first block is left as it is
+    assert frozen.block_scale(x, 0) is None and frozen.block_scale(x, 12) is None
+
+
+def test_fused_gram_whitening_hears_the_small_gram_block():
+    rng = np.random.default_rng(7)
+    gram = rng.normal(scale=1e-3, size=(400, 3))  # tiny next to the other features
+    features = {"cnn": rng.normal(scale=10.0, size=(400, 20)), "handcrafted": rng.normal(size=(400, 5)), "gram": gram}
+    joined = np.concatenate([features["cnn"], features["handcrafted"], gram], axis=1)
+    assert frozen.family_whitening(features, "fused", 4).weights.shape == (25, 4)
+
+    def gram_heard(whitening) -> float:  # the share of the gram block's variance the 4 components explain (R²)
+        out = np.column_stack([whitening(joined), np.ones(len(joined))])
+        residual = gram - out @ np.linalg.lstsq(out, gram, rcond=None)[0]
+        return 1.0 - residual.var(axis=0).sum() / gram.var(axis=0).sum()
+
+    assert gram_heard(frozen.family_whitening(features, "fused_gram", 4)) > 0.9  # balanced: its own components
+    assert gram_heard(frozen.fit_whitening(joined, 4)) < 0.3  # unbalanced, the PCA ignores it
+
+
+def test_flip_averaged_model_is_the_mean_of_the_image_and_its_mirror(tmp_path):
+    import keras
+
+    from ml.run import load_model  # noqa: F401  (registers the toonmatch layers for loading)
+
+    inputs = keras.Input((6, 6, 3))
+    flat = keras.layers.Flatten()(inputs)
+    model = keras.Model(
+        inputs,
+        {"embedding": keras.layers.Dense(4)(flat), "genre": keras.layers.Dense(3, activation="softmax")(flat)},
+    )
+    flipped = frozen.flip_averaged(model)
+    x = np.random.default_rng(8).uniform(0, 255, size=(3, 6, 6, 3)).astype("float32")
+    out, plain, mirrored = flipped(x), model(x), model(x[:, :, ::-1])
+    np.testing.assert_allclose(np.asarray(out["genre"]), (np.asarray(plain["genre"]) + mirrored["genre"]) / 2, 1e-6)
+    np.testing.assert_allclose(np.asarray(out["embedding"]), np.asarray(plain["embedding"]), atol=1e-6)
+    flipped.save(tmp_path / "f.keras")
+    again = keras.models.load_model(tmp_path / "f.keras")
+    np.testing.assert_allclose(np.asarray(again(x)["genre"]), np.asarray(out["genre"]), atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def gram_flip_run(tiny_catalog, tmp_path_factory):
+    """A tiny pretrained-path run with the second-order features and the flip-averaged genre head switched on."""
+    from ml.train.pipeline import train_run
+    from ml.train.training import TrainConfig
+    from tests.helpers.tiny_backbone import tiny_backbone_cache
+
+    run = tmp_path_factory.mktemp("gram_flip_run")
+    cache, work = tmp_path_factory.mktemp("gram_backbone"), tmp_path_factory.mktemp("gram_nsfwjs")
+    config = TrainConfig.preset_named("tiny", backbone="pretrained")
+    config = type(config)(**{**config.__dict__, "gram": True, "genre_flip": True})
+    with tiny_backbone_cache(cache, work):
+        train_run(tiny_catalog, run, config, progress=False)
+    return run
+
+
+def test_a_gram_run_reports_the_gram_families_and_serves_a_flip_averaged_genre(gram_flip_run, tiny_catalog):
+    from catalog.format import load_catalog
+    from ml.embedding import compiled, stack_images
+    from ml.preprocess import open_image
+    from ml.run import load_model
+    from ml.train.genre_fit import GRAM_VARIANTS
+
+    config = _config(gram_flip_run)
+    assert config["backbone"]["kind"] == "pretrained" and config["train"]["gram"] is True
+    assert config["genre_head"]["variant"] == "fused_gram"
+    metrics = json.loads((gram_flip_run / "metrics.json").read_text())
+    assert set(metrics["genre_parts"]) == {*VARIANTS, *GRAM_VARIANTS}
+    size = config["input_size"]
+    serving = load_model(gram_flip_run, "serving")
+    assert any(layer.name.startswith("covariance_") for layer in _all_layers(serving))
+    images = [open_image(tiny_catalog / t.images[0]) for t in load_catalog(tiny_catalog).titles[:3]]
+    batch = stack_images(images, size)
+    out = compiled(serving, size)(batch)
+    mirrored = compiled(serving, size)(batch[:, :, ::-1].copy())
+    np.testing.assert_allclose(out["genre"], mirrored["genre"], atol=1e-5)  # the same guess for a mirrored upload
+    assert not np.allclose(out["embedding"], mirrored["embedding"], atol=1e-3)  # the embedding is the image's own
+    embedder = compiled(load_model(gram_flip_run, "embedder"), size)
+    np.testing.assert_allclose(out["embedding"], embedder(batch), atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(out["embedding"], axis=1), 1.0, atol=1e-5)
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _all_layers(layer)

@@ -11,7 +11,17 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from ml.train.genre_fit import C_GRID, feature_model, fit_head, head_layers, select, train_head
+from ml.train.genre_fit import (
+    C_GRID,
+    feature_model,
+    fit_head,
+    head_layers,
+    prior_shift,
+    refit_with_prior,
+    select,
+    train_head,
+    with_prior,
+)
 from ml.train.metrics import classification_metrics
 from ml.train.models import ModelSpec, build_backbone
 
@@ -116,3 +126,74 @@ def test_cnn_head_ignores_mirroring(backbone_and_images):
     inputs = keras.Input((SIZE, SIZE, 3))
     model = keras.Model(inputs, head_layers(inputs, backbone, head))
     np.testing.assert_allclose(np.asarray(model(images)), np.asarray(model(images[:, :, ::-1])), atol=1e-5)
+
+
+# ---- class-prior correction ------------------------------------------------------------------------------------------
+def imbalanced(n: int, seed: int = 0, shift: float = 1.5):
+    """Overlapping blobs where class 0 holds 80 % of the rows and classes 1, 2 hold 10 % each."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(3, size=n, p=[0.8, 0.1, 0.1])
+    x = rng.normal(size=(n, 4))
+    x[:, :3] += shift * np.eye(3)[y]
+    return x, y
+
+
+def predicted_frequencies(head, x) -> np.ndarray:
+    return np.bincount(head.predict_proba(x).argmax(axis=1), minlength=3) / len(x)
+
+
+def test_prior_shift_matches_the_predicted_frequencies_to_the_training_frequencies():
+    x, y = imbalanced(600)
+    head = train_head(x, y, 3, "cnn", c=0.3)
+    target = np.bincount(y, minlength=3) / len(y)
+    assert predicted_frequencies(head, x)[0] < target[0] - 0.1  # the balanced head guesses the big class too rarely
+    corrected = with_prior(head, prior_shift(head, x, y), 1.0)
+    np.testing.assert_allclose(predicted_frequencies(corrected, x), target, atol=0.01)
+    absent = train_head(x, np.where(y == 2, 0, y), 3, "cnn", c=0.3)  # class 2 never in training: offset 0
+    assert prior_shift(absent, x, np.where(y == 2, 0, y))[2] == 0.0
+
+
+def test_prior_correction_moves_predicted_frequencies_towards_training():
+    x, y = imbalanced(600)
+    x_new, _ = imbalanced(400, seed=1)
+    head = train_head(x, y, 3, "cnn", c=0.3)
+    target = np.bincount(y, minlength=3) / len(y)
+    errors = [
+        np.abs(predicted_frequencies(with_prior(head, prior_shift(head, x, y), s), x_new) - target).sum()
+        for s in (0.0, 0.5, 1.0)
+    ]
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[0] > 0.3 and errors[2] < 0.15  # balanced: far too few class-0 guesses; corrected: close
+
+
+def test_prior_correction_folds_into_the_keras_head():
+    x, y = imbalanced(300)
+    head = with_prior(train_head(x, y, 3, "cnn", c=0.3), prior_shift(train_head(x, y, 3, "cnn", c=0.3), x, y), 0.5)
+    inputs = keras.Input((4,))
+    norm = keras.layers.Normalization(mean=head.mean, variance=head.scale**2)(inputs)
+    dense = keras.layers.Dense(3, activation="softmax")
+    model = keras.Model(inputs, dense(norm))
+    dense.set_weights([head.weights.astype("float32"), head.bias.astype("float32")])
+    np.testing.assert_allclose(model.predict(x, verbose=0), head.predict_proba(x), atol=1e-5)
+
+
+def test_choose_prior_picks_the_strength_best_on_validation_and_the_refit_keeps_it():
+    x, y = imbalanced(600)
+    x_val, y_val = imbalanced(300, seed=2)
+    head = fit_head(x, y, x_val, y_val, 3, "cnn", priors=(0.0, 0.5, 1.0))
+    assert set(head.prior_val) == {0.0, 0.5, 1.0}
+    assert head.prior_val[head.prior] == max(head.prior_val.values()) == head.val["f1"]
+    shifted = with_prior(train_head(x, y, 3, "cnn", head.C), prior_shift(train_head(x, y, 3, "cnn", head.C), x, y), 1)
+    f1 = classification_metrics(y_val, shifted.predict_proba(x_val).argmax(axis=1))["f1"]
+    assert head.prior_val[1.0] == pytest.approx(f1)
+    refit = refit_with_prior(x, y, 3, head)
+    assert refit.prior == head.prior and refit.C == head.C
+    if head.prior:
+        assert not np.allclose(refit.bias, train_head(x, y, 3, "cnn", head.C).bias)
+
+
+def test_without_priors_fit_head_applies_no_correction():
+    x, y = imbalanced(300)
+    head = fit_head(x, y, x, y, 3, "cnn")
+    assert head.prior == 0.0 and head.prior_val == {}
+    np.testing.assert_allclose(head.bias, train_head(x, y, 3, "cnn", head.C).bias)

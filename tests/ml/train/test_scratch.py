@@ -58,7 +58,8 @@ def test_fit_heads_ships_the_configured_family_refitted_on_train_and_val():
     assert heads.genre.weights.shape == (7, 3) and heads.author.weights.shape == (7, 2)
     assert list(heads.genre_parts) == list(VARIANTS)
     for part in heads.genre_parts.values():
-        assert set(part) == {"val", "test", "C"} and part["test"]["n"] == len(TEST)
+        assert set(part) == {"val", "test", "C", "prior"} and part["test"]["n"] == len(TEST)
+        assert part["prior"] == 0.0  # fit_heads' default: no class-prior correction
     # the shipped head is the C chosen for its family on validation, fitted again on all train + val rows
     assert heads.genre_parts["fused"]["C"] == heads.genre.C
     fit = features.genre.fit
