@@ -57,7 +57,7 @@ def perturbed_queries(run: Path, config, index, ids: list[str]):
     return q
 
 
-def measure_run(run: Path, split: str, titles_only: bool = False) -> dict:
+def measure_run(run: Path, split: str, titles_only: bool = False, title_items: tuple[int, ...] = (4,)) -> dict:
     import numpy as np
 
     from catalog.format import load_catalog
@@ -120,8 +120,9 @@ def measure_run(run: Path, split: str, titles_only: bool = False) -> dict:
 
     shipped = with_params(DEFAULT_PARAMS.beta, DEFAULT_PARAMS.alpha)
     title = {}
-    for g, tg, au in TITLE_GRID:
-        ranker = Ranker(shipped, titles, title_weights=BlendWeights(g, tg, au))
+    grid = [(w, n) for w in TITLE_GRID for n in title_items]
+    for (g, tg, au), n_items in grid:
+        ranker = Ranker(shipped, titles, title_weights=BlendWeights(g, tg, au), title_query_items=n_items)
         genre, tags, author_hits, author_n, style = [], [], 0, 0, []
         for t in ids:
             src = titles[t]
@@ -138,7 +139,8 @@ def measure_run(run: Path, split: str, titles_only: bool = False) -> dict:
                 author_n += 1
                 author_hits += any(shares_author(t, r.title.id) for r in res)
             style.append(np.mean([r.similarity for r in res]))
-        title[f"genre={g} tags={tg} author={au}"] = {
+        name = f"genre={g} tags={tg} author={au}" + (f" items={n_items}" if len(title_items) > 1 else "")
+        title[name] = {
             "same_genre@24": float(np.mean(genre)),
             "tag_jaccard@24": float(np.mean(tags)),
             "same_author@24": author_hits / max(1, author_n),
@@ -153,11 +155,23 @@ def main(argv=None) -> int:
     p.add_argument("--split", default="val", choices=("val", "test"))
     p.add_argument("--json", type=Path)
     p.add_argument("--titles-only", action="store_true", help="skip the image-query grid")
+    p.add_argument(
+        "--title-items",
+        type=int,
+        nargs="+",
+        default=[4],
+        help="title queries: how many of the title's own images ask besides its mean (0: the mean alone; several: "
+        "each one measured)",
+    )
+    p.add_argument("--title-grid", choices=("all", "shipped"), default="all", help="shipped: style only and 2/2/2")
     args = p.parse_args(argv)
     setup_env()
     import numpy as np
 
-    results = [measure_run(run, args.split, args.titles_only) for run in args.runs]
+    if args.title_grid == "shipped":
+        TITLE_GRID[:] = [(0, 0, 0), (2.0, 2.0, 2.0)]
+    items = tuple(args.title_items)
+    results = [measure_run(run, args.split, args.titles_only, items) for run in args.runs]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     for part in ("title",) if args.titles_only else ("image", "title"):

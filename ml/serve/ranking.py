@@ -5,7 +5,7 @@ Pure policy over the index and the title vectors: no model, no images (:mod:`ml.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -20,6 +20,7 @@ LOW_CONFIDENCE_MESSAGE = N_("no close match — these are the nearest styles")
 DISLIKE_WEIGHT = 0.5  # a disliked neighbour pushes down half as hard as a liked one pulls up
 NEW_BONUS = 0.3  # how much discovery prefers a title a recent refresh added (over the 0–1 taste fit)
 NEW_MIN_FIT = 0.3  # ... when it fits the server's taste at least this well (servers with likes)
+TITLE_QUERY_ITEMS = 4  # a title query asks with its mean vector and up to this many of its own images
 
 
 class Ranker:
@@ -35,8 +36,10 @@ class Ranker:
         taste_weight: float = DEFAULT_TASTE_WEIGHT,
         low_confidence_threshold: float = DEFAULT_LOW_CONFIDENCE,
         title_weights: BlendWeights = DEFAULT_WEIGHTS,
+        title_query_items: int = TITLE_QUERY_ITEMS,
     ):
         self.index = index
+        self.title_query_items = title_query_items  # 0: a title query asks with its mean vector alone
         self.titles = titles
         self.title_weights = title_weights  # STYLE_ONLY: title queries ranked by art style alone
         self.taste_weight = taste_weight
@@ -90,33 +93,49 @@ class Ranker:
     ) -> Answer:
         """Titles like ``source`` (itself excluded): its art-style neighbours rescored by shared genres, tags and
         authors (:mod:`ml.serve.title_blend`), each with a reason; :attr:`title_weights` = STYLE_ONLY ranks by art
-        style alone, as :meth:`answer` does."""
-        if self.title_weights.style_only:
-            return self.answer(
-                self.title_vector(source.id),
-                k=k,
-                taste=taste,
-                allow_adult=allow_adult,
-                exclude=set(exclude) | {source.id},
-                prepared=True,
-            )
+        style alone. The style neighbours are :meth:`style_neighbours` (the title's mean and some of its images)."""
         taste = taste or TasteProfile()
         banned = set(exclude) | {source.id} | set(taste.disliked)
         keep = None if allow_adult else self._not_adult
-        hits = self.index.query(self.title_vector(source.id), max(POOL, k), exclude=banned, keep=keep, prepared=True)
-        blended = blend(source, hits, self.titles, self.title_weights)
-        results = self._rerank(
-            [Hit(b.title_id, b.style) for b in blended],
-            taste,
-            k,
-            base=[b.score for b in blended],
-            reasons=[b.reason for b in blended],
-        )
+        hits = self.style_neighbours(source.id, max(POOL, k), exclude=banned, keep=keep)
+        if self.title_weights.style_only:
+            results = self._rerank(hits, taste, k)
+        else:
+            blended = blend(source, hits, self.titles, self.title_weights)
+            results = self._rerank(
+                [Hit(b.title_id, b.style) for b in blended],
+                taste,
+                k,
+                base=[b.score for b in blended],
+                reasons=[b.reason for b in blended],
+            )
         best = max((r.similarity for r in results), default=0.0)
         low = best < self.low_confidence_threshold
         return Answer(
             genres=[], results=results, low_confidence=low, panels=1, message=LOW_CONFIDENCE_MESSAGE if low else None
         )
+
+    def title_queries(self, title_id: str) -> list[np.ndarray]:
+        """What a title query asks the index with: the title's mean vector and, for a title with several images, up to
+        :attr:`title_query_items` of its items, spread over them. The mean of dozens of different episode
+        thumbnails sits near nothing (every neighbour of 신의 탑 read 0–8 %); its own images each have neighbours."""
+        queries = [self.title_vector(title_id)]
+        items = self.index.title_items.get(title_id, [])
+        if len(items) > 2 and self.title_query_items > 0:  # one image and its mirror: the mean is that image
+            spread = np.linspace(0, len(items) - 1, min(self.title_query_items, len(items))).round().astype(int)
+            queries += [np.asarray(self.index.ann.get_item_vector(items[i]), np.float32) for i in sorted(set(spread))]
+        return queries
+
+    def style_neighbours(
+        self, title_id: str, n: int, *, exclude: set[str], keep: Callable[[str], bool] | None
+    ) -> list[Hit]:
+        """The ``n`` titles closest in art style to ``title_id``, each at its best score over :meth:`title_queries`."""
+        best: dict[str, float] = {}
+        for query in self.title_queries(title_id):
+            for hit in self.index.query(query, n, exclude=exclude, keep=keep, prepared=True):
+                best[hit.title_id] = max(hit.similarity, best.get(hit.title_id, -np.inf))
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+        return [Hit(t, s) for t, s in ranked]
 
     def _not_adult(self, title_id: str) -> bool:
         title = self.titles.get(title_id)
