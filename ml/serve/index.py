@@ -262,10 +262,13 @@ class TitleIndex:
         """How many items :meth:`query` first asks Annoy for, to find ``k`` distinct titles."""
         return min(len(self.item_titles), max(4 * k, k + 16))
 
+    def item_vectors(self, title_id: str) -> np.ndarray:
+        """A title's item vectors in index space (its images, then their mirrors), one row each."""
+        return np.array([self.ann.get_item_vector(i) for i in self.title_items[title_id]], dtype=np.float32)
+
     def title_vector(self, title_id: str) -> np.ndarray:
         """Mean of a title's item vectors, normalised, in index space: what ``recommend(title)`` queries with."""
-        vecs = np.array([self.ann.get_item_vector(i) for i in self.title_items[title_id]], dtype=np.float32)
-        mean = vecs.mean(axis=0)
+        mean = self.item_vectors(title_id).mean(axis=0)
         return mean / (np.linalg.norm(mean) + 1e-12)
 
     def query(

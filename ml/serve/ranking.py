@@ -120,10 +120,10 @@ class Ranker:
         :attr:`title_query_items` of its items, spread over them. The mean of dozens of different episode
         thumbnails sits near nothing (every neighbour of 신의 탑 read 0–8 %); its own images each have neighbours."""
         queries = [self.title_vector(title_id)]
-        items = self.index.title_items.get(title_id, [])
-        if len(items) > 2 and self.title_query_items > 0:  # one image and its mirror: the mean is that image
-            spread = np.linspace(0, len(items) - 1, min(self.title_query_items, len(items))).round().astype(int)
-            queries += [np.asarray(self.index.ann.get_item_vector(items[i]), np.float32) for i in sorted(set(spread))]
+        n_items = len(self.index.title_items.get(title_id, []))
+        if n_items > 2 and self.title_query_items > 0:  # one image and its mirror: the mean is that image
+            spread = np.linspace(0, n_items - 1, min(self.title_query_items, n_items)).round().astype(int)
+            queries += list(self.index.item_vectors(title_id)[sorted(set(spread))])
         return queries
 
     def style_neighbours(
