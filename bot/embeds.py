@@ -408,12 +408,17 @@ def looks_like(guesses: Sequence[GenreGuess], results: Sequence[Result], *, tr: 
     return tr._("👀 Looks like **a webtoon**.")
 
 
+def _engine_error(error: str | None, tr: Translator) -> str:
+    """Why the engine is not loaded (a :class:`core.i18n.Msg` from start-up), in the reader's language."""
+    return tr._(error) if error else tr._("no run folder")
+
+
 def engine_status(recommender, error: str | None, *, tr: Translator = ENGLISH) -> str:
     """/help's one line about the recommendation engine."""
     if recommender is None:
         return tr._(
             "⚠️ not loaded ({reason}) — image and title commands are off",
-            reason=tr._(error) if error else tr._("no run folder"),
+            reason=_engine_error(error, tr),
         )
     return tr.ngettext("ready — {n} title", "ready — {n} titles", len(recommender.titles))
 
@@ -622,7 +627,7 @@ def about(
     if titles is None:
         embed.add_field(
             name=tr._("Engine"),
-            value=tr._("⚠️ not loaded ({reason})", reason=tr._(engine_error) if engine_error else tr._("no run folder")),
+            value=tr._("⚠️ not loaded ({reason})", reason=_engine_error(engine_error, tr)),
             inline=False,
         )
     else:
